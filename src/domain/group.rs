@@ -1,0 +1,106 @@
+//! Groups (trinn, kjønn) that a source breaks a value down by.
+
+use std::fmt;
+
+use super::DomainError;
+
+/// Kjønn as the sources report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Girls,
+    Boys,
+}
+
+impl Gender {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Girls => "jenter",
+            Self::Boys => "gutter",
+        }
+    }
+}
+
+/// The group a value describes: everyone (`all`), one trinn, one kjønn, or both.
+///
+/// Its canonical text form is the key used in storage, seed files and API filters:
+/// `all`, `trinn=7`, `kjonn=jenter`, `trinn=10;kjonn=gutter` (trinn first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ValueGroup {
+    /// Trinn 1-13 (11-13 are Vg1-Vg3).
+    pub grade: Option<u8>,
+    pub gender: Option<Gender>,
+}
+
+impl ValueGroup {
+    pub const ALL: Self = Self {
+        grade: None,
+        gender: None,
+    };
+
+    pub fn parse(input: &str) -> Result<Self, DomainError> {
+        let invalid = || DomainError::InvalidGroup(input.to_owned());
+        let input_trimmed = input.trim();
+        if input_trimmed == "all" {
+            return Ok(Self::ALL);
+        }
+        let mut group = Self::ALL;
+        for part in input_trimmed.split(';') {
+            match part.split_once('=').ok_or_else(invalid)? {
+                ("trinn", grade) if group.grade.is_none() && group.gender.is_none() => {
+                    let grade: u8 = grade.parse().map_err(|_| invalid())?;
+                    if !(1..=13).contains(&grade) {
+                        return Err(invalid());
+                    }
+                    group.grade = Some(grade);
+                }
+                ("kjonn", gender) if group.gender.is_none() => {
+                    group.gender = Some(match gender {
+                        "jenter" => Gender::Girls,
+                        "gutter" => Gender::Boys,
+                        _ => return Err(invalid()),
+                    });
+                }
+                _ => return Err(invalid()),
+            }
+        }
+        if group == Self::ALL {
+            return Err(invalid());
+        }
+        Ok(group)
+    }
+
+    /// The canonical key, the inverse of [`ValueGroup::parse`].
+    pub fn code(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for ValueGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.grade, self.gender) {
+            (None, None) => f.write_str("all"),
+            (Some(grade), None) => write!(f, "trinn={grade}"),
+            (None, Some(gender)) => write!(f, "kjonn={}", gender.code()),
+            (Some(grade), Some(gender)) => write!(f, "trinn={grade};kjonn={}", gender.code()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_codes_round_trip() {
+        for code in ["all", "trinn=7", "kjonn=jenter", "trinn=10;kjonn=gutter"] {
+            assert_eq!(ValueGroup::parse(code).unwrap().code(), code);
+        }
+    }
+
+    #[test]
+    fn unknown_or_non_canonical_groups_are_refused() {
+        for code in ["", "trinn=0", "trinn=14", "kjonn=alle", "kjonn=gutter;trinn=7", "trinn=7;trinn=8", "fag=lesing"] {
+            assert!(ValueGroup::parse(code).is_err(), "{code} was accepted");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The pure core of Varde: the vocabulary of Norwegian quality development as plain Rust types,
+//! with the rules that hold whatever the storage or API (identifier checks, school years, groups).
+//! No I/O, no async and no framework types live here.
+
+mod codes;
+mod group;
+mod model;
+
+pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
+pub use group::{Gender, ValueGroup};
+pub use model::*;
+
+/// Why a value from outside (a seed file, a query argument, an import) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("organisasjonsnummer {0:?} must be 9 digits with a valid mod-11 check digit")]
+    InvalidOrgNumber(String),
+    #[error("kommunenummer {0:?} must be 4 digits, the first two a fylkesnummer (01-99)")]
+    InvalidKommunenummer(String),
+    #[error("fylkesnummer {0:?} must be 2 digits (01-99)")]
+    InvalidCountyNumber(String),
+    #[error("school year {0:?} must be a start year between 1990 and 2100, e.g. 2024 for 2024-25")]
+    InvalidSchoolYear(String),
+    #[error("group {0:?} is not a known group; use \"all\" or e.g. \"trinn=7\", \"kjonn=jenter\", \"trinn=7;kjonn=gutter\"")]
+    InvalidGroup(String),
+    #[error("{kind} {value:?} is not one of: {allowed}")]
+    UnknownVariant {
+        kind: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+}

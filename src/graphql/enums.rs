@@ -1,0 +1,151 @@
+//! GraphQL enums mirroring the domain's, converted both ways by async-graphql's `remote`.
+
+use async_graphql::Enum;
+
+use crate::domain;
+
+/// Type of skoleeier (owner).
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::OwnerKind")]
+pub enum OwnerKind {
+    /// Kommune (municipality).
+    Municipality,
+    /// Fylkeskommune (county municipality), owner of videregående skoler.
+    CountyMunicipality,
+    /// Privat skoleeier (private owner).
+    Private,
+    /// Staten (the state).
+    State,
+}
+
+/// Type of enhet (unit).
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::UnitKind")]
+pub enum UnitKind {
+    /// Skole: grunnskole or videregående skole.
+    School,
+    /// Barnehage (kindergarten).
+    Kindergarten,
+    /// Kulturskole (municipal school of music and performing arts).
+    ArtsSchool,
+}
+
+/// Skoleslag of a school.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::SchoolStage")]
+pub enum SchoolStage {
+    /// Barneskole, 1.-7. trinn.
+    Primary,
+    /// Ungdomsskole, 8.-10. trinn.
+    LowerSecondary,
+    /// Kombinert skole, 1.-10. trinn.
+    Combined,
+    /// Videregående skole, Vg1-Vg3.
+    UpperSecondary,
+}
+
+/// Sensitivity (tilgangsnivå) of a data source.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Sensitivity")]
+pub enum Sensitivity {
+    /// Offentlig statistikk (published statistics, e.g. Udir and SSB): readable by anyone.
+    Public,
+    /// Lokale data (local surveys): readable only within the owner's scope.
+    Restricted,
+}
+
+/// Indikatorkategori.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::IndicatorCategory")]
+pub enum IndicatorCategory {
+    /// Forutsetning: a precondition (resources, background).
+    Precondition,
+    /// Prosess: how the work is done (learning environment, teaching).
+    Process,
+    /// Resultat: outcomes (test results, grades).
+    Result,
+}
+
+/// Retning: whether a higher value is better.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Direction")]
+pub enum Direction {
+    /// Høyere er bedre.
+    HigherIsBetter,
+    /// Lavere er bedre (e.g. Mobbing).
+    LowerIsBetter,
+    /// Nøytral: neither (counts, costs).
+    Neutral,
+}
+
+/// Måleenhet: what an indicator's numbers count.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::UnitOfMeasure")]
+pub enum UnitOfMeasure {
+    /// Indeks on a fixed scale (e.g. 1-5 in Elevundersøkelsen).
+    Index,
+    /// Skalapoeng (nasjonale prøver: mean 50, standard deviation 10).
+    ScalePoints,
+    /// Poeng (e.g. grunnskolepoeng).
+    Points,
+    /// Prosent (andel).
+    Percent,
+    /// Antall (count).
+    Count,
+    /// Timer (hours per year).
+    Hours,
+    /// Årsverk (full-time equivalents).
+    Fte,
+    /// Kroner (NOK).
+    Nok,
+}
+
+/// How cells of a fargetabell (colour table) are classified for an indicator.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::ColourMode")]
+pub enum ColourMode {
+    /// Faste grenser: absolute thresholds.
+    Absolute,
+    /// Relativt til nasjonalt nivå, with a margin.
+    RelativeNational,
+    /// Relativt til skoleeiers nivå, with a margin.
+    RelativeOwner,
+    /// Ingen fargelegging.
+    None,
+}
+
+/// Nivå of the subject a value describes.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::SubjectLevel")]
+pub enum SubjectLevel {
+    /// Enhet (a unit).
+    Unit,
+    /// Skoleeier (an owner).
+    Owner,
+    /// Fylke (a county).
+    County,
+    /// Nasjonalt (the nation).
+    Nation,
+}
+
+/// Who an utvalg (selection) belongs to.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::SelectionScope")]
+pub enum SelectionScope {
+    /// One skoleeier's units.
+    Owner,
+    /// Nasjonalt utvalg.
+    National,
+    /// Nettverk: units across owners (e.g. a regional network of kulturskoler).
+    Network,
+}
+
+/// Kjønn.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Gender")]
+pub enum Gender {
+    /// Jenter.
+    Girls,
+    /// Gutter.
+    Boys,
+}

@@ -1,0 +1,182 @@
+//! DataLoaders for every relation, so that a request's SQL statements do not grow with the number
+//! of objects it returns. One [`StoreLoader`] serves every key type; async-graphql batches the keys
+//! of each type that resolvers ask for in the same tick into one call.
+//!
+//! Loaders are made per request (see [`super::request_loader`]): their cache lives as long as the
+//! request, so nothing cached ever crosses from one caller to another.
+
+use std::{collections::HashMap, future::Future, hash::Hash, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+
+use crate::{
+    domain::{
+        DataSource, DataSourceId, Indicator, IndicatorId, IndicatorValue, Owner, OwnerCodePeriod,
+        OwnerId, Selection, SelectionId, Unit, UnitId,
+    },
+    store::{Page, Store, StoreError, StoreResult, UnitFilter, ValueFilter},
+};
+
+/// Loads everything the GraphQL layer reads, batched per key type.
+pub struct StoreLoader {
+    store: Store,
+}
+
+impl StoreLoader {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<StoreError>>;
+
+/// Indexes loaded objects by their key.
+fn by_key<K: Hash + Eq, V>(items: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    items.into_iter().map(|item| (key(&item), item)).collect()
+}
+
+impl Loader<OwnerId> for StoreLoader {
+    type Value = Owner;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[OwnerId]) -> LoadResult<OwnerId, Owner> {
+        Ok(by_key(self.store.owners_by_ids(keys).await?, |owner| owner.id))
+    }
+}
+
+impl Loader<UnitId> for StoreLoader {
+    type Value = Unit;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[UnitId]) -> LoadResult<UnitId, Unit> {
+        Ok(by_key(self.store.units_by_ids(keys).await?, |unit| unit.id))
+    }
+}
+
+impl Loader<IndicatorId> for StoreLoader {
+    type Value = Indicator;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[IndicatorId]) -> LoadResult<IndicatorId, Indicator> {
+        Ok(by_key(self.store.indicators_by_ids(keys).await?, |indicator| indicator.id))
+    }
+}
+
+impl Loader<DataSourceId> for StoreLoader {
+    type Value = DataSource;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[DataSourceId]) -> LoadResult<DataSourceId, DataSource> {
+        Ok(by_key(self.store.data_sources(Some(keys)).await?, |source| source.id))
+    }
+}
+
+impl Loader<SelectionId> for StoreLoader {
+    type Value = Selection;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[SelectionId]) -> LoadResult<SelectionId, Selection> {
+        Ok(by_key(self.store.selections_by_ids(keys).await?, |selection| selection.id))
+    }
+}
+
+/// Key for an indicator by its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndicatorCode(pub String);
+
+impl Loader<IndicatorCode> for StoreLoader {
+    type Value = Indicator;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[IndicatorCode]) -> LoadResult<IndicatorCode, Indicator> {
+        let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        let indicators = self.store.indicators_by_codes(&codes).await?;
+        Ok(by_key(indicators, |indicator| IndicatorCode(indicator.code.clone())))
+    }
+}
+
+/// Key for an owner's kommunenummer / fylkesnummer history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CodesOf(pub OwnerId);
+
+impl Loader<CodesOf> for StoreLoader {
+    type Value = Vec<OwnerCodePeriod>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[CodesOf]) -> LoadResult<CodesOf, Vec<OwnerCodePeriod>> {
+        let owners: Vec<OwnerId> = keys.iter().map(|key| key.0).collect();
+        let mut codes = self.store.owner_codes(&owners).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, codes.remove(&key.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// Key for one page of a parent's child list under a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChildPage<P, F> {
+    pub parent: P,
+    pub filter: F,
+    pub page: Page,
+}
+
+/// Loads child pages: keys that share filter and page are fetched in one statement for all their
+/// parents. (Different filters or cursors in one request each cost one statement.)
+async fn load_child_pages<P, F, V, Fut>(
+    keys: &[ChildPage<P, F>],
+    fetch: impl Fn(Vec<P>, F, Page) -> Fut,
+) -> LoadResult<ChildPage<P, F>, Vec<V>>
+where
+    P: Clone + Hash + Eq,
+    F: Clone + Hash + Eq,
+    Fut: Future<Output = StoreResult<HashMap<P, Vec<V>>>>,
+{
+    let mut groups: HashMap<(F, Page), Vec<P>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.filter.clone(), key.page))
+            .or_default()
+            .push(key.parent.clone());
+    }
+    let mut pages = HashMap::with_capacity(keys.len());
+    for ((filter, page), parents) in groups {
+        let mut found = fetch(parents.clone(), filter.clone(), page).await?;
+        for parent in parents {
+            let children = found.remove(&parent).unwrap_or_default();
+            let key = ChildPage {
+                parent,
+                filter: filter.clone(),
+                page,
+            };
+            pages.insert(key, children);
+        }
+    }
+    Ok(pages)
+}
+
+/// Implements a child-page loader by naming the store method that fetches it.
+macro_rules! child_loader {
+    ($parent:ty, $filter:ty, $value:ty, $method:ident) => {
+        impl Loader<ChildPage<$parent, $filter>> for StoreLoader {
+            type Value = Vec<$value>;
+            type Error = Arc<StoreError>;
+
+            async fn load(
+                &self,
+                keys: &[ChildPage<$parent, $filter>],
+            ) -> LoadResult<ChildPage<$parent, $filter>, Vec<$value>> {
+                load_child_pages(keys, |parents, filter, page| async move {
+                    self.store.$method(&parents, &filter, &page).await
+                })
+                .await
+            }
+        }
+    };
+}
+
+child_loader!(OwnerId, UnitFilter, Unit, units_of_owners);
+child_loader!(SelectionId, UnitFilter, Unit, units_of_selections);
+child_loader!(UnitId, ValueFilter, IndicatorValue, values_of_units);
+child_loader!(OwnerId, ValueFilter, IndicatorValue, values_of_owners);
+child_loader!(SelectionId, ValueFilter, IndicatorValue, values_of_selections);

@@ -1,0 +1,90 @@
+//! The GraphQL layer: schema, objects, loaders and the mapping of errors to `extensions.code`.
+//! It knows the store and the domain, and nothing of HTTP.
+
+mod enums;
+mod error;
+mod ids;
+mod loaders;
+mod objects;
+mod paging;
+mod query;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, Request, Response, Schema, dataloader::DataLoader,
+};
+
+pub use error::{ApiError, ApiResult};
+pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+use crate::store::Store;
+use loaders::StoreLoader;
+use query::QueryRoot;
+
+/// Deepest selection nesting a query may have: generous for real dashboards, small enough that
+/// a hostile query cannot fan out without bound.
+const MAX_DEPTH: usize = 16;
+/// Upper bound on a query's complexity (roughly, the number of fields it may resolve per page).
+const MAX_COMPLEXITY: usize = 20_000;
+
+pub type VardeSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Code of errors raised before execution: the document does not parse or does not validate, or
+/// its variables do not fit.
+pub const REQUEST_ERROR_CODE: &str = "GRAPHQL_VALIDATION_FAILED";
+
+/// Executes GraphQL requests against the store.
+#[derive(Clone)]
+pub struct GraphqlService {
+    schema: VardeSchema,
+    store: Store,
+}
+
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// How a request ended, as the GraphQL-over-HTTP layer needs to know it.
+pub struct Outcome {
+    pub response: Response,
+    /// True when the request failed before execution (parse, validation, variables): the
+    /// response then carries no `data`.
+    pub is_request_error: bool,
+}
+
+impl GraphqlService {
+    pub fn new(store: Store) -> Self {
+        let schema = schema_builder().data(store.clone()).finish();
+        Self { schema, store }
+    }
+
+    /// Executes one request with a fresh set of loaders, and gives every error an
+    /// `extensions.code`.
+    pub async fn execute(&self, request: Request) -> Outcome {
+        let loader = DataLoader::new(StoreLoader::new(self.store.clone()), tokio::spawn);
+        let mut response = self.schema.execute(request.data(loader)).await;
+        // Field errors always have a path; errors without one were raised before execution.
+        let is_request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|error| error.path.is_empty());
+        for error in &mut response.errors {
+            let code = match error.source::<ApiError>() {
+                Some(api_error) => api_error.code(),
+                None if error.path.is_empty() => REQUEST_ERROR_CODE,
+                None => "INTERNAL",
+            };
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            extensions.set("code", code);
+        }
+        Outcome {
+            response,
+            is_request_error,
+        }
+    }
+}

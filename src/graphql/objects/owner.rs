@@ -1,0 +1,121 @@
+//! Skoleeier (owner).
+
+use async_graphql::{Context, ID, Object, SimpleObject, connection::Connection};
+
+use super::{IndicatorValue, Unit, child_connection, load_one, value_filter};
+use crate::{
+    domain::{self, SchoolYear},
+    graphql::{
+        enums::{OwnerKind, UnitKind},
+        error::ApiResult,
+        ids::{IdCursor, NodeKind, global_id},
+        loaders::CodesOf,
+        paging,
+    },
+    store::UnitFilter,
+};
+
+/// One kommunenummer or fylkesnummer an owner has had (kodehistorikk).
+#[derive(SimpleObject)]
+pub struct OwnerCodePeriod {
+    /// Kommunenummer (4 digits) or fylkesnummer (2 digits).
+    code: String,
+    /// First calendar year the nummer was valid; null when valid since before the records.
+    valid_from: Option<i32>,
+    /// Last calendar year the nummer was valid; null while it is still in use.
+    valid_to: Option<i32>,
+}
+
+/// Skoleeier (owner): a kommune, fylkeskommune, private owner or the state, running units.
+pub struct Owner(pub domain::Owner);
+
+#[Object]
+impl Owner {
+    /// Global id (Relay node id).
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Owner, self.0.id.0)
+    }
+
+    /// Navn (name), e.g. "Lillestrøm kommune".
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Type skoleeier: kommune, fylkeskommune, privat or stat.
+    async fn kind(&self) -> OwnerKind {
+        self.0.kind.into()
+    }
+
+    /// Organisasjonsnummer (9 digits) in Enhetsregisteret.
+    async fn org_number(&self) -> Option<&str> {
+        self.0.org_number.as_ref().map(domain::OrgNumber::as_str)
+    }
+
+    /// Fylkesnummer of the county the owner lies in today.
+    async fn county_number(&self) -> Option<&str> {
+        self.0.county_number.as_ref().map(domain::CountyNumber::as_str)
+    }
+
+    /// Gjeldende kommunenummer or fylkesnummer (current code); null for owners without one.
+    async fn code(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let codes = load_one(ctx, CodesOf(self.0.id)).await?.unwrap_or_default();
+        Ok(codes
+            .into_iter()
+            .max_by_key(|period| period.valid_to.unwrap_or(i32::MAX))
+            .map(|period| period.code))
+    }
+
+    /// Every kommunenummer / fylkesnummer the owner has had, oldest first, including those of
+    /// municipalities merged into it (e.g. Skedsmo, Fet and Sørum for Lillestrøm).
+    async fn code_history(&self, ctx: &Context<'_>) -> ApiResult<Vec<OwnerCodePeriod>> {
+        let codes = load_one(ctx, CodesOf(self.0.id)).await?.unwrap_or_default();
+        Ok(codes
+            .into_iter()
+            .map(|period| OwnerCodePeriod {
+                code: period.code,
+                valid_from: period.valid_from,
+                valid_to: period.valid_to,
+            })
+            .collect())
+    }
+
+    /// Enheter (units) the owner runs, optionally of one kind or active in one skoleår.
+    #[allow(clippy::too_many_arguments)]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<UnitKind>,
+        school_year: Option<i32>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<IdCursor, Unit>> {
+        let filter = UnitFilter {
+            owner: None,
+            kind: kind.map(Into::into),
+            school_year: school_year.map(SchoolYear::new).transpose()?,
+        };
+        let page = paging::page(after, before, first, last)?;
+        child_connection(ctx, self.0.id, filter, page, |unit: &domain::Unit| unit.id.0, Unit).await
+    }
+
+    /// Indikatorverdier (values) published for the owner itself, e.g. by Udir at kommune level.
+    /// `group` is "all", "trinn=7", "kjonn=jenter" or "trinn=7;kjonn=jenter".
+    #[allow(clippy::too_many_arguments)]
+    async fn values(
+        &self,
+        ctx: &Context<'_>,
+        indicators: Option<Vec<String>>,
+        school_years: Option<Vec<i32>>,
+        group: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<IdCursor, IndicatorValue>> {
+        let filter = value_filter(ctx, indicators, school_years, group).await?;
+        let page = paging::page(after, before, first, last)?;
+        child_connection(ctx, self.0.id, filter, page, IndicatorValue::id_of, IndicatorValue).await
+    }
+}

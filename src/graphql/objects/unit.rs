@@ -1,0 +1,79 @@
+//! Enhet (unit): a school, kindergarten or arts school.
+
+use async_graphql::{Context, ID, Object, connection::Connection};
+
+use super::{IndicatorValue, Owner, SchoolYear, child_connection, load_reference, value_filter};
+use crate::{
+    domain,
+    graphql::{
+        enums::{SchoolStage, UnitKind},
+        error::ApiResult,
+        ids::{IdCursor, NodeKind, global_id},
+        paging,
+    },
+};
+
+/// Enhet (unit): a skole (grunnskole or videregående), barnehage or kulturskole.
+pub struct Unit(pub domain::Unit);
+
+#[Object]
+impl Unit {
+    /// Global id (Relay node id).
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Unit, self.0.id.0)
+    }
+
+    /// Organisasjonsnummer (9 digits) in Enhetsregisteret.
+    async fn org_number(&self) -> &str {
+        self.0.org_number.as_str()
+    }
+
+    /// Navn (name) of the enhet.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Enhetstype: skole, barnehage or kulturskole.
+    async fn kind(&self) -> UnitKind {
+        self.0.kind.into()
+    }
+
+    /// Skoleslag for schools (barneskole, ungdomsskole, kombinert, videregående); null otherwise.
+    async fn stage(&self) -> Option<SchoolStage> {
+        self.0.stage.map(Into::into)
+    }
+
+    /// Skoleeier (owner) running the enhet.
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Owner> {
+        load_reference(ctx, self.0.owner_id).await.map(Owner)
+    }
+
+    /// First skoleår the enhet was active; null when active since before the records.
+    async fn active_from(&self) -> Option<SchoolYear> {
+        self.0.active_from.map(SchoolYear)
+    }
+
+    /// Last skoleår the enhet was active (nedlagt); null while it is active.
+    async fn active_to(&self) -> Option<SchoolYear> {
+        self.0.active_to.map(SchoolYear)
+    }
+
+    /// Indikatorverdier (values) for the enhet. `group` is "all", "trinn=7", "kjonn=jenter" or
+    /// "trinn=7;kjonn=jenter".
+    #[allow(clippy::too_many_arguments)]
+    async fn values(
+        &self,
+        ctx: &Context<'_>,
+        indicators: Option<Vec<String>>,
+        school_years: Option<Vec<i32>>,
+        group: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<IdCursor, IndicatorValue>> {
+        let filter = value_filter(ctx, indicators, school_years, group).await?;
+        let page = paging::page(after, before, first, last)?;
+        child_connection(ctx, self.0.id, filter, page, IndicatorValue::id_of, IndicatorValue).await
+    }
+}

@@ -1,0 +1,100 @@
+//! Indikatorverdi (indicator value).
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::{Indicator, Owner, SchoolYear, Unit, load_reference};
+use crate::{
+    domain::{self, Subject},
+    graphql::{
+        enums::{Gender, SubjectLevel},
+        error::ApiResult,
+    },
+};
+
+/// Gruppe (group) a value describes: everyone, one trinn, one kjønn, or both.
+#[derive(SimpleObject)]
+pub struct ValueGroup {
+    /// Canonical key: "all", "trinn=7", "kjonn=jenter", "trinn=10;kjonn=gutter".
+    code: String,
+    /// Trinn (grade 1-13; 11-13 are Vg1-Vg3); null for all grades.
+    grade: Option<i32>,
+    /// Kjønn (gender); null for both.
+    gender: Option<Gender>,
+}
+
+/// Indikatorverdi (indicator value): the value of one indicator for a subject (enhet,
+/// skoleeier, fylke or nasjonalt), a skoleår and a group, as published by its source.
+pub struct IndicatorValue(pub domain::IndicatorValue);
+
+impl IndicatorValue {
+    pub(crate) fn id_of(value: &domain::IndicatorValue) -> i64 {
+        value.id.0
+    }
+}
+
+#[Object]
+impl IndicatorValue {
+    /// Indikator the value belongs to.
+    async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Indicator> {
+        load_reference(ctx, self.0.indicator_id).await.map(Indicator)
+    }
+
+    /// Nivå of the subject: enhet, skoleeier, fylke or nasjonalt.
+    async fn subject_level(&self) -> SubjectLevel {
+        self.0.subject.level().into()
+    }
+
+    /// Enhet (unit) the value describes, for unit-level values.
+    async fn unit(&self, ctx: &Context<'_>) -> ApiResult<Option<Unit>> {
+        match self.0.subject {
+            Subject::Unit(unit) => load_reference(ctx, unit).await.map(|unit| Some(Unit(unit))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Skoleeier (owner) the value describes, for owner-level values.
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<Owner>> {
+        match self.0.subject {
+            Subject::Owner(owner) => load_reference(ctx, owner).await.map(|owner| Some(Owner(owner))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Fylkesnummer the value describes, for county-level values.
+    async fn county_number(&self) -> Option<&str> {
+        match &self.0.subject {
+            Subject::County(number) => Some(number.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Skoleår of the value.
+    async fn school_year(&self) -> SchoolYear {
+        SchoolYear(self.0.school_year)
+    }
+
+    /// Gruppe (trinn, kjønn) of the value.
+    async fn group(&self) -> ValueGroup {
+        let group = self.0.group;
+        ValueGroup {
+            code: group.code(),
+            grade: group.grade.map(i32::from),
+            gender: group.gender.map(Into::into),
+        }
+    }
+
+    /// Verdi: null when suppressed (prikket) or missing at the source.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+
+    /// Antall (n): respondents or pupils behind the value, where the source reports them.
+    async fn n(&self) -> Option<i64> {
+        self.0.respondents
+    }
+
+    /// Prikket: true when the value is suppressed (hidden to protect privacy).
+    async fn suppressed(&self) -> bool {
+        self.0.suppressed_at_source
+    }
+}

@@ -1,0 +1,380 @@
+//! GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/), owned here because
+//! async-graphql-axum's handler does not follow it: content negotiation on `Accept`, 405 for
+//! mutations over GET, 415 for bodies that are not JSON, batches only when configured, and no
+//! `data` entry when a request fails before execution.
+
+use async_graphql::{Variables, parser::types::OperationType};
+use axum::{
+    body::Bytes,
+    extract::{Query, RawQuery, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use crate::graphql::Outcome;
+
+/// The `application/graphql-response+json` media type of the specification.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The response media type chosen from the client's `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/graphql-response+json`: status codes tell request errors apart.
+    GraphqlResponseJson,
+    /// `application/json`: the legacy type; every well-formed request answers 200.
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Picks the response media type: the supported type with the highest `q`, the first listed on
+/// a tie; wildcards and a missing header mean `application/json`, as the specification advises
+/// until its watershed. `None` when nothing acceptable is supported (406).
+pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
+    let Some(accept) = accept.filter(|value| !value.trim().is_empty()) else {
+        return Some(MediaType::Json);
+    };
+    let mut best: Option<(f32, MediaType)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let essence = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let mut quality = 1.0_f32;
+        let mut charset_ok = true;
+        for parameter in parts {
+            let Some((name, value)) = parameter.split_once('=') else { continue };
+            match name.trim().to_ascii_lowercase().as_str() {
+                "q" => quality = value.trim().parse().unwrap_or(0.0),
+                "charset" => {
+                    let charset = value.trim().trim_matches('"').to_ascii_lowercase();
+                    charset_ok = charset == "utf-8" || charset == "utf8";
+                }
+                _ => {}
+            }
+        }
+        let media_type = match essence.as_str() {
+            GRAPHQL_RESPONSE_JSON => MediaType::GraphqlResponseJson,
+            APPLICATION_JSON | "application/*" | "*/*" => MediaType::Json,
+            _ => continue,
+        };
+        if quality <= 0.0 || !charset_ok {
+            continue;
+        }
+        if best.is_none_or(|(best_quality, _)| quality > best_quality) {
+            best = Some((quality, media_type));
+        }
+    }
+    best.map(|(_, media_type)| media_type)
+}
+
+/// The parameters of one GraphQL request, from a JSON body or a URL query string.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+/// The same parameters in a GET query string, where variables and extensions are JSON text.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryStringParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// A request refused before GraphQL sees it.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = json!({ "errors": [{
+            "message": self.message,
+            "extensions": { "code": "BAD_REQUEST" },
+        }]});
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().extend(self.headers);
+        response
+    }
+}
+
+fn not_acceptable() -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "this endpoint answers application/graphql-response+json or application/json",
+    );
+    refusal.headers.push((
+        header::ACCEPT,
+        HeaderValue::from_static("application/graphql-response+json, application/json"),
+    ));
+    refusal
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Browsers asking for HTML without a query get GraphiQL.
+fn wants_graphiql(headers: &HeaderMap, params: &QueryStringParams) -> bool {
+    params.query.is_none()
+        && header_text(headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn graphiql() -> Response {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Varde GraphQL")
+            .finish(),
+    )
+    .into_response()
+}
+
+/// `GET /graphql`: GraphiQL for browsers, otherwise a query in the URL.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw_query): RawQuery,
+) -> Response {
+    let params = match Query::<QueryStringParams>::try_from_uri(
+        &format!("/?{}", raw_query.unwrap_or_default()).parse().unwrap_or_default(),
+    ) {
+        Ok(Query(params)) => params,
+        Err(error) => return Refusal::bad_request(error.body_text()).into_response(),
+    };
+    if wants_graphiql(&headers, &params) {
+        return graphiql();
+    }
+    let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
+        return not_acceptable().into_response();
+    };
+    let json_field = |name: &str, text: Option<String>| -> Result<Option<Map<String, Value>>, Refusal> {
+        text.map(|text| {
+            serde_json::from_str::<Option<Map<String, Value>>>(&text)
+                .map_err(|_| Refusal::bad_request(format!("{name} must be a JSON object")))
+        })
+        .transpose()
+        .map(Option::flatten)
+    };
+    let params = match (
+        json_field("variables", params.variables),
+        json_field("extensions", params.extensions),
+    ) {
+        (Ok(variables), Ok(extensions)) => RequestParams {
+            query: params.query,
+            operation_name: params.operation_name,
+            variables,
+            extensions,
+        },
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
+    };
+    execute_one(&state, Method::GET, media_type, params).await
+}
+
+/// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
+        return not_acceptable().into_response();
+    };
+    let is_json = header_text(&headers, header::CONTENT_TYPE).is_some_and(|content_type| {
+        let mut parts = content_type.split(';').map(str::trim);
+        let essence_ok = parts.next().is_some_and(|essence| essence.eq_ignore_ascii_case(APPLICATION_JSON));
+        let charset_ok = parts.all(|parameter| match parameter.split_once('=') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+                let charset = value.trim().trim_matches('"');
+                charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8")
+            }
+            _ => true,
+        });
+        essence_ok && charset_ok
+    });
+    if !is_json {
+        return Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as Content-Type: application/json",
+        )
+        .into_response();
+    }
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(error) => {
+            return Refusal::bad_request(format!("the body is not valid JSON: {error}")).into_response();
+        }
+    };
+    match body {
+        Value::Array(batch) => execute_batch(&state, media_type, batch).await,
+        single => match serde_json::from_value::<RequestParams>(single) {
+            Ok(params) => execute_one(&state, Method::POST, media_type, params).await,
+            Err(error) => Refusal::bad_request(format!("invalid request parameters: {error}")).into_response(),
+        },
+    }
+}
+
+async fn execute_batch(state: &AppState, media_type: MediaType, batch: Vec<Value>) -> Response {
+    let limit = state.config.max_batch_size;
+    if limit == 0 {
+        return Refusal::bad_request("batched requests are disabled on this server").into_response();
+    }
+    if batch.is_empty() || batch.len() > limit {
+        return Refusal::bad_request(format!("a batch holds 1 to {limit} requests")).into_response();
+    }
+    let mut answers = Vec::with_capacity(batch.len());
+    for item in batch {
+        let params = match serde_json::from_value::<RequestParams>(item) {
+            Ok(params) => params,
+            Err(error) => {
+                return Refusal::bad_request(format!("invalid request parameters: {error}")).into_response();
+            }
+        };
+        match prepare(Method::POST, params) {
+            Ok(request) => answers.push(body_of(state.graphql.execute(request).await)),
+            Err(refusal) => return refusal.into_response(),
+        }
+    }
+    let mut response = axum::Json(Value::Array(answers)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media_type.content_type());
+    response
+}
+
+/// Checks the parameters and the operation kind, and builds the GraphQL request.
+fn prepare(method: Method, params: RequestParams) -> Result<async_graphql::Request, Refusal> {
+    let query = params
+        .query
+        .ok_or_else(|| Refusal::bad_request("the request has no query"))?;
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(variables)));
+    }
+    if let Some(extensions) = params.extensions {
+        for (name, value) in extensions {
+            if let Ok(value) = async_graphql::Value::from_json(value) {
+                request.extensions.insert(name, value);
+            }
+        }
+    }
+    if method == Method::GET {
+        let operation_name = request.operation_name.clone();
+        // A document that does not parse is left for execution to report as a request error.
+        if let Ok(document) = request.parsed_query() {
+            let is_mutation = document
+                .operations
+                .iter()
+                .find(|(name, _)| match (&operation_name, name) {
+                    (Some(wanted), Some(name)) => wanted == name.as_str(),
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                })
+                .is_some_and(|(_, operation)| operation.node.ty != OperationType::Query);
+            if is_mutation {
+                let mut refusal = Refusal::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "only queries may be sent with GET; send mutations with POST",
+                );
+                refusal.headers.push((header::ALLOW, HeaderValue::from_static("POST")));
+                return Err(refusal);
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// The response body: `data` only when execution started.
+fn body_of(outcome: Outcome) -> Value {
+    let mut body = Map::new();
+    let response = outcome.response;
+    if !outcome.is_request_error {
+        body.insert("data".into(), response.data.into_json().unwrap_or(Value::Null));
+    }
+    if !response.errors.is_empty() {
+        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or(Value::Null));
+    }
+    if !response.extensions.is_empty() {
+        body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or(Value::Null));
+    }
+    Value::Object(body)
+}
+
+async fn execute_one(
+    state: &AppState,
+    method: Method,
+    media_type: MediaType,
+    params: RequestParams,
+) -> Response {
+    let request = match prepare(method, params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = state.graphql.execute(request).await;
+    let status = if outcome.is_request_error && media_type == MediaType::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, axum::Json(body_of(outcome))).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media_type.content_type());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_wildcard_accept_gets_application_json() {
+        assert_eq!(negotiate(None), Some(MediaType::Json));
+        assert_eq!(negotiate(Some("*/*")), Some(MediaType::Json));
+        assert_eq!(negotiate(Some("application/*")), Some(MediaType::Json));
+    }
+
+    #[test]
+    fn the_graphql_response_type_wins_when_preferred() {
+        let both = "application/graphql-response+json, application/json;q=0.9";
+        assert_eq!(negotiate(Some(both)), Some(MediaType::GraphqlResponseJson));
+        let json_first = "application/json, application/graphql-response+json";
+        assert_eq!(negotiate(Some(json_first)), Some(MediaType::Json));
+        let weighted = "application/json;q=0.5, application/graphql-response+json";
+        assert_eq!(negotiate(Some(weighted)), Some(MediaType::GraphqlResponseJson));
+    }
+
+    #[test]
+    fn unsupported_types_and_charsets_are_not_acceptable() {
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json; charset=latin1")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! Varde: a GraphQL backend over the data and process of quality development in Norwegian
+//! education (owners, units, selections, indicators and their values).
+//!
+//! Layers, with dependencies pointing inward: [`domain`] (pure types and rules) ← [`store`]
+//! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
+//! [`seed`] loads the demo data; [`config`] and the binary are the thin shell.
+
+pub mod domain;
+pub mod store;
+pub mod seed;
+pub mod graphql;
+pub mod http;
+pub mod cli;

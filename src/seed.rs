@@ -1,0 +1,432 @@
+//! Reads the demo data set (CSV files under `seeds/`) into a checked [`SeedData`].
+//!
+//! The files are compiled into the binary so that `varde serve` on a fresh machine needs nothing
+//! beside it; `varde seed --dir` reads another directory with the same layout. Every identifier is
+//! validated and every reference resolved here, with the file and line of anything wrong.
+
+use std::{collections::HashMap, path::Path};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, de::DeserializeOwned};
+
+use crate::{
+    domain::{
+        ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerCode,
+        OwnerKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure,
+        ValueGroup,
+    },
+    store::{
+        SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
+        SeedSelection, SeedSubject, SeedUnit, SeedValue,
+    },
+};
+
+/// The files of a seed set, in the order they are read.
+const FILES: [&str; 10] = [
+    "counties.csv",
+    "owners.csv",
+    "owner_codes.csv",
+    "school_years.csv",
+    "units.csv",
+    "data_sources.csv",
+    "indicators.csv",
+    "values.csv",
+    "selections.csv",
+    "selection_members.csv",
+];
+
+/// The demo seeds compiled into the binary.
+const EMBEDDED: [(&str, &str); 10] = [
+    ("counties.csv", include_str!("../seeds/counties.csv")),
+    ("owners.csv", include_str!("../seeds/owners.csv")),
+    ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
+    ("school_years.csv", include_str!("../seeds/school_years.csv")),
+    ("units.csv", include_str!("../seeds/units.csv")),
+    ("data_sources.csv", include_str!("../seeds/data_sources.csv")),
+    ("indicators.csv", include_str!("../seeds/indicators.csv")),
+    ("values.csv", include_str!("../seeds/values.csv")),
+    ("selections.csv", include_str!("../seeds/selections.csv")),
+    ("selection_members.csv", include_str!("../seeds/selection_members.csv")),
+];
+
+/// The demo data set shipped with Varde.
+pub fn demo() -> Result<SeedData> {
+    parse(&|name| {
+        EMBEDDED
+            .iter()
+            .find(|(file, _)| *file == name)
+            .map(|(_, content)| (*content).to_owned())
+            .ok_or_else(|| anyhow!("no embedded seed file {name}"))
+    })
+}
+
+/// A data set from a directory laid out like `seeds/`.
+pub fn from_dir(dir: &Path) -> Result<SeedData> {
+    parse(&|name| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    })
+}
+
+fn records<T: DeserializeOwned>(
+    read: &dyn Fn(&str) -> Result<String>,
+    file: &str,
+) -> Result<Vec<(u64, T)>> {
+    debug_assert!(FILES.contains(&file));
+    let content = read(file)?;
+    let mut reader = csv::Reader::from_reader(content.as_bytes());
+    reader
+        .deserialize()
+        .map(|record| {
+            let record: csv::Result<T> = record;
+            record
+                .map(|row| (0, row))
+                .map_err(|error| anyhow!("{file}: {error}"))
+        })
+        .enumerate()
+        // Line 1 is the header.
+        .map(|(index, record)| record.map(|(_, row)| (index as u64 + 2, row)))
+        .collect()
+}
+
+/// Runs `check` on each record, naming file and line in any error.
+fn each<T, U>(
+    file: &str,
+    rows: Vec<(u64, T)>,
+    mut check: impl FnMut(T) -> Result<U>,
+) -> Result<Vec<U>> {
+    rows.into_iter()
+        .map(|(line, row)| check(row).with_context(|| format!("{file} line {line}")))
+        .collect()
+}
+
+fn empty_to_none(value: Option<String>) -> Option<String> {
+    value.filter(|text| !text.trim().is_empty())
+}
+
+fn optional_year(value: Option<i32>) -> Result<Option<SchoolYear>> {
+    Ok(value.map(SchoolYear::new).transpose()?)
+}
+
+#[derive(Deserialize)]
+struct CountyRecord {
+    county_number: String,
+    name: String,
+    valid_from: Option<i32>,
+    valid_to: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct OwnerRecord {
+    key: String,
+    kind: String,
+    name: String,
+    org_number: String,
+    county_number: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OwnerCodeRecord {
+    owner_key: String,
+    code: String,
+    valid_from: Option<i32>,
+    valid_to: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct SchoolYearRecord {
+    year: i32,
+}
+
+#[derive(Deserialize)]
+struct UnitRecord {
+    org_number: String,
+    name: String,
+    kind: String,
+    stage: Option<String>,
+    owner_key: String,
+    active_from: Option<i32>,
+    active_to: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct DataSourceRecord {
+    code: String,
+    name: String,
+    publisher: String,
+    description: String,
+    sensitivity: String,
+    suppression_threshold: i64,
+}
+
+#[derive(Deserialize)]
+struct IndicatorRecord {
+    code: String,
+    name: String,
+    description: String,
+    source_code: String,
+    category: String,
+    unit_of_measure: String,
+    direction: String,
+    decimals: u8,
+    applies_to: String,
+    min_value: Option<f64>,
+    max_value: Option<f64>,
+    colour_mode: String,
+    colour_green: Option<f64>,
+    colour_red: Option<f64>,
+    colour_margin: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct ValueRecord {
+    indicator_code: String,
+    subject_level: String,
+    subject_code: Option<String>,
+    school_year: i32,
+    group: String,
+    value: Option<f64>,
+    n: Option<i64>,
+    suppressed: bool,
+}
+
+#[derive(Deserialize)]
+struct SelectionRecord {
+    key: String,
+    name: String,
+    school_year: i32,
+    scope: String,
+    owner_key: Option<String>,
+    last_updated: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct MemberRecord {
+    selection_key: String,
+    org_number: String,
+}
+
+fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
+    let counties = each("counties.csv", records::<CountyRecord>(read, "counties.csv")?, |r| {
+        Ok(SeedCounty {
+            number: CountyNumber::parse(&r.county_number)?,
+            name: r.name,
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+        })
+    })?;
+
+    let mut owner_by_key: HashMap<String, OrgNumber> = HashMap::new();
+    let owners = each("owners.csv", records::<OwnerRecord>(read, "owners.csv")?, |r| {
+        let owner = SeedOwner {
+            kind: OwnerKind::parse(&r.kind)?,
+            name: r.name,
+            org_number: OrgNumber::parse(&r.org_number)?,
+            county_number: empty_to_none(r.county_number).as_deref().map(CountyNumber::parse).transpose()?,
+        };
+        ensure!(
+            owner_by_key.insert(r.key.clone(), owner.org_number.clone()).is_none(),
+            "owner key {:?} is used twice",
+            r.key
+        );
+        Ok(owner)
+    })?;
+    let owner = |key: &str| {
+        owner_by_key
+            .get(key)
+            .cloned()
+            .ok_or_else(|| anyhow!("unknown owner key {key:?}"))
+    };
+
+    let owner_codes = each("owner_codes.csv", records::<OwnerCodeRecord>(read, "owner_codes.csv")?, |r| {
+        Ok(SeedOwnerCode {
+            owner: owner(&r.owner_key)?,
+            code: OwnerCode::parse(&r.code)?.as_str().to_owned(),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+        })
+    })?;
+    let owner_with_code = |code: &str, school_year: SchoolYear| -> Result<OrgNumber> {
+        let calendar_year = school_year.reference_calendar_year();
+        owner_codes
+            .iter()
+            .find(|c| {
+                c.code == code
+                    && c.valid_from.is_none_or(|from| from <= calendar_year)
+                    && c.valid_to.is_none_or(|to| calendar_year <= to)
+            })
+            .map(|c| c.owner.clone())
+            .ok_or_else(|| anyhow!("no owner has code {code:?} in {calendar_year}"))
+    };
+
+    let school_years = each("school_years.csv", records::<SchoolYearRecord>(read, "school_years.csv")?, |r| {
+        Ok(SchoolYear::new(r.year)?)
+    })?;
+
+    let units = each("units.csv", records::<UnitRecord>(read, "units.csv")?, |r| {
+        Ok(SeedUnit {
+            org_number: OrgNumber::parse(&r.org_number)?,
+            name: r.name,
+            kind: UnitKind::parse(&r.kind)?,
+            stage: empty_to_none(r.stage).as_deref().map(SchoolStage::parse).transpose()?,
+            owner: owner(&r.owner_key)?,
+            active_from: optional_year(r.active_from)?,
+            active_to: optional_year(r.active_to)?,
+        })
+    })?;
+
+    let data_sources = each("data_sources.csv", records::<DataSourceRecord>(read, "data_sources.csv")?, |r| {
+        ensure!(r.suppression_threshold >= 0, "suppression_threshold must not be negative");
+        Ok(SeedDataSource {
+            code: r.code,
+            name: r.name,
+            publisher: r.publisher,
+            description: r.description,
+            sensitivity: Sensitivity::parse(&r.sensitivity)?,
+            suppression_threshold: r.suppression_threshold,
+        })
+    })?;
+
+    let indicators = each("indicators.csv", records::<IndicatorRecord>(read, "indicators.csv")?, |r| {
+        ensure!(
+            data_sources.iter().any(|s| s.code == r.source_code),
+            "unknown data source {:?}",
+            r.source_code
+        );
+        Ok(SeedIndicator {
+            code: r.code,
+            name: r.name,
+            description: r.description,
+            source_code: r.source_code,
+            category: IndicatorCategory::parse(&r.category)?,
+            unit_of_measure: UnitOfMeasure::parse(&r.unit_of_measure)?,
+            direction: Direction::parse(&r.direction)?,
+            decimals: r.decimals,
+            applies_to: r.applies_to.split('|').map(UnitKind::parse).collect::<Result<_, _>>()?,
+            min_value: r.min_value,
+            max_value: r.max_value,
+            colour_rule: ColourRule {
+                mode: ColourMode::parse(&r.colour_mode)?,
+                green: r.colour_green,
+                red: r.colour_red,
+                margin: r.colour_margin,
+            },
+        })
+    })?;
+
+    let values = each("values.csv", records::<ValueRecord>(read, "values.csv")?, |r| {
+        ensure!(
+            indicators.iter().any(|i| i.code == r.indicator_code),
+            "unknown indicator {:?}",
+            r.indicator_code
+        );
+        let school_year = SchoolYear::new(r.school_year)?;
+        ensure!(school_years.contains(&school_year), "school year {} is not seeded", r.school_year);
+        let code = empty_to_none(r.subject_code);
+        let subject = match (r.subject_level.as_str(), code) {
+            ("unit", Some(code)) => SeedSubject::Unit(OrgNumber::parse(&code)?),
+            ("owner", Some(code)) => SeedSubject::Owner(owner_with_code(&code, school_year)?),
+            ("county", Some(code)) => SeedSubject::County(CountyNumber::parse(&code)?),
+            ("nation", None) => SeedSubject::Nation,
+            (level, code) => bail!("subject {level:?} with code {code:?} is not a valid subject"),
+        };
+        if let SeedSubject::Unit(org) = &subject {
+            ensure!(units.iter().any(|u| &u.org_number == org), "unknown unit {org}");
+        }
+        ensure!(!(r.suppressed && r.value.is_some()), "a suppressed value must be empty");
+        ensure!(r.n.is_none_or(|n| n >= 0), "n must not be negative");
+        Ok(SeedValue {
+            indicator_code: r.indicator_code,
+            subject,
+            school_year,
+            group: ValueGroup::parse(&r.group)?,
+            value: r.value,
+            respondents: r.n,
+            suppressed: r.suppressed,
+        })
+    })?;
+
+    let mut selection_keys: HashMap<String, usize> = HashMap::new();
+    let mut selections = each("selections.csv", records::<SelectionRecord>(read, "selections.csv")?, |r| {
+        let scope = SelectionScope::parse(&r.scope)?;
+        let owner = empty_to_none(r.owner_key).as_deref().map(owner).transpose()?;
+        ensure!(
+            (scope == SelectionScope::Owner) == owner.is_some(),
+            "an owner selection needs an owner_key, other scopes none"
+        );
+        selection_keys.insert(r.key, selection_keys.len());
+        Ok(SeedSelection {
+            name: r.name,
+            school_year: SchoolYear::new(r.school_year)?,
+            scope,
+            owner,
+            last_updated: r.last_updated,
+            members: Vec::new(),
+        })
+    })?;
+    for (selection, member) in each(
+        "selection_members.csv",
+        records::<MemberRecord>(read, "selection_members.csv")?,
+        |r| {
+            let index = *selection_keys
+                .get(&r.selection_key)
+                .ok_or_else(|| anyhow!("unknown selection {:?}", r.selection_key))?;
+            let org = OrgNumber::parse(&r.org_number)?;
+            ensure!(units.iter().any(|u| u.org_number == org), "unknown unit {org}");
+            Ok((index, org))
+        },
+    )? {
+        selections[selection].members.push(member);
+    }
+
+    Ok(SeedData {
+        counties,
+        owners,
+        owner_codes,
+        school_years,
+        units,
+        data_sources,
+        indicators,
+        values,
+        selections,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_seeds_are_valid() {
+        let data = demo().expect("demo seeds parse");
+        assert!(data.owners.len() >= 5);
+        assert!(data.values.len() > 1000);
+        assert!(data.selections.iter().all(|s| !s.members.is_empty()));
+    }
+
+    #[test]
+    fn an_invalid_org_number_is_reported_with_file_and_line() {
+        let files: HashMap<&str, String> = EMBEDDED
+            .iter()
+            .map(|(name, content)| (*name, (*content).to_owned()))
+            .collect();
+        let read = |name: &str| -> Result<String> {
+            let content = files[name].clone();
+            Ok(if name == "units.csv" {
+                // Break the check digit of the first unit.
+                let mut lines: Vec<String> = content.lines().map(str::to_owned).collect();
+                let first = &mut lines[1];
+                let digit = first.as_bytes()[8];
+                let broken = if digit == b'9' { '0' } else { char::from(digit + 1) };
+                first.replace_range(8..9, &broken.to_string());
+                lines.join("\n")
+            } else {
+                content
+            })
+        };
+        let error = format!("{:#}", parse(&read).unwrap_err());
+        assert!(error.contains("units.csv line 2"), "{error}");
+        assert!(error.contains("mod-11"), "{error}");
+    }
+}

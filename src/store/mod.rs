@@ -1,0 +1,224 @@
+//! Storage: one interface over an embedded SQLite file or a PostgreSQL server, chosen once at
+//! start-up from the database URL. Every SQL statement of Varde lives in this module; it takes
+//! and returns domain types.
+//!
+//! Concrete pools rather than sqlx's `Any` driver: `Any` carries only basic types. The statement
+//! text is shared (see [`sql`]); only the migrations differ per dialect.
+
+mod catalogue;
+mod owners;
+mod page;
+mod seed;
+mod selections;
+mod sql;
+mod units;
+mod values;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    AssertSqlSafe, ColumnIndex, Decode, FromRow, PgPool, Row, SqlitePool, Type,
+    postgres::{PgPoolOptions, PgRow},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
+};
+
+pub use catalogue::IndicatorFilter;
+pub use owners::OwnerFilter;
+pub use page::Page;
+pub use seed::{
+    SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode, SeedSelection,
+    SeedSubject, SeedUnit, SeedValue,
+};
+pub use selections::SelectionFilter;
+pub use sql::{Param, Sql};
+pub use units::UnitFilter;
+pub use values::ValueFilter;
+
+use crate::domain::DomainError;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored row breaks a domain rule: the database was changed outside Varde.
+    #[error("stored data is invalid: {0}")]
+    InvalidStoredData(#[from] DomainError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database Varde reads and writes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, so that one piece of code is compiled
+/// for each dialect.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Binds every parameter of `$sql` to the query `$query`.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                Param::Int(value) => query.bind(value),
+                Param::OptionalInt(value) => query.bind(value),
+                Param::Float(value) => query.bind(value),
+                Param::Text(value) => query.bind(value),
+                Param::OptionalText(value) => query.bind(value),
+                Param::Bool(value) => query.bind(value),
+                Param::Time(value) => query.bind(value),
+            };
+        }
+        query
+    }};
+}
+
+/// A row type readable from both dialects.
+pub trait StoredRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> StoredRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A row of a paged child list, carrying the id of the parent it belongs to.
+struct Parented<T> {
+    parent_id: i64,
+    row: T,
+}
+
+impl<'r, R, T> FromRow<'r, R> for Parented<T>
+where
+    R: Row,
+    T: FromRow<'r, R>,
+    &'r str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            parent_id: row.try_get("parent_id")?,
+            row: T::from_row(row)?,
+        })
+    }
+}
+
+impl Store {
+    /// Opens a pool for `url`: `sqlite:PATH` (the file is created when missing) or
+    /// `postgres://...`.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Backend::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await?;
+            Backend::Sqlite(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Self { backend })
+    }
+
+    /// Which database this store talks to, for logs and readiness answers.
+    pub fn dialect(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Brings the schema up to date with the migrations embedded in the binary.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers whether the database can be reached (for /readyz).
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.fetch_optional::<(i64,)>(Sql::new("SELECT 1")).await.map(drop)
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    async fn fetch_all<T: StoredRow>(&self, sql: Sql) -> StoreResult<Vec<T>> {
+        let Sql { text, params } = sql;
+        Ok(with_pool!(self, pool => {
+            bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    async fn fetch_optional<T: StoredRow>(&self, sql: Sql) -> StoreResult<Option<T>> {
+        let Sql { text, params } = sql;
+        Ok(with_pool!(self, pool => {
+            bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Fetches a paged child list for many parents at once, grouped by parent id.
+    async fn fetch_children<T: StoredRow>(
+        &self,
+        sql: Sql,
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<T>>> {
+        let rows: Vec<Parented<T>> = self.fetch_all(sql).await?;
+        Ok(page::group_by_parent(
+            rows.into_iter().map(|row| (row.parent_id, row.row)).collect(),
+        ))
+    }
+
+    /// Runs the statements in one transaction: all of them take effect or none.
+    async fn execute_in_transaction(&self, statements: Vec<Sql>) -> StoreResult<()> {
+        with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for Sql { text, params } in statements {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,358 @@
+//! Writes a complete, validated data set (the demo seeds) in one transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::{Param, Sql, Store, StoreResult};
+use crate::domain::{
+    ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind, SchoolStage,
+    SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+};
+
+/// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// A data set whose references are already resolved to natural keys (organisasjonsnummer, codes)
+/// and checked, ready to be written.
+#[derive(Debug, Clone, Default)]
+pub struct SeedData {
+    pub counties: Vec<SeedCounty>,
+    pub owners: Vec<SeedOwner>,
+    pub owner_codes: Vec<SeedOwnerCode>,
+    pub school_years: Vec<SchoolYear>,
+    pub units: Vec<SeedUnit>,
+    pub data_sources: Vec<SeedDataSource>,
+    pub indicators: Vec<SeedIndicator>,
+    pub values: Vec<SeedValue>,
+    pub selections: Vec<SeedSelection>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedCounty {
+    pub number: CountyNumber,
+    pub name: String,
+    pub valid_from: Option<i32>,
+    pub valid_to: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedOwner {
+    pub kind: OwnerKind,
+    pub name: String,
+    pub org_number: OrgNumber,
+    pub county_number: Option<CountyNumber>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedOwnerCode {
+    pub owner: OrgNumber,
+    pub code: String,
+    pub valid_from: Option<i32>,
+    pub valid_to: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedUnit {
+    pub org_number: OrgNumber,
+    pub name: String,
+    pub kind: UnitKind,
+    pub stage: Option<SchoolStage>,
+    pub owner: OrgNumber,
+    pub active_from: Option<SchoolYear>,
+    pub active_to: Option<SchoolYear>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedDataSource {
+    pub code: String,
+    pub name: String,
+    pub publisher: String,
+    pub description: String,
+    pub sensitivity: Sensitivity,
+    pub suppression_threshold: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedIndicator {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub source_code: String,
+    pub category: IndicatorCategory,
+    pub unit_of_measure: UnitOfMeasure,
+    pub direction: Direction,
+    pub decimals: u8,
+    pub applies_to: Vec<UnitKind>,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub colour_rule: ColourRule,
+}
+
+/// Who a seeded value describes, by natural key.
+#[derive(Debug, Clone)]
+pub enum SeedSubject {
+    Unit(OrgNumber),
+    Owner(OrgNumber),
+    County(CountyNumber),
+    Nation,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedValue {
+    pub indicator_code: String,
+    pub subject: SeedSubject,
+    pub school_year: SchoolYear,
+    pub group: ValueGroup,
+    pub value: Option<f64>,
+    pub respondents: Option<i64>,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedSelection {
+    pub name: String,
+    pub school_year: SchoolYear,
+    pub scope: SelectionScope,
+    pub owner: Option<OrgNumber>,
+    pub last_updated: DateTime<Utc>,
+    pub members: Vec<OrgNumber>,
+}
+
+fn year(value: Option<i32>) -> Param {
+    Param::OptionalInt(value.map(i64::from))
+}
+
+fn school_year(value: Option<SchoolYear>) -> Param {
+    year(value.map(SchoolYear::start_year))
+}
+
+fn text(value: &str) -> Param {
+    Param::Text(value.to_owned())
+}
+
+fn optional_text(value: Option<&str>) -> Param {
+    Param::OptionalText(value.map(str::to_owned))
+}
+
+/// Splits `rows` into INSERT statements of at most [`ROWS_PER_STATEMENT`] rows each:
+/// `head` + `VALUES ...` + `tail`.
+fn inserts(head: &str, tail: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
+    rows.chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut sql = Sql::new(head);
+            sql.bind_rows(chunk.iter().cloned());
+            sql.push(tail);
+            sql
+        })
+        .collect()
+}
+
+/// `INSERT INTO target SELECT select FROM (VALUES ...) AS v joins`, chunked. Both dialects name
+/// the columns of a VALUES list column1, column2, ...
+fn inserts_from_values(target: &str, select: &str, joins: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
+    inserts(
+        &format!("INSERT INTO {target} SELECT {select} FROM ("),
+        &format!(") AS v {joins}"),
+        rows,
+    )
+}
+
+impl SeedData {
+    /// Every statement that writes the data set, in dependency order.
+    fn statements(&self) -> Vec<Sql> {
+        let mut statements = Vec::new();
+        statements.extend(inserts(
+            "INSERT INTO counties (county_number, name, valid_from, valid_to) ",
+            "",
+            self.counties
+                .iter()
+                .map(|c| vec![text(c.number.as_str()), text(&c.name), year(c.valid_from), year(c.valid_to)])
+                .collect(),
+        ));
+        statements.extend(inserts(
+            "INSERT INTO owners (kind, name, org_number, county_number) ",
+            "",
+            self.owners
+                .iter()
+                .map(|o| {
+                    vec![
+                        text(o.kind.as_str()),
+                        text(&o.name),
+                        text(o.org_number.as_str()),
+                        optional_text(o.county_number.as_ref().map(CountyNumber::as_str)),
+                    ]
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "owner_codes (owner_id, code, valid_from, valid_to)",
+            "o.id, v.column2, v.column3, v.column4",
+            "JOIN owners o ON o.org_number = v.column1",
+            self.owner_codes
+                .iter()
+                .map(|c| vec![text(c.owner.as_str()), text(&c.code), year(c.valid_from), year(c.valid_to)])
+                .collect(),
+        ));
+        statements.extend(inserts(
+            "INSERT INTO school_years (year) ",
+            "",
+            self.school_years.iter().map(|y| vec![Param::Int(i64::from(y.start_year()))]).collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "units (org_number, name, kind, stage, owner_id, active_from, active_to)",
+            "v.column1, v.column2, v.column3, v.column4, o.id, v.column6, v.column7",
+            "JOIN owners o ON o.org_number = v.column5",
+            self.units
+                .iter()
+                .map(|u| {
+                    vec![
+                        text(u.org_number.as_str()),
+                        text(&u.name),
+                        text(u.kind.as_str()),
+                        optional_text(u.stage.map(SchoolStage::as_str)),
+                        text(u.owner.as_str()),
+                        school_year(u.active_from),
+                        school_year(u.active_to),
+                    ]
+                })
+                .collect(),
+        ));
+        statements.extend(inserts(
+            "INSERT INTO data_sources (code, name, publisher, description, sensitivity, suppression_threshold) ",
+            "",
+            self.data_sources
+                .iter()
+                .map(|s| {
+                    vec![
+                        text(&s.code),
+                        text(&s.name),
+                        text(&s.publisher),
+                        text(&s.description),
+                        text(s.sensitivity.as_str()),
+                        Param::Int(s.suppression_threshold),
+                    ]
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "indicators (code, name, description, source_id, category, unit_of_measure, direction, \
+             decimals, min_value, max_value, colour_mode, colour_green, colour_red, colour_margin)",
+            "v.column1, v.column2, v.column3, s.id, v.column5, v.column6, v.column7, v.column8, \
+             v.column9, v.column10, v.column11, v.column12, v.column13, v.column14",
+            "JOIN data_sources s ON s.code = v.column4",
+            self.indicators
+                .iter()
+                .map(|i| {
+                    vec![
+                        text(&i.code),
+                        text(&i.name),
+                        text(&i.description),
+                        text(&i.source_code),
+                        text(i.category.as_str()),
+                        text(i.unit_of_measure.as_str()),
+                        text(i.direction.as_str()),
+                        Param::Int(i64::from(i.decimals)),
+                        Param::Float(i.min_value),
+                        Param::Float(i.max_value),
+                        text(i.colour_rule.mode.as_str()),
+                        Param::Float(i.colour_rule.green),
+                        Param::Float(i.colour_rule.red),
+                        Param::Float(i.colour_rule.margin),
+                    ]
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "indicator_unit_kinds (indicator_id, unit_kind)",
+            "i.id, v.column2",
+            "JOIN indicators i ON i.code = v.column1",
+            self.indicators
+                .iter()
+                .flat_map(|i| i.applies_to.iter().map(|kind| vec![text(&i.code), text(kind.as_str())]))
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "indicator_values (indicator_id, subject_level, unit_id, owner_id, county_number, \
+             school_year, group_code, value, respondents, suppressed)",
+            "i.id, v.column2, u.id, o.id, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10",
+            "JOIN indicators i ON i.code = v.column1 \
+             LEFT JOIN units u ON u.org_number = v.column3 \
+             LEFT JOIN owners o ON o.org_number = v.column4",
+            self.values.iter().map(SeedValue::row).collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "selections (name, school_year, scope, owner_id, last_updated)",
+            "v.column1, v.column2, v.column3, o.id, v.column5",
+            "LEFT JOIN owners o ON o.org_number = v.column4",
+            self.selections
+                .iter()
+                .map(|s| {
+                    vec![
+                        text(&s.name),
+                        Param::Int(i64::from(s.school_year.start_year())),
+                        text(s.scope.as_str()),
+                        optional_text(s.owner.as_ref().map(OrgNumber::as_str)),
+                        Param::Time(s.last_updated),
+                    ]
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "selection_members (selection_id, unit_id)",
+            "s.id, u.id",
+            "JOIN selections s ON s.name = v.column1 AND s.school_year = v.column2 \
+             JOIN units u ON u.org_number = v.column3",
+            self.selections
+                .iter()
+                .flat_map(|s| {
+                    s.members.iter().map(|member| {
+                        vec![
+                            text(&s.name),
+                            Param::Int(i64::from(s.school_year.start_year())),
+                            text(member.as_str()),
+                        ]
+                    })
+                })
+                .collect(),
+        ));
+        statements
+    }
+}
+
+impl SeedValue {
+    fn row(&self) -> Vec<Param> {
+        let (level, unit, owner, county) = match &self.subject {
+            SeedSubject::Unit(org) => ("unit", Some(org.as_str()), None, None),
+            SeedSubject::Owner(org) => ("owner", None, Some(org.as_str()), None),
+            SeedSubject::County(number) => ("county", None, None, Some(number.as_str())),
+            SeedSubject::Nation => ("nation", None, None, None),
+        };
+        vec![
+            text(&self.indicator_code),
+            text(level),
+            optional_text(unit),
+            optional_text(owner),
+            optional_text(county),
+            Param::Int(i64::from(self.school_year.start_year())),
+            text(&self.group.code()),
+            Param::Float(self.value),
+            Param::OptionalInt(self.respondents),
+            Param::Bool(self.suppressed),
+        ]
+    }
+}
+
+impl Store {
+    /// Whether the database holds no owners yet (a fresh database to seed).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let (count,): (i64,) = self
+            .fetch_optional(Sql::new("SELECT COUNT(*) FROM owners"))
+            .await?
+            .unwrap_or((0,));
+        Ok(count == 0)
+    }
+
+    /// Writes the whole data set in one transaction.
+    pub async fn load_seed(&self, data: &SeedData) -> StoreResult<()> {
+        self.execute_in_transaction(data.statements()).await
+    }
+}

@@ -1,0 +1,165 @@
+//! Indicator values (indikatorverdier) for units, owners and selections.
+
+use std::collections::HashMap;
+
+use super::{Page, Sql, Store, StoreResult, page::PagedQuery};
+use crate::domain::{
+    CountyNumber, DomainError, IndicatorId, IndicatorValue, OwnerId, SchoolYear, SelectionId,
+    Subject, SubjectLevel, UnitId, ValueGroup, ValueId,
+};
+
+const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
+    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed";
+
+#[derive(sqlx::FromRow)]
+struct ValueRow {
+    id: i64,
+    indicator_id: i64,
+    subject_level: String,
+    unit_id: Option<i64>,
+    owner_id: Option<i64>,
+    county_number: Option<String>,
+    school_year: i64,
+    group_code: String,
+    value: Option<f64>,
+    respondents: Option<i64>,
+    suppressed: bool,
+}
+
+impl TryFrom<ValueRow> for IndicatorValue {
+    type Error = DomainError;
+
+    fn try_from(row: ValueRow) -> Result<Self, DomainError> {
+        let inconsistent = || DomainError::UnknownVariant {
+            kind: "subject",
+            value: format!("{} without its reference", row.subject_level),
+            allowed: "unit, owner, county, nation with the matching id",
+        };
+        let subject = match SubjectLevel::parse(&row.subject_level)? {
+            SubjectLevel::Unit => Subject::Unit(UnitId(row.unit_id.ok_or_else(inconsistent)?)),
+            SubjectLevel::Owner => Subject::Owner(OwnerId(row.owner_id.ok_or_else(inconsistent)?)),
+            SubjectLevel::County => Subject::County(CountyNumber::parse(
+                row.county_number.as_deref().ok_or_else(inconsistent)?,
+            )?),
+            SubjectLevel::Nation => Subject::Nation,
+        };
+        Ok(IndicatorValue {
+            id: ValueId(row.id),
+            indicator_id: IndicatorId(row.indicator_id),
+            subject,
+            school_year: i32::try_from(row.school_year)
+                .map_err(|_| DomainError::InvalidSchoolYear(row.school_year.to_string()))
+                .and_then(SchoolYear::new)?,
+            group: ValueGroup::parse(&row.group_code)?,
+            value: row.value,
+            respondents: row.respondents,
+            suppressed_at_source: row.suppressed,
+        })
+    }
+}
+
+/// Filters for value lists; empty lists mean "all".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ValueFilter {
+    /// Indicator codes (e.g. `eu_trivsel`).
+    pub indicator_codes: Vec<String>,
+    pub school_years: Vec<SchoolYear>,
+    pub group: Option<ValueGroup>,
+}
+
+impl ValueFilter {
+    fn conditions(&self) -> Sql {
+        let mut sql = Sql::default();
+        if !self.indicator_codes.is_empty() {
+            sql.push(" AND v.indicator_id IN (SELECT id FROM indicators WHERE code IN ")
+                .bind_list(self.indicator_codes.iter().map(String::as_str))
+                .push(")");
+        }
+        if !self.school_years.is_empty() {
+            sql.push(" AND v.school_year IN ")
+                .bind_list(self.school_years.iter().map(|year| i64::from(year.start_year())));
+        }
+        if let Some(group) = &self.group {
+            sql.push(" AND v.group_code = ").bind(group.code());
+        }
+        sql
+    }
+}
+
+fn children_from<K: std::hash::Hash + Eq>(
+    grouped: HashMap<i64, Vec<ValueRow>>,
+    key: impl Fn(i64) -> K,
+) -> StoreResult<HashMap<K, Vec<IndicatorValue>>> {
+    grouped
+        .into_iter()
+        .map(|(parent, rows)| {
+            let values = rows.into_iter().map(IndicatorValue::try_from).collect::<Result<_, _>>()?;
+            Ok((key(parent), values))
+        })
+        .collect()
+}
+
+impl Store {
+    /// One page of values for each unit, in one statement.
+    pub async fn values_of_units(
+        &self,
+        units: &[UnitId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<UnitId, Vec<IndicatorValue>>> {
+        let mut conditions = filter.conditions();
+        conditions.push(" AND v.unit_id IN ").bind_list(units.iter().map(|id| id.0));
+        let query = PagedQuery {
+            columns: VALUE_COLUMNS,
+            from: "indicator_values v",
+            conditions,
+            id: "v.id",
+            parent: Some("v.unit_id"),
+        };
+        children_from(self.fetch_children(query.build(page)).await?, UnitId)
+    }
+
+    /// One page of the values published for each owner itself, in one statement.
+    pub async fn values_of_owners(
+        &self,
+        owners: &[OwnerId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<OwnerId, Vec<IndicatorValue>>> {
+        let mut conditions = filter.conditions();
+        conditions.push(" AND v.owner_id IN ").bind_list(owners.iter().map(|id| id.0));
+        let query = PagedQuery {
+            columns: VALUE_COLUMNS,
+            from: "indicator_values v",
+            conditions,
+            id: "v.id",
+            parent: Some("v.owner_id"),
+        };
+        children_from(self.fetch_children(query.build(page)).await?, OwnerId)
+    }
+
+    /// One page of member-unit values for each selection, in one statement. Without a school-year
+    /// filter, a selection's values are those of its own school year.
+    pub async fn values_of_selections(
+        &self,
+        selections: &[SelectionId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<SelectionId, Vec<IndicatorValue>>> {
+        let mut conditions = filter.conditions();
+        if filter.school_years.is_empty() {
+            conditions.push(" AND v.school_year = s.school_year");
+        }
+        conditions.push(" AND s.id IN ").bind_list(selections.iter().map(|id| id.0));
+        let query = PagedQuery {
+            columns: VALUE_COLUMNS,
+            from: "indicator_values v \
+                   JOIN selection_members m ON m.unit_id = v.unit_id \
+                   JOIN selections s ON s.id = m.selection_id",
+            conditions,
+            id: "v.id",
+            parent: Some("s.id"),
+        };
+        children_from(self.fetch_children(query.build(page)).await?, SelectionId)
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command: bash tests/run.sh [args passed to cargo nextest run / cargo test]
+# Starts a throwaway PostgreSQL cluster (removed afterwards), exports VARDE_TEST_POSTGRES_URL
+# and runs the whole suite against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v initdb >/dev/null 2>&1; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$pgbin" ] && export PATH="$pgbin:$PATH"
+fi
+
+if [ ! -d tests/graphql-http-audit/node_modules ]; then
+  (cd tests/graphql-http-audit && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/varde-pg.XXXXXX")
+trap 'bash tests/pg-cluster.sh stop "$pgdir" || true' EXIT
+[ "$(id -u)" -eq 0 ] && chown postgres "$pgdir"
+VARDE_TEST_POSTGRES_URL=$(bash tests/pg-cluster.sh start "$pgdir")
+export VARDE_TEST_POSTGRES_URL
+echo "run.sh: PostgreSQL at $VARDE_TEST_POSTGRES_URL" >&2
+
+status=0
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --no-fail-fast "$@" || status=$?
+else
+  cargo test --no-fail-fast "$@" || status=$?
+fi
+exit "$status"
