@@ -14,11 +14,21 @@ use crate::{graphql, http, seed, store::Store};
 #[command(version, about)]
 pub struct Cli {
     /// Database: `sqlite:PATH` (embedded, created on first start) or `postgres://...`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:varde.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:varde.db",
+        global = true
+    )]
     database_url: String,
 
     /// Most database connections this process opens.
-    #[arg(long, env = "VARDE_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "VARDE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     max_connections: u32,
 
     #[command(flatten)]
@@ -48,7 +58,12 @@ enum Command {
 #[derive(Debug, Args)]
 struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "VARDE_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "VARDE_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     addr: SocketAddr,
 
     /// Largest request body, in bytes.
@@ -56,7 +71,12 @@ struct ServeArgs {
     body_limit: usize,
 
     /// Seconds a request may take before it is answered 408.
-    #[arg(long, env = "VARDE_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "VARDE_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
     request_timeout: u64,
 
     /// Most operations in one batched (JSON array) request; 0 turns batching off.
@@ -128,7 +148,10 @@ async fn serve(store: &Store, args: ServeArgs) -> Result<()> {
     store.migrate().await.context("migrating")?;
     if !args.no_seed && store.is_empty().await? {
         tracing::info!("empty database: loading the demo seeds");
-        store.load_seed(&seed::demo()?).await.context("loading demo seeds")?;
+        store
+            .load_seed(&seed::demo()?)
+            .await
+            .context("loading demo seeds")?;
     }
     let config = http::HttpConfig {
         body_limit: args.body_limit,
@@ -143,7 +166,12 @@ async fn serve(store: &Store, args: ServeArgs) -> Result<()> {
         listener.local_addr()?,
         store.dialect()
     );
-    http::serve(listener, http::router(store.clone(), config), shutdown_signal()).await?;
+    http::serve(
+        listener,
+        http::router(store.clone(), config),
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -176,8 +204,14 @@ mod tests {
 
     #[test]
     fn database_passwords_are_redacted() {
-        assert_eq!(redact("postgres://varde:secret@db:5432/varde"), "postgres://varde:***@db:5432/varde");
-        assert_eq!(redact("postgres://varde@db/varde"), "postgres://varde@db/varde");
+        assert_eq!(
+            redact("postgres://varde:secret@db:5432/varde"),
+            "postgres://varde:***@db:5432/varde"
+        );
+        assert_eq!(
+            redact("postgres://varde@db/varde"),
+            "postgres://varde@db/varde"
+        );
         assert_eq!(redact("sqlite:varde.db"), "sqlite:varde.db");
     }
 }

@@ -5,9 +5,9 @@
 //! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
 //! [`seed`] loads the demo data; [`config`] and the binary are the thin shell.
 
+pub mod cli;
 pub mod domain;
-pub mod store;
-pub mod seed;
 pub mod graphql;
 pub mod http;
-pub mod cli;
+pub mod seed;
+pub mod store;

@@ -41,13 +41,22 @@ const EMBEDDED: [(&str, &str); 10] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
-    ("school_years.csv", include_str!("../seeds/school_years.csv")),
+    (
+        "school_years.csv",
+        include_str!("../seeds/school_years.csv"),
+    ),
     ("units.csv", include_str!("../seeds/units.csv")),
-    ("data_sources.csv", include_str!("../seeds/data_sources.csv")),
+    (
+        "data_sources.csv",
+        include_str!("../seeds/data_sources.csv"),
+    ),
     ("indicators.csv", include_str!("../seeds/indicators.csv")),
     ("values.csv", include_str!("../seeds/values.csv")),
     ("selections.csv", include_str!("../seeds/selections.csv")),
-    ("selection_members.csv", include_str!("../seeds/selection_members.csv")),
+    (
+        "selection_members.csv",
+        include_str!("../seeds/selection_members.csv"),
+    ),
 ];
 
 /// The demo data set shipped with Varde.
@@ -208,30 +217,43 @@ struct MemberRecord {
 }
 
 fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
-    let counties = each("counties.csv", records::<CountyRecord>(read, "counties.csv")?, |r| {
-        Ok(SeedCounty {
-            number: CountyNumber::parse(&r.county_number)?,
-            name: r.name,
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
-        })
-    })?;
+    let counties = each(
+        "counties.csv",
+        records::<CountyRecord>(read, "counties.csv")?,
+        |r| {
+            Ok(SeedCounty {
+                number: CountyNumber::parse(&r.county_number)?,
+                name: r.name,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            })
+        },
+    )?;
 
     let mut owner_by_key: HashMap<String, OrgNumber> = HashMap::new();
-    let owners = each("owners.csv", records::<OwnerRecord>(read, "owners.csv")?, |r| {
-        let owner = SeedOwner {
-            kind: OwnerKind::parse(&r.kind)?,
-            name: r.name,
-            org_number: OrgNumber::parse(&r.org_number)?,
-            county_number: empty_to_none(r.county_number).as_deref().map(CountyNumber::parse).transpose()?,
-        };
-        ensure!(
-            owner_by_key.insert(r.key.clone(), owner.org_number.clone()).is_none(),
-            "owner key {:?} is used twice",
-            r.key
-        );
-        Ok(owner)
-    })?;
+    let owners = each(
+        "owners.csv",
+        records::<OwnerRecord>(read, "owners.csv")?,
+        |r| {
+            let owner = SeedOwner {
+                kind: OwnerKind::parse(&r.kind)?,
+                name: r.name,
+                org_number: OrgNumber::parse(&r.org_number)?,
+                county_number: empty_to_none(r.county_number)
+                    .as_deref()
+                    .map(CountyNumber::parse)
+                    .transpose()?,
+            };
+            ensure!(
+                owner_by_key
+                    .insert(r.key.clone(), owner.org_number.clone())
+                    .is_none(),
+                "owner key {:?} is used twice",
+                r.key
+            );
+            Ok(owner)
+        },
+    )?;
     let owner = |key: &str| {
         owner_by_key
             .get(key)
@@ -239,14 +261,18 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
             .ok_or_else(|| anyhow!("unknown owner key {key:?}"))
     };
 
-    let owner_codes = each("owner_codes.csv", records::<OwnerCodeRecord>(read, "owner_codes.csv")?, |r| {
-        Ok(SeedOwnerCode {
-            owner: owner(&r.owner_key)?,
-            code: OwnerCode::parse(&r.code)?.as_str().to_owned(),
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
-        })
-    })?;
+    let owner_codes = each(
+        "owner_codes.csv",
+        records::<OwnerCodeRecord>(read, "owner_codes.csv")?,
+        |r| {
+            Ok(SeedOwnerCode {
+                owner: owner(&r.owner_key)?,
+                code: OwnerCode::parse(&r.code)?.as_str().to_owned(),
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            })
+        },
+    )?;
     let owner_with_code = |code: &str, school_year: SchoolYear| -> Result<OrgNumber> {
         let calendar_year = school_year.reference_calendar_year();
         owner_codes
@@ -260,111 +286,158 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
             .ok_or_else(|| anyhow!("no owner has code {code:?} in {calendar_year}"))
     };
 
-    let school_years = each("school_years.csv", records::<SchoolYearRecord>(read, "school_years.csv")?, |r| {
-        Ok(SchoolYear::new(r.year)?)
-    })?;
+    let school_years = each(
+        "school_years.csv",
+        records::<SchoolYearRecord>(read, "school_years.csv")?,
+        |r| Ok(SchoolYear::new(r.year)?),
+    )?;
 
-    let units = each("units.csv", records::<UnitRecord>(read, "units.csv")?, |r| {
-        Ok(SeedUnit {
-            org_number: OrgNumber::parse(&r.org_number)?,
-            name: r.name,
-            kind: UnitKind::parse(&r.kind)?,
-            stage: empty_to_none(r.stage).as_deref().map(SchoolStage::parse).transpose()?,
-            owner: owner(&r.owner_key)?,
-            active_from: optional_year(r.active_from)?,
-            active_to: optional_year(r.active_to)?,
-        })
-    })?;
+    let units = each(
+        "units.csv",
+        records::<UnitRecord>(read, "units.csv")?,
+        |r| {
+            Ok(SeedUnit {
+                org_number: OrgNumber::parse(&r.org_number)?,
+                name: r.name,
+                kind: UnitKind::parse(&r.kind)?,
+                stage: empty_to_none(r.stage)
+                    .as_deref()
+                    .map(SchoolStage::parse)
+                    .transpose()?,
+                owner: owner(&r.owner_key)?,
+                active_from: optional_year(r.active_from)?,
+                active_to: optional_year(r.active_to)?,
+            })
+        },
+    )?;
 
-    let data_sources = each("data_sources.csv", records::<DataSourceRecord>(read, "data_sources.csv")?, |r| {
-        ensure!(r.suppression_threshold >= 0, "suppression_threshold must not be negative");
-        Ok(SeedDataSource {
-            code: r.code,
-            name: r.name,
-            publisher: r.publisher,
-            description: r.description,
-            sensitivity: Sensitivity::parse(&r.sensitivity)?,
-            suppression_threshold: r.suppression_threshold,
-        })
-    })?;
+    let data_sources = each(
+        "data_sources.csv",
+        records::<DataSourceRecord>(read, "data_sources.csv")?,
+        |r| {
+            ensure!(
+                r.suppression_threshold >= 0,
+                "suppression_threshold must not be negative"
+            );
+            Ok(SeedDataSource {
+                code: r.code,
+                name: r.name,
+                publisher: r.publisher,
+                description: r.description,
+                sensitivity: Sensitivity::parse(&r.sensitivity)?,
+                suppression_threshold: r.suppression_threshold,
+            })
+        },
+    )?;
 
-    let indicators = each("indicators.csv", records::<IndicatorRecord>(read, "indicators.csv")?, |r| {
-        ensure!(
-            data_sources.iter().any(|s| s.code == r.source_code),
-            "unknown data source {:?}",
-            r.source_code
-        );
-        Ok(SeedIndicator {
-            code: r.code,
-            name: r.name,
-            description: r.description,
-            source_code: r.source_code,
-            category: IndicatorCategory::parse(&r.category)?,
-            unit_of_measure: UnitOfMeasure::parse(&r.unit_of_measure)?,
-            direction: Direction::parse(&r.direction)?,
-            decimals: r.decimals,
-            applies_to: r.applies_to.split('|').map(UnitKind::parse).collect::<Result<_, _>>()?,
-            min_value: r.min_value,
-            max_value: r.max_value,
-            colour_rule: ColourRule {
-                mode: ColourMode::parse(&r.colour_mode)?,
-                green: r.colour_green,
-                red: r.colour_red,
-                margin: r.colour_margin,
-            },
-        })
-    })?;
+    let indicators = each(
+        "indicators.csv",
+        records::<IndicatorRecord>(read, "indicators.csv")?,
+        |r| {
+            ensure!(
+                data_sources.iter().any(|s| s.code == r.source_code),
+                "unknown data source {:?}",
+                r.source_code
+            );
+            Ok(SeedIndicator {
+                code: r.code,
+                name: r.name,
+                description: r.description,
+                source_code: r.source_code,
+                category: IndicatorCategory::parse(&r.category)?,
+                unit_of_measure: UnitOfMeasure::parse(&r.unit_of_measure)?,
+                direction: Direction::parse(&r.direction)?,
+                decimals: r.decimals,
+                applies_to: r
+                    .applies_to
+                    .split('|')
+                    .map(UnitKind::parse)
+                    .collect::<Result<_, _>>()?,
+                min_value: r.min_value,
+                max_value: r.max_value,
+                colour_rule: ColourRule {
+                    mode: ColourMode::parse(&r.colour_mode)?,
+                    green: r.colour_green,
+                    red: r.colour_red,
+                    margin: r.colour_margin,
+                },
+            })
+        },
+    )?;
 
-    let values = each("values.csv", records::<ValueRecord>(read, "values.csv")?, |r| {
-        ensure!(
-            indicators.iter().any(|i| i.code == r.indicator_code),
-            "unknown indicator {:?}",
-            r.indicator_code
-        );
-        let school_year = SchoolYear::new(r.school_year)?;
-        ensure!(school_years.contains(&school_year), "school year {} is not seeded", r.school_year);
-        let code = empty_to_none(r.subject_code);
-        let subject = match (r.subject_level.as_str(), code) {
-            ("unit", Some(code)) => SeedSubject::Unit(OrgNumber::parse(&code)?),
-            ("owner", Some(code)) => SeedSubject::Owner(owner_with_code(&code, school_year)?),
-            ("county", Some(code)) => SeedSubject::County(CountyNumber::parse(&code)?),
-            ("nation", None) => SeedSubject::Nation,
-            (level, code) => bail!("subject {level:?} with code {code:?} is not a valid subject"),
-        };
-        if let SeedSubject::Unit(org) = &subject {
-            ensure!(units.iter().any(|u| &u.org_number == org), "unknown unit {org}");
-        }
-        ensure!(!(r.suppressed && r.value.is_some()), "a suppressed value must be empty");
-        ensure!(r.n.is_none_or(|n| n >= 0), "n must not be negative");
-        Ok(SeedValue {
-            indicator_code: r.indicator_code,
-            subject,
-            school_year,
-            group: ValueGroup::parse(&r.group)?,
-            value: r.value,
-            respondents: r.n,
-            suppressed: r.suppressed,
-        })
-    })?;
+    let values = each(
+        "values.csv",
+        records::<ValueRecord>(read, "values.csv")?,
+        |r| {
+            ensure!(
+                indicators.iter().any(|i| i.code == r.indicator_code),
+                "unknown indicator {:?}",
+                r.indicator_code
+            );
+            let school_year = SchoolYear::new(r.school_year)?;
+            ensure!(
+                school_years.contains(&school_year),
+                "school year {} is not seeded",
+                r.school_year
+            );
+            let code = empty_to_none(r.subject_code);
+            let subject = match (r.subject_level.as_str(), code) {
+                ("unit", Some(code)) => SeedSubject::Unit(OrgNumber::parse(&code)?),
+                ("owner", Some(code)) => SeedSubject::Owner(owner_with_code(&code, school_year)?),
+                ("county", Some(code)) => SeedSubject::County(CountyNumber::parse(&code)?),
+                ("nation", None) => SeedSubject::Nation,
+                (level, code) => {
+                    bail!("subject {level:?} with code {code:?} is not a valid subject")
+                }
+            };
+            if let SeedSubject::Unit(org) = &subject {
+                ensure!(
+                    units.iter().any(|u| &u.org_number == org),
+                    "unknown unit {org}"
+                );
+            }
+            ensure!(
+                !(r.suppressed && r.value.is_some()),
+                "a suppressed value must be empty"
+            );
+            ensure!(r.n.is_none_or(|n| n >= 0), "n must not be negative");
+            Ok(SeedValue {
+                indicator_code: r.indicator_code,
+                subject,
+                school_year,
+                group: ValueGroup::parse(&r.group)?,
+                value: r.value,
+                respondents: r.n,
+                suppressed: r.suppressed,
+            })
+        },
+    )?;
 
     let mut selection_keys: HashMap<String, usize> = HashMap::new();
-    let mut selections = each("selections.csv", records::<SelectionRecord>(read, "selections.csv")?, |r| {
-        let scope = SelectionScope::parse(&r.scope)?;
-        let owner = empty_to_none(r.owner_key).as_deref().map(owner).transpose()?;
-        ensure!(
-            (scope == SelectionScope::Owner) == owner.is_some(),
-            "an owner selection needs an owner_key, other scopes none"
-        );
-        selection_keys.insert(r.key, selection_keys.len());
-        Ok(SeedSelection {
-            name: r.name,
-            school_year: SchoolYear::new(r.school_year)?,
-            scope,
-            owner,
-            last_updated: r.last_updated,
-            members: Vec::new(),
-        })
-    })?;
+    let mut selections = each(
+        "selections.csv",
+        records::<SelectionRecord>(read, "selections.csv")?,
+        |r| {
+            let scope = SelectionScope::parse(&r.scope)?;
+            let owner = empty_to_none(r.owner_key)
+                .as_deref()
+                .map(owner)
+                .transpose()?;
+            ensure!(
+                (scope == SelectionScope::Owner) == owner.is_some(),
+                "an owner selection needs an owner_key, other scopes none"
+            );
+            selection_keys.insert(r.key, selection_keys.len());
+            Ok(SeedSelection {
+                name: r.name,
+                school_year: SchoolYear::new(r.school_year)?,
+                scope,
+                owner,
+                last_updated: r.last_updated,
+                members: Vec::new(),
+            })
+        },
+    )?;
     for (selection, member) in each(
         "selection_members.csv",
         records::<MemberRecord>(read, "selection_members.csv")?,
@@ -373,7 +446,10 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
                 .get(&r.selection_key)
                 .ok_or_else(|| anyhow!("unknown selection {:?}", r.selection_key))?;
             let org = OrgNumber::parse(&r.org_number)?;
-            ensure!(units.iter().any(|u| u.org_number == org), "unknown unit {org}");
+            ensure!(
+                units.iter().any(|u| u.org_number == org),
+                "unknown unit {org}"
+            );
             Ok((index, org))
         },
     )? {
@@ -418,7 +494,11 @@ mod tests {
                 let mut lines: Vec<String> = content.lines().map(str::to_owned).collect();
                 let first = &mut lines[1];
                 let digit = first.as_bytes()[8];
-                let broken = if digit == b'9' { '0' } else { char::from(digit + 1) };
+                let broken = if digit == b'9' {
+                    '0'
+                } else {
+                    char::from(digit + 1)
+                };
                 first.replace_range(8..9, &broken.to_string());
                 lines.join("\n")
             } else {

@@ -161,7 +161,10 @@ mod tests {
     fn org_number_with_a_valid_check_digit_is_accepted() {
         // Utdanningsdirektoratet's organisasjonsnummer.
         assert_eq!(OrgNumber::parse("970018131").unwrap().as_str(), "970018131");
-        assert_eq!(OrgNumber::parse("970 018 131").unwrap().as_str(), "970018131");
+        assert_eq!(
+            OrgNumber::parse("970 018 131").unwrap().as_str(),
+            "970018131"
+        );
     }
 
     #[test]
@@ -199,7 +202,10 @@ mod tests {
     #[test]
     fn owner_code_tells_county_from_municipality_by_length() {
         assert!(matches!(OwnerCode::parse("11"), Ok(OwnerCode::County(_))));
-        assert!(matches!(OwnerCode::parse("1149"), Ok(OwnerCode::Municipality(_))));
+        assert!(matches!(
+            OwnerCode::parse("1149"),
+            Ok(OwnerCode::Municipality(_))
+        ));
         assert!(OwnerCode::parse("114").is_err());
     }
 
@@ -207,7 +213,10 @@ mod tests {
     fn school_year_label_is_the_short_start_and_end_year() {
         assert_eq!(SchoolYear::new(2015).unwrap().label(), "15-16");
         assert_eq!(SchoolYear::new(1999).unwrap().label(), "99-00");
-        assert_eq!(SchoolYear::new(2023).unwrap().reference_calendar_year(), 2024);
+        assert_eq!(
+            SchoolYear::new(2023).unwrap().reference_calendar_year(),
+            2024
+        );
         assert!(SchoolYear::new(1989).is_err());
         assert!(SchoolYear::parse("2024-25").is_err());
     }

@@ -99,7 +99,15 @@ mod tests {
 
     #[test]
     fn unknown_or_non_canonical_groups_are_refused() {
-        for code in ["", "trinn=0", "trinn=14", "kjonn=alle", "kjonn=gutter;trinn=7", "trinn=7;trinn=8", "fag=lesing"] {
+        for code in [
+            "",
+            "trinn=0",
+            "trinn=14",
+            "kjonn=alle",
+            "kjonn=gutter;trinn=7",
+            "trinn=7;trinn=8",
+            "fag=lesing",
+        ] {
             assert!(ValueGroup::parse(code).is_err(), "{code} was accepted");
         }
     }

@@ -21,7 +21,9 @@ pub enum DomainError {
     InvalidCountyNumber(String),
     #[error("school year {0:?} must be a start year between 1990 and 2100, e.g. 2024 for 2024-25")]
     InvalidSchoolYear(String),
-    #[error("group {0:?} is not a known group; use \"all\" or e.g. \"trinn=7\", \"kjonn=jenter\", \"trinn=7;kjonn=gutter\"")]
+    #[error(
+        "group {0:?} is not a known group; use \"all\" or e.g. \"trinn=7\", \"kjonn=jenter\", \"trinn=7;kjonn=gutter\""
+    )]
     InvalidGroup(String),
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {

@@ -139,7 +139,8 @@ pub struct Unit {
 
 impl Unit {
     pub fn is_active_in(&self, year: SchoolYear) -> bool {
-        self.active_from.is_none_or(|from| from <= year) && self.active_to.is_none_or(|to| year <= to)
+        self.active_from.is_none_or(|from| from <= year)
+            && self.active_to.is_none_or(|to| year <= to)
     }
 }
 
@@ -253,7 +254,11 @@ mod tests {
         };
         assert!(period.is_valid_in(2020) && period.is_valid_in(2023));
         assert!(!period.is_valid_in(2019) && !period.is_valid_in(2024));
-        let open = OwnerCodePeriod { valid_from: None, valid_to: None, ..period };
+        let open = OwnerCodePeriod {
+            valid_from: None,
+            valid_to: None,
+            ..period
+        };
         assert!(open.is_valid_in(1990));
     }
 }

@@ -45,7 +45,9 @@ pub fn global_id(kind: NodeKind, id: i64) -> ID {
 /// Splits a global id into its type and database id.
 pub fn parse_global_id(id: &ID) -> Result<(NodeKind, i64), ApiError> {
     let invalid = || ApiError::BadUserInput(format!("{:?} is not a valid id", id.as_str()));
-    let decoded = URL_SAFE_NO_PAD.decode(id.as_bytes()).map_err(|_| invalid())?;
+    let decoded = URL_SAFE_NO_PAD
+        .decode(id.as_bytes())
+        .map_err(|_| invalid())?;
     let text = String::from_utf8(decoded).map_err(|_| invalid())?;
     let (name, number) = text.split_once(':').ok_or_else(invalid)?;
     let kind = NodeKind::ALL
@@ -105,7 +107,10 @@ mod tests {
         for text in ["", "!!", "T3duZXI", "Q2FyOjE"] {
             assert!(parse_global_id(&ID(text.into())).is_err(), "{text}");
         }
-        assert_eq!(IdCursor::decode_cursor(&IdCursor(7).encode_cursor()).unwrap(), IdCursor(7));
+        assert_eq!(
+            IdCursor::decode_cursor(&IdCursor(7).encode_cursor()).unwrap(),
+            IdCursor(7)
+        );
         assert!(IdCursor::decode_cursor("Y3Vyc29yOng").is_err());
     }
 }

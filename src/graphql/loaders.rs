@@ -40,7 +40,9 @@ impl Loader<OwnerId> for StoreLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[OwnerId]) -> LoadResult<OwnerId, Owner> {
-        Ok(by_key(self.store.owners_by_ids(keys).await?, |owner| owner.id))
+        Ok(by_key(self.store.owners_by_ids(keys).await?, |owner| {
+            owner.id
+        }))
     }
 }
 
@@ -58,7 +60,10 @@ impl Loader<IndicatorId> for StoreLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[IndicatorId]) -> LoadResult<IndicatorId, Indicator> {
-        Ok(by_key(self.store.indicators_by_ids(keys).await?, |indicator| indicator.id))
+        Ok(by_key(
+            self.store.indicators_by_ids(keys).await?,
+            |indicator| indicator.id,
+        ))
     }
 }
 
@@ -67,7 +72,10 @@ impl Loader<DataSourceId> for StoreLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[DataSourceId]) -> LoadResult<DataSourceId, DataSource> {
-        Ok(by_key(self.store.data_sources(Some(keys)).await?, |source| source.id))
+        Ok(by_key(
+            self.store.data_sources(Some(keys)).await?,
+            |source| source.id,
+        ))
     }
 }
 
@@ -76,7 +84,10 @@ impl Loader<SelectionId> for StoreLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[SelectionId]) -> LoadResult<SelectionId, Selection> {
-        Ok(by_key(self.store.selections_by_ids(keys).await?, |selection| selection.id))
+        Ok(by_key(
+            self.store.selections_by_ids(keys).await?,
+            |selection| selection.id,
+        ))
     }
 }
 
@@ -91,7 +102,9 @@ impl Loader<IndicatorCode> for StoreLoader {
     async fn load(&self, keys: &[IndicatorCode]) -> LoadResult<IndicatorCode, Indicator> {
         let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
         let indicators = self.store.indicators_by_codes(&codes).await?;
-        Ok(by_key(indicators, |indicator| IndicatorCode(indicator.code.clone())))
+        Ok(by_key(indicators, |indicator| {
+            IndicatorCode(indicator.code.clone())
+        }))
     }
 }
 
@@ -179,4 +192,9 @@ child_loader!(OwnerId, UnitFilter, Unit, units_of_owners);
 child_loader!(SelectionId, UnitFilter, Unit, units_of_selections);
 child_loader!(UnitId, ValueFilter, IndicatorValue, values_of_units);
 child_loader!(OwnerId, ValueFilter, IndicatorValue, values_of_owners);
-child_loader!(SelectionId, ValueFilter, IndicatorValue, values_of_selections);
+child_loader!(
+    SelectionId,
+    ValueFilter,
+    IndicatorValue,
+    values_of_selections
+);

@@ -1,13 +1,14 @@
 //! Relay connection arguments to store pages, and store rows back to connections.
 
 use async_graphql::{
-    OutputType,
-    connection::{Connection, CursorType, Edge},
+    OutputType, SimpleObject,
+    connection::{CursorType, Edge, EmptyFields, PageInfo},
 };
 
 use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
+    objects::{DataSource, Indicator, IndicatorValue, Owner, Selection, Unit},
 };
 use crate::store::Page;
 
@@ -15,6 +16,25 @@ use crate::store::Page;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// A Relay connection: one page of a list (side), each item with the cursor to continue from.
+///
+/// Ours rather than async-graphql's `Connection`, which carries no schema description.
+#[derive(SimpleObject)]
+#[graphql(
+    concrete(name = "OwnerConnection", params(Owner)),
+    concrete(name = "UnitConnection", params(Unit)),
+    concrete(name = "SelectionConnection", params(Selection)),
+    concrete(name = "IndicatorConnection", params(Indicator)),
+    concrete(name = "DataSourceConnection", params(DataSource)),
+    concrete(name = "IndicatorValueConnection", params(IndicatorValue))
+)]
+pub struct Connection<N: OutputType> {
+    /// The items of this page, in list order, each with its cursor.
+    pub edges: Vec<Edge<IdCursor, N, EmptyFields>>,
+    /// Whether pages exist before and after this one, and the cursors at its ends.
+    pub page_info: PageInfo,
+}
 
 /// Turns Relay's `first`/`after`/`last`/`before` into a keyset page.
 pub fn page(
@@ -59,7 +79,7 @@ pub fn connection<T, N: OutputType>(
     page: &Page,
     id_of: impl Fn(&T) -> i64,
     node: impl Fn(T) -> N,
-) -> Connection<IdCursor, N> {
+) -> Connection<N> {
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -71,12 +91,17 @@ pub fn connection<T, N: OutputType>(
     } else {
         (page.after.is_some(), more)
     };
-    let mut connection = Connection::new(has_previous_page, has_next_page);
-    connection.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(IdCursor(id_of(&row)), node(row))),
-    );
-    connection
+    let edges: Vec<Edge<IdCursor, N, EmptyFields>> = rows
+        .into_iter()
+        .map(|row| Edge::new(IdCursor(id_of(&row)), node(row)))
+        .collect();
+    let page_info = PageInfo {
+        has_previous_page,
+        has_next_page,
+        start_cursor: edges.first().map(|edge| edge.cursor.encode_cursor()),
+        end_cursor: edges.last().map(|edge| edge.cursor.encode_cursor()),
+    };
+    Connection { edges, page_info }
 }
 
 #[cfg(test)]
@@ -85,7 +110,10 @@ mod tests {
 
     #[test]
     fn page_size_defaults_and_is_capped() {
-        assert_eq!(page(None, None, None, None).unwrap().limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            page(None, None, None, None).unwrap().limit,
+            DEFAULT_PAGE_SIZE
+        );
         assert!(page(None, None, Some(501), None).is_err());
         assert!(page(None, None, Some(-1), None).is_err());
         assert!(page(None, None, Some(1), Some(1)).is_err());
@@ -96,7 +124,7 @@ mod tests {
     fn an_extra_row_means_another_page() {
         let page = page(None, None, Some(2), None).unwrap();
         let connection = connection(vec![1_i64, 2, 3], &page, |id| *id, |id| id as i32);
-        assert!(connection.has_next_page && !connection.has_previous_page);
+        assert!(connection.page_info.has_next_page && !connection.page_info.has_previous_page);
         assert_eq!(connection.edges.len(), 2);
     }
 
@@ -106,6 +134,6 @@ mod tests {
         let connection = connection(vec![9_i64, 8, 7], &page, |id| *id, |id| id as i32);
         let nodes: Vec<i32> = connection.edges.iter().map(|edge| edge.node).collect();
         assert_eq!(nodes, [8, 9]);
-        assert!(connection.has_previous_page);
+        assert!(connection.page_info.has_previous_page);
     }
 }

@@ -1,14 +1,14 @@
 //! The root query type.
 
-use async_graphql::{Context, ID, Interface, Object, connection::Connection};
+use async_graphql::{Context, ID, Interface, Object};
 
 use super::{
     enums::{IndicatorCategory, OwnerKind, SelectionScope, UnitKind},
     error::{ApiError, ApiResult},
-    ids::{IdCursor, NodeKind, parse_global_id, parse_id_of},
+    ids::{NodeKind, parse_global_id, parse_id_of},
     loaders::IndicatorCode,
     objects::{DataSource, Indicator, Owner, SchoolYear, Selection, Unit, load_one},
-    paging,
+    paging::{self, Connection},
 };
 use crate::{
     domain::{
@@ -29,7 +29,6 @@ pub enum Node {
     DataSource(DataSource),
 }
 
-/// Read access to owners, units, selections (utvalg), indicators and their values.
 pub struct QueryRoot;
 
 fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
@@ -62,6 +61,8 @@ async fn owner_id(
     }
 }
 
+/// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
+/// their values.
 #[Object]
 impl QueryRoot {
     /// Skoleeiere (owners), optionally of one kind or in one fylke.
@@ -76,10 +77,13 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Owner>> {
+    ) -> ApiResult<Connection<Owner>> {
         let filter = OwnerFilter {
             kind: kind.map(Into::into),
-            county_number: county_number.as_deref().map(CountyNumber::parse).transpose()?,
+            county_number: county_number
+                .as_deref()
+                .map(CountyNumber::parse)
+                .transpose()?,
         };
         let page = paging::page(after, before, first, last)?;
         let owners = store(ctx).owners_page(&filter, &page).await?;
@@ -93,7 +97,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
-        #[graphql(desc = "Kommunenummer (4 digits) or fylkesnummer (2 digits), current or earlier.")]
+        #[graphql(
+            desc = "Kommunenummer (4 digits) or fylkesnummer (2 digits), current or earlier."
+        )]
         code: Option<String>,
         #[graphql(desc = "Calendar year in which `code` was valid.")] year: Option<i32>,
     ) -> ApiResult<Option<Owner>> {
@@ -123,7 +129,7 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Unit>> {
+    ) -> ApiResult<Connection<Unit>> {
         let filter = UnitFilter {
             owner: self::owner_id(ctx, owner_id, owner_code, None).await?,
             kind: kind.map(Into::into),
@@ -158,7 +164,12 @@ impl QueryRoot {
 
     /// Skoleår (school years) that hold data, oldest first.
     async fn school_years(&self, ctx: &Context<'_>) -> ApiResult<Vec<SchoolYear>> {
-        Ok(store(ctx).school_years().await?.into_iter().map(SchoolYear).collect())
+        Ok(store(ctx)
+            .school_years()
+            .await?
+            .into_iter()
+            .map(SchoolYear)
+            .collect())
     }
 
     /// Utvalg (selections), optionally for one skoleår, one owner or one scope.
@@ -175,7 +186,7 @@ impl QueryRoot {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Selection>> {
+    ) -> ApiResult<Connection<Selection>> {
         let filter = SelectionFilter {
             school_year: school_year.map(DomainSchoolYear::new).transpose()?,
             owner: self::owner_id(ctx, owner_id, owner_code, None).await?,
@@ -194,7 +205,12 @@ impl QueryRoot {
 
     /// Datakilder (data sources): Udir, SSB, GSI and local surveys.
     async fn data_sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<DataSource>> {
-        Ok(store(ctx).data_sources(None).await?.into_iter().map(DataSource).collect())
+        Ok(store(ctx)
+            .data_sources(None)
+            .await?
+            .into_iter()
+            .map(DataSource)
+            .collect())
     }
 
     /// Indikatorer (indicators), optionally from one data source, of one category, or applying
@@ -203,15 +219,16 @@ impl QueryRoot {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Code of the datakilde, e.g. `udir-elevundersokelsen`.")]
-        source: Option<String>,
+        #[graphql(desc = "Code of the datakilde, e.g. `udir-elevundersokelsen`.")] source: Option<
+            String,
+        >,
         category: Option<IndicatorCategory>,
         unit_kind: Option<UnitKind>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Indicator>> {
+    ) -> ApiResult<Connection<Indicator>> {
         if let Some(code) = &source {
             let sources = store(ctx).data_sources(None).await?;
             if !sources.iter().any(|s| &s.code == code) {
@@ -256,8 +273,12 @@ impl QueryRoot {
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
         let (kind, number) = parse_global_id(&id)?;
         Ok(match kind {
-            NodeKind::Owner => load_one(ctx, OwnerId(number)).await?.map(|o| Node::Owner(Owner(o))),
-            NodeKind::Unit => load_one(ctx, UnitId(number)).await?.map(|u| Node::Unit(Unit(u))),
+            NodeKind::Owner => load_one(ctx, OwnerId(number))
+                .await?
+                .map(|o| Node::Owner(Owner(o))),
+            NodeKind::Unit => load_one(ctx, UnitId(number))
+                .await?
+                .map(|u| Node::Unit(Unit(u))),
             NodeKind::Selection => load_one(ctx, SelectionId(number))
                 .await?
                 .map(|s| Node::Selection(Selection(s))),

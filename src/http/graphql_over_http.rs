@@ -52,7 +52,9 @@ pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
         let mut quality = 1.0_f32;
         let mut charset_ok = true;
         for parameter in parts {
-            let Some((name, value)) = parameter.split_once('=') else { continue };
+            let Some((name, value)) = parameter.split_once('=') else {
+                continue;
+            };
             match name.trim().to_ascii_lowercase().as_str() {
                 "q" => quality = value.trim().parse().unwrap_or(0.0),
                 "charset" => {
@@ -169,7 +171,9 @@ pub async fn get(
     RawQuery(raw_query): RawQuery,
 ) -> Response {
     let params = match Query::<QueryStringParams>::try_from_uri(
-        &format!("/?{}", raw_query.unwrap_or_default()).parse().unwrap_or_default(),
+        &format!("/?{}", raw_query.unwrap_or_default())
+            .parse()
+            .unwrap_or_default(),
     ) {
         Ok(Query(params)) => params,
         Err(error) => return Refusal::bad_request(error.body_text()).into_response(),
@@ -180,14 +184,15 @@ pub async fn get(
     let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
         return not_acceptable().into_response();
     };
-    let json_field = |name: &str, text: Option<String>| -> Result<Option<Map<String, Value>>, Refusal> {
-        text.map(|text| {
-            serde_json::from_str::<Option<Map<String, Value>>>(&text)
-                .map_err(|_| Refusal::bad_request(format!("{name} must be a JSON object")))
-        })
-        .transpose()
-        .map(Option::flatten)
-    };
+    let json_field =
+        |name: &str, text: Option<String>| -> Result<Option<Map<String, Value>>, Refusal> {
+            text.map(|text| {
+                serde_json::from_str::<Option<Map<String, Value>>>(&text)
+                    .map_err(|_| Refusal::bad_request(format!("{name} must be a JSON object")))
+            })
+            .transpose()
+            .map(Option::flatten)
+        };
     let params = match (
         json_field("variables", params.variables),
         json_field("extensions", params.extensions),
@@ -210,7 +215,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     };
     let is_json = header_text(&headers, header::CONTENT_TYPE).is_some_and(|content_type| {
         let mut parts = content_type.split(';').map(str::trim);
-        let essence_ok = parts.next().is_some_and(|essence| essence.eq_ignore_ascii_case(APPLICATION_JSON));
+        let essence_ok = parts
+            .next()
+            .is_some_and(|essence| essence.eq_ignore_ascii_case(APPLICATION_JSON));
         let charset_ok = parts.all(|parameter| match parameter.split_once('=') {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
                 let charset = value.trim().trim_matches('"');
@@ -230,14 +237,17 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(error) => {
-            return Refusal::bad_request(format!("the body is not valid JSON: {error}")).into_response();
+            return Refusal::bad_request(format!("the body is not valid JSON: {error}"))
+                .into_response();
         }
     };
     match body {
         Value::Array(batch) => execute_batch(&state, media_type, batch).await,
         single => match serde_json::from_value::<RequestParams>(single) {
             Ok(params) => execute_one(&state, Method::POST, media_type, params).await,
-            Err(error) => Refusal::bad_request(format!("invalid request parameters: {error}")).into_response(),
+            Err(error) => {
+                Refusal::bad_request(format!("invalid request parameters: {error}")).into_response()
+            }
         },
     }
 }
@@ -245,17 +255,20 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 async fn execute_batch(state: &AppState, media_type: MediaType, batch: Vec<Value>) -> Response {
     let limit = state.config.max_batch_size;
     if limit == 0 {
-        return Refusal::bad_request("batched requests are disabled on this server").into_response();
+        return Refusal::bad_request("batched requests are disabled on this server")
+            .into_response();
     }
     if batch.is_empty() || batch.len() > limit {
-        return Refusal::bad_request(format!("a batch holds 1 to {limit} requests")).into_response();
+        return Refusal::bad_request(format!("a batch holds 1 to {limit} requests"))
+            .into_response();
     }
     let mut answers = Vec::with_capacity(batch.len());
     for item in batch {
         let params = match serde_json::from_value::<RequestParams>(item) {
             Ok(params) => params,
             Err(error) => {
-                return Refusal::bad_request(format!("invalid request parameters: {error}")).into_response();
+                return Refusal::bad_request(format!("invalid request parameters: {error}"))
+                    .into_response();
             }
         };
         match prepare(Method::POST, params) {
@@ -264,7 +277,9 @@ async fn execute_batch(state: &AppState, media_type: MediaType, batch: Vec<Value
         }
     }
     let mut response = axum::Json(Value::Array(answers)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, media_type.content_type());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media_type.content_type());
     response
 }
 
@@ -305,7 +320,9 @@ fn prepare(method: Method, params: RequestParams) -> Result<async_graphql::Reque
                     StatusCode::METHOD_NOT_ALLOWED,
                     "only queries may be sent with GET; send mutations with POST",
                 );
-                refusal.headers.push((header::ALLOW, HeaderValue::from_static("POST")));
+                refusal
+                    .headers
+                    .push((header::ALLOW, HeaderValue::from_static("POST")));
                 return Err(refusal);
             }
         }
@@ -318,13 +335,22 @@ fn body_of(outcome: Outcome) -> Value {
     let mut body = Map::new();
     let response = outcome.response;
     if !outcome.is_request_error {
-        body.insert("data".into(), response.data.into_json().unwrap_or(Value::Null));
+        body.insert(
+            "data".into(),
+            response.data.into_json().unwrap_or(Value::Null),
+        );
     }
     if !response.errors.is_empty() {
-        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or(Value::Null));
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
+        );
     }
     if !response.extensions.is_empty() {
-        body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or(Value::Null));
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
+        );
     }
     Value::Object(body)
 }
@@ -346,7 +372,9 @@ async fn execute_one(
         StatusCode::OK
     };
     let mut response = (status, axum::Json(body_of(outcome))).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, media_type.content_type());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media_type.content_type());
     response
 }
 
@@ -368,7 +396,10 @@ mod tests {
         let json_first = "application/json, application/graphql-response+json";
         assert_eq!(negotiate(Some(json_first)), Some(MediaType::Json));
         let weighted = "application/json;q=0.5, application/graphql-response+json";
-        assert_eq!(negotiate(Some(weighted)), Some(MediaType::GraphqlResponseJson));
+        assert_eq!(
+            negotiate(Some(weighted)),
+            Some(MediaType::GraphqlResponseJson)
+        );
     }
 
     #[test]

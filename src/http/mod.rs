@@ -5,12 +5,7 @@ mod graphql_over_http;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use axum::{
-    Router,
-    extract::State,
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Router, extract::State, http::StatusCode, routing::get};
 use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
@@ -81,7 +76,10 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
         Ok(()) => (StatusCode::OK, format!("ok ({})", state.store.dialect())),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable".into())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable".into(),
+            )
         }
     }
 }

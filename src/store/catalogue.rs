@@ -122,11 +122,15 @@ impl Store {
              FROM data_sources",
         );
         if let Some(ids) = ids {
-            sql.push(" WHERE id IN ").bind_list(ids.iter().map(|id| id.0));
+            sql.push(" WHERE id IN ")
+                .bind_list(ids.iter().map(|id| id.0));
         }
         sql.push(" ORDER BY id");
         let rows: Vec<DataSourceRow> = self.fetch_all(sql).await?;
-        Ok(rows.into_iter().map(DataSource::try_from).collect::<Result<_, _>>()?)
+        Ok(rows
+            .into_iter()
+            .map(DataSource::try_from)
+            .collect::<Result<_, _>>()?)
     }
 
     pub async fn indicators_page(
@@ -142,7 +146,9 @@ impl Store {
                 .push(")");
         }
         if let Some(category) = filter.category {
-            conditions.push(" AND indicators.category = ").bind(category.as_str());
+            conditions
+                .push(" AND indicators.category = ")
+                .bind(category.as_str());
         }
         if let Some(kind) = filter.unit_kind {
             conditions
@@ -151,7 +157,9 @@ impl Store {
                 .push(")");
         }
         if let Some(codes) = filter.codes.as_ref().filter(|codes| !codes.is_empty()) {
-            conditions.push(" AND indicators.code IN ").bind_list(codes.iter().map(String::as_str));
+            conditions
+                .push(" AND indicators.code IN ")
+                .bind_list(codes.iter().map(String::as_str));
         }
         let query = PagedQuery {
             columns: INDICATOR_COLUMNS,
@@ -166,7 +174,8 @@ impl Store {
 
     pub async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> StoreResult<Vec<Indicator>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(INDICATOR_COLUMNS).push(" FROM indicators WHERE indicators.id IN ");
+        sql.push(INDICATOR_COLUMNS)
+            .push(" FROM indicators WHERE indicators.id IN ");
         sql.bind_list(ids.iter().map(|id| id.0));
         let rows = self.fetch_all(sql).await?;
         self.with_unit_kinds(rows).await
@@ -174,7 +183,8 @@ impl Store {
 
     pub async fn indicators_by_codes(&self, codes: &[String]) -> StoreResult<Vec<Indicator>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(INDICATOR_COLUMNS).push(" FROM indicators WHERE indicators.code IN ");
+        sql.push(INDICATOR_COLUMNS)
+            .push(" FROM indicators WHERE indicators.code IN ");
         sql.bind_list(codes.iter().map(String::as_str));
         let rows = self.fetch_all(sql).await?;
         self.with_unit_kinds(rows).await
@@ -192,7 +202,10 @@ impl Store {
         sql.push(" ORDER BY indicator_id, unit_kind");
         let mut kinds: HashMap<i64, Vec<UnitKind>> = HashMap::new();
         for row in self.fetch_all::<UnitKindRow>(sql).await? {
-            kinds.entry(row.indicator_id).or_default().push(UnitKind::parse(&row.unit_kind)?);
+            kinds
+                .entry(row.indicator_id)
+                .or_default()
+                .push(UnitKind::parse(&row.unit_kind)?);
         }
         Ok(rows
             .into_iter()

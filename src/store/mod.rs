@@ -172,7 +172,9 @@ impl Store {
 
     /// Answers whether the database can be reached (for /readyz).
     pub async fn ping(&self) -> StoreResult<()> {
-        self.fetch_optional::<(i64,)>(Sql::new("SELECT 1")).await.map(drop)
+        // COUNT(*) is BIGINT on PostgreSQL and INTEGER on SQLite: an i64 on both.
+        let probe = Sql::new("SELECT COUNT(*) FROM school_years");
+        self.fetch_optional::<(i64,)>(probe).await.map(drop)
     }
 
     pub async fn close(&self) {
@@ -204,7 +206,9 @@ impl Store {
     ) -> StoreResult<std::collections::HashMap<i64, Vec<T>>> {
         let rows: Vec<Parented<T>> = self.fetch_all(sql).await?;
         Ok(page::group_by_parent(
-            rows.into_iter().map(|row| (row.parent_id, row.row)).collect(),
+            rows.into_iter()
+                .map(|row| (row.parent_id, row.row))
+                .collect(),
         ))
     }
 

@@ -7,7 +7,8 @@ use crate::domain::{
     CountyNumber, DomainError, OrgNumber, Owner, OwnerCode, OwnerCodePeriod, OwnerId, OwnerKind,
 };
 
-const OWNER_COLUMNS: &str = "owners.id, owners.kind, owners.name, owners.org_number, owners.county_number";
+const OWNER_COLUMNS: &str =
+    "owners.id, owners.kind, owners.name, owners.org_number, owners.county_number";
 
 #[derive(sqlx::FromRow)]
 struct OwnerRow {
@@ -26,8 +27,16 @@ impl TryFrom<OwnerRow> for Owner {
             id: OwnerId(row.id),
             kind: OwnerKind::parse(&row.kind)?,
             name: row.name,
-            org_number: row.org_number.as_deref().map(OrgNumber::parse).transpose()?,
-            county_number: row.county_number.as_deref().map(CountyNumber::parse).transpose()?,
+            org_number: row
+                .org_number
+                .as_deref()
+                .map(OrgNumber::parse)
+                .transpose()?,
+            county_number: row
+                .county_number
+                .as_deref()
+                .map(CountyNumber::parse)
+                .transpose()?,
         })
     }
 }
@@ -59,7 +68,10 @@ pub struct OwnerFilter {
 }
 
 fn owners_from(rows: Vec<OwnerRow>) -> StoreResult<Vec<Owner>> {
-    Ok(rows.into_iter().map(Owner::try_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .into_iter()
+        .map(Owner::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 impl Store {
@@ -69,7 +81,9 @@ impl Store {
             conditions.push(" AND owners.kind = ").bind(kind.as_str());
         }
         if let Some(county) = &filter.county_number {
-            conditions.push(" AND owners.county_number = ").bind(county.as_str());
+            conditions
+                .push(" AND owners.county_number = ")
+                .bind(county.as_str());
         }
         let query = PagedQuery {
             columns: OWNER_COLUMNS,
@@ -83,7 +97,8 @@ impl Store {
 
     pub async fn owners_by_ids(&self, ids: &[OwnerId]) -> StoreResult<Vec<Owner>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(OWNER_COLUMNS).push(" FROM owners WHERE owners.id IN ");
+        sql.push(OWNER_COLUMNS)
+            .push(" FROM owners WHERE owners.id IN ");
         sql.bind_list(ids.iter().map(|id| id.0));
         owners_from(self.fetch_all(sql).await?)
     }
@@ -101,8 +116,10 @@ impl Store {
             .push(" FROM owners JOIN owner_codes ON owner_codes.owner_id = owners.id WHERE owner_codes.code = ")
             .bind(code.as_str());
         if let Some(year) = calendar_year {
-            sql.push(" AND COALESCE(owner_codes.valid_from, 0) <= ").bind(i64::from(year));
-            sql.push(" AND COALESCE(owner_codes.valid_to, 9999) >= ").bind(i64::from(year));
+            sql.push(" AND COALESCE(owner_codes.valid_from, 0) <= ")
+                .bind(i64::from(year));
+            sql.push(" AND COALESCE(owner_codes.valid_to, 9999) >= ")
+                .bind(i64::from(year));
         }
         sql.push(" ORDER BY COALESCE(owner_codes.valid_to, 9999) DESC LIMIT 1");
         self.fetch_optional::<OwnerRow>(sql)
@@ -124,7 +141,10 @@ impl Store {
         sql.push(" ORDER BY owner_id, COALESCE(valid_from, 0), code");
         let mut codes: HashMap<OwnerId, Vec<OwnerCodePeriod>> = HashMap::new();
         for row in self.fetch_all::<CodeRow>(sql).await? {
-            codes.entry(OwnerId(row.owner_id)).or_default().push(row.into());
+            codes
+                .entry(OwnerId(row.owner_id))
+                .or_default()
+                .push(row.into());
         }
         Ok(codes)
     }

@@ -53,7 +53,9 @@ impl PagedQuery<'_> {
         let fetch = i64::from(page.limit) + 1;
         match self.parent {
             None => {
-                inner.push(&format!(" ORDER BY {} {direction} LIMIT ", self.id)).bind(fetch);
+                inner
+                    .push(&format!(" ORDER BY {} {direction} LIMIT ", self.id))
+                    .bind(fetch);
                 inner
             }
             Some(_) => {

@@ -165,7 +165,14 @@ impl SeedData {
             "",
             self.counties
                 .iter()
-                .map(|c| vec![text(c.number.as_str()), text(&c.name), year(c.valid_from), year(c.valid_to)])
+                .map(|c| {
+                    vec![
+                        text(c.number.as_str()),
+                        text(&c.name),
+                        year(c.valid_from),
+                        year(c.valid_to),
+                    ]
+                })
                 .collect(),
         ));
         statements.extend(inserts(
@@ -189,13 +196,23 @@ impl SeedData {
             "JOIN owners o ON o.org_number = v.column1",
             self.owner_codes
                 .iter()
-                .map(|c| vec![text(c.owner.as_str()), text(&c.code), year(c.valid_from), year(c.valid_to)])
+                .map(|c| {
+                    vec![
+                        text(c.owner.as_str()),
+                        text(&c.code),
+                        year(c.valid_from),
+                        year(c.valid_to),
+                    ]
+                })
                 .collect(),
         ));
         statements.extend(inserts(
             "INSERT INTO school_years (year) ",
             "",
-            self.school_years.iter().map(|y| vec![Param::Int(i64::from(y.start_year()))]).collect(),
+            self.school_years
+                .iter()
+                .map(|y| vec![Param::Int(i64::from(y.start_year()))])
+                .collect(),
         ));
         statements.extend(inserts_from_values(
             "units (org_number, name, kind, stage, owner_id, active_from, active_to)",
@@ -267,7 +284,11 @@ impl SeedData {
             "JOIN indicators i ON i.code = v.column1",
             self.indicators
                 .iter()
-                .flat_map(|i| i.applies_to.iter().map(|kind| vec![text(&i.code), text(kind.as_str())]))
+                .flat_map(|i| {
+                    i.applies_to
+                        .iter()
+                        .map(|kind| vec![text(&i.code), text(kind.as_str())])
+                })
                 .collect(),
         ));
         statements.extend(inserts_from_values(

@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Page, Sql, Store, StoreResult, page::PagedQuery};
-use crate::domain::{
-    DomainError, OwnerId, SchoolYear, Selection, SelectionId, SelectionScope,
-};
+use crate::domain::{DomainError, OwnerId, SchoolYear, Selection, SelectionId, SelectionScope};
 
 const SELECTION_COLUMNS: &str = "selections.id, selections.name, selections.school_year, \
     selections.scope, selections.owner_id, selections.last_updated";
@@ -46,7 +44,10 @@ pub struct SelectionFilter {
 }
 
 fn selections_from(rows: Vec<SelectionRow>) -> StoreResult<Vec<Selection>> {
-    Ok(rows.into_iter().map(Selection::try_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .into_iter()
+        .map(Selection::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 impl Store {
@@ -57,13 +58,17 @@ impl Store {
     ) -> StoreResult<Vec<Selection>> {
         let mut conditions = Sql::default();
         if let Some(year) = filter.school_year {
-            conditions.push(" AND selections.school_year = ").bind(i64::from(year.start_year()));
+            conditions
+                .push(" AND selections.school_year = ")
+                .bind(i64::from(year.start_year()));
         }
         if let Some(owner) = filter.owner {
             conditions.push(" AND selections.owner_id = ").bind(owner.0);
         }
         if let Some(scope) = filter.scope {
-            conditions.push(" AND selections.scope = ").bind(scope.as_str());
+            conditions
+                .push(" AND selections.scope = ")
+                .bind(scope.as_str());
         }
         let query = PagedQuery {
             columns: SELECTION_COLUMNS,
@@ -77,7 +82,8 @@ impl Store {
 
     pub async fn selections_by_ids(&self, ids: &[SelectionId]) -> StoreResult<Vec<Selection>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(SELECTION_COLUMNS).push(" FROM selections WHERE selections.id IN ");
+        sql.push(SELECTION_COLUMNS)
+            .push(" FROM selections WHERE selections.id IN ");
         sql.bind_list(ids.iter().map(|id| id.0));
         selections_from(self.fetch_all(sql).await?)
     }

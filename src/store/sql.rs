@@ -120,8 +120,13 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_in_the_order_values_are_bound() {
         let mut sql = Sql::new("SELECT id FROM units WHERE owner_id = ");
-        sql.bind(7).push(" AND kind IN ").bind_list(["school", "arts_school"]);
-        assert_eq!(sql.text, "SELECT id FROM units WHERE owner_id = $1 AND kind IN ($2, $3)");
+        sql.bind(7)
+            .push(" AND kind IN ")
+            .bind_list(["school", "arts_school"]);
+        assert_eq!(
+            sql.text,
+            "SELECT id FROM units WHERE owner_id = $1 AND kind IN ($2, $3)"
+        );
         assert_eq!(sql.params.len(), 3);
     }
 
@@ -129,6 +134,9 @@ mod tests {
     fn rows_become_a_values_list() {
         let mut sql = Sql::new("INSERT INTO school_years (year) ");
         sql.bind_rows([vec![Param::Int(2024)], vec![Param::Int(2025)]]);
-        assert_eq!(sql.text, "INSERT INTO school_years (year) VALUES ($1), ($2)");
+        assert_eq!(
+            sql.text,
+            "INSERT INTO school_years (year) VALUES ($1), ($2)"
+        );
     }
 }

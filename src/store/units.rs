@@ -69,15 +69,20 @@ impl UnitFilter {
         }
         if let Some(year) = self.school_year {
             let year = i64::from(year.start_year());
-            sql.push(" AND COALESCE(units.active_from, 0) <= ").bind(year);
-            sql.push(" AND COALESCE(units.active_to, 9999) >= ").bind(year);
+            sql.push(" AND COALESCE(units.active_from, 0) <= ")
+                .bind(year);
+            sql.push(" AND COALESCE(units.active_to, 9999) >= ")
+                .bind(year);
         }
         sql
     }
 }
 
 fn units_from(rows: Vec<UnitRow>) -> StoreResult<Vec<Unit>> {
-    Ok(rows.into_iter().map(Unit::try_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .into_iter()
+        .map(Unit::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 fn children_from<K: std::hash::Hash + Eq>(
@@ -104,14 +109,16 @@ impl Store {
 
     pub async fn units_by_ids(&self, ids: &[UnitId]) -> StoreResult<Vec<Unit>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(UNIT_COLUMNS).push(" FROM units WHERE units.id IN ");
+        sql.push(UNIT_COLUMNS)
+            .push(" FROM units WHERE units.id IN ");
         sql.bind_list(ids.iter().map(|id| id.0));
         units_from(self.fetch_all(sql).await?)
     }
 
     pub async fn unit_by_org_number(&self, org_number: &OrgNumber) -> StoreResult<Option<Unit>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(UNIT_COLUMNS).push(" FROM units WHERE units.org_number = ");
+        sql.push(UNIT_COLUMNS)
+            .push(" FROM units WHERE units.org_number = ");
         sql.bind(org_number.as_str());
         self.fetch_optional::<UnitRow>(sql)
             .await?
@@ -128,7 +135,9 @@ impl Store {
         page: &Page,
     ) -> StoreResult<HashMap<OwnerId, Vec<Unit>>> {
         let mut conditions = filter.conditions();
-        conditions.push(" AND units.owner_id IN ").bind_list(owners.iter().map(|id| id.0));
+        conditions
+            .push(" AND units.owner_id IN ")
+            .bind_list(owners.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: UNIT_COLUMNS,
             from: "units",

@@ -76,8 +76,11 @@ impl ValueFilter {
                 .push(")");
         }
         if !self.school_years.is_empty() {
-            sql.push(" AND v.school_year IN ")
-                .bind_list(self.school_years.iter().map(|year| i64::from(year.start_year())));
+            sql.push(" AND v.school_year IN ").bind_list(
+                self.school_years
+                    .iter()
+                    .map(|year| i64::from(year.start_year())),
+            );
         }
         if let Some(group) = &self.group {
             sql.push(" AND v.group_code = ").bind(group.code());
@@ -93,7 +96,10 @@ fn children_from<K: std::hash::Hash + Eq>(
     grouped
         .into_iter()
         .map(|(parent, rows)| {
-            let values = rows.into_iter().map(IndicatorValue::try_from).collect::<Result<_, _>>()?;
+            let values = rows
+                .into_iter()
+                .map(IndicatorValue::try_from)
+                .collect::<Result<_, _>>()?;
             Ok((key(parent), values))
         })
         .collect()
@@ -108,7 +114,9 @@ impl Store {
         page: &Page,
     ) -> StoreResult<HashMap<UnitId, Vec<IndicatorValue>>> {
         let mut conditions = filter.conditions();
-        conditions.push(" AND v.unit_id IN ").bind_list(units.iter().map(|id| id.0));
+        conditions
+            .push(" AND v.unit_id IN ")
+            .bind_list(units.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
             from: "indicator_values v",
@@ -127,7 +135,9 @@ impl Store {
         page: &Page,
     ) -> StoreResult<HashMap<OwnerId, Vec<IndicatorValue>>> {
         let mut conditions = filter.conditions();
-        conditions.push(" AND v.owner_id IN ").bind_list(owners.iter().map(|id| id.0));
+        conditions
+            .push(" AND v.owner_id IN ")
+            .bind_list(owners.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
             from: "indicator_values v",
@@ -150,7 +160,9 @@ impl Store {
         if filter.school_years.is_empty() {
             conditions.push(" AND v.school_year = s.school_year");
         }
-        conditions.push(" AND s.id IN ").bind_list(selections.iter().map(|id| id.0));
+        conditions
+            .push(" AND s.id IN ")
+            .bind_list(selections.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
             from: "indicator_values v \

@@ -12,9 +12,9 @@ use crate::{
     },
 };
 
-/// Skoleår (school year), named by the year it starts: 2024 is 2024-25.
 pub struct SchoolYear(pub domain::SchoolYear);
 
+/// Skoleår (school year), named by the year it starts: 2024 is 2024-25.
 #[Object]
 impl SchoolYear {
     /// The calendar year the skoleår starts in (2024 for 2024-25).
@@ -28,9 +28,9 @@ impl SchoolYear {
     }
 }
 
-/// Datakilde (data source): who publishes values, e.g. Udir's Elevundersøkelsen or SSB's KOSTRA.
 pub struct DataSource(pub domain::DataSource);
 
+/// Datakilde (data source): who publishes values, e.g. Udir's Elevundersøkelsen or SSB's KOSTRA.
 #[Object]
 impl DataSource {
     /// Global id (Relay node id).
@@ -82,9 +82,9 @@ pub struct ColourRule {
     margin: Option<f64>,
 }
 
-/// Indikator (indicator): a measure with a source, category, unit of measure and direction.
 pub struct Indicator(pub domain::Indicator);
 
+/// Indikator (indicator): a measure with a source, category, unit of measure and direction.
 #[Object]
 impl Indicator {
     /// Global id (Relay node id).
@@ -144,7 +144,11 @@ impl Indicator {
 
     /// Enhetstyper (unit kinds) the indikator applies to.
     async fn applies_to(&self) -> Vec<UnitKind> {
-        self.0.applies_to.iter().map(|kind| (*kind).into()).collect()
+        self.0
+            .applies_to
+            .iter()
+            .map(|kind| (*kind).into())
+            .collect()
     }
 
     /// Fargeregel (colour rule) for fargetabeller.

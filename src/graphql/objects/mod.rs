@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, OutputType,
-    connection::Connection,
     dataloader::{DataLoader, Loader},
 };
 
@@ -23,9 +22,8 @@ pub use value::IndicatorValue;
 
 use super::{
     error::{ApiError, ApiResult},
-    ids::IdCursor,
     loaders::{ChildPage, IndicatorCode, StoreLoader},
-    paging,
+    paging::{self, Connection},
 };
 use crate::{
     domain::{SchoolYear as DomainSchoolYear, ValueGroup},
@@ -66,16 +64,23 @@ pub(crate) async fn child_connection<P, F, V, N>(
     page: Page,
     id_of: impl Fn(&V) -> i64,
     wrap: impl Fn(V) -> N,
-) -> ApiResult<Connection<IdCursor, N>>
+) -> ApiResult<Connection<N>>
 where
     P: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     F: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     N: OutputType,
     StoreLoader: Loader<ChildPage<P, F>, Value = Vec<V>, Error = Arc<StoreError>>,
 {
-    let rows = load_one(ctx, ChildPage { parent, filter, page })
-        .await?
-        .unwrap_or_default();
+    let rows = load_one(
+        ctx,
+        ChildPage {
+            parent,
+            filter,
+            page,
+        },
+    )
+    .await?
+    .unwrap_or_default();
     Ok(paging::connection(rows, &page, id_of, wrap))
 }
 

@@ -1,6 +1,6 @@
 //! Skoleeier (owner).
 
-use async_graphql::{Context, ID, Object, SimpleObject, connection::Connection};
+use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::{IndicatorValue, Unit, child_connection, load_one, value_filter};
 use crate::{
@@ -8,9 +8,9 @@ use crate::{
     graphql::{
         enums::{OwnerKind, UnitKind},
         error::ApiResult,
-        ids::{IdCursor, NodeKind, global_id},
+        ids::{NodeKind, global_id},
         loaders::CodesOf,
-        paging,
+        paging::{self, Connection},
     },
     store::UnitFilter,
 };
@@ -26,9 +26,9 @@ pub struct OwnerCodePeriod {
     valid_to: Option<i32>,
 }
 
-/// Skoleeier (owner): a kommune, fylkeskommune, private owner or the state, running units.
 pub struct Owner(pub domain::Owner);
 
+/// Skoleeier (owner): a kommune, fylkeskommune, private owner or the state, running units.
 #[Object]
 impl Owner {
     /// Global id (Relay node id).
@@ -53,7 +53,10 @@ impl Owner {
 
     /// Fylkesnummer of the county the owner lies in today.
     async fn county_number(&self) -> Option<&str> {
-        self.0.county_number.as_ref().map(domain::CountyNumber::as_str)
+        self.0
+            .county_number
+            .as_ref()
+            .map(domain::CountyNumber::as_str)
     }
 
     /// Gjeldende kommunenummer or fylkesnummer (current code); null for owners without one.
@@ -90,14 +93,22 @@ impl Owner {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Unit>> {
+    ) -> ApiResult<Connection<Unit>> {
         let filter = UnitFilter {
             owner: None,
             kind: kind.map(Into::into),
             school_year: school_year.map(SchoolYear::new).transpose()?,
         };
         let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, |unit: &domain::Unit| unit.id.0, Unit).await
+        child_connection(
+            ctx,
+            self.0.id,
+            filter,
+            page,
+            |unit: &domain::Unit| unit.id.0,
+            Unit,
+        )
+        .await
     }
 
     /// Indikatorverdier (values) published for the owner itself, e.g. by Udir at kommune level.
@@ -113,9 +124,17 @@ impl Owner {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, IndicatorValue>> {
+    ) -> ApiResult<Connection<IndicatorValue>> {
         let filter = value_filter(ctx, indicators, school_years, group).await?;
         let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, IndicatorValue::id_of, IndicatorValue).await
+        child_connection(
+            ctx,
+            self.0.id,
+            filter,
+            page,
+            IndicatorValue::id_of,
+            IndicatorValue,
+        )
+        .await
     }
 }

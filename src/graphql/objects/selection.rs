@@ -1,24 +1,26 @@
 //! Utvalg (selection).
 
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
-use super::{IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference, value_filter};
+use super::{
+    IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference, value_filter,
+};
 use crate::{
     domain,
     graphql::{
         enums::{SelectionScope, UnitKind},
         error::ApiResult,
-        ids::{IdCursor, NodeKind, global_id},
-        paging,
+        ids::{NodeKind, global_id},
+        paging::{self, Connection},
     },
     store::UnitFilter,
 };
 
-/// Utvalg (selection): a named set of units for one skoleår, such as "Kongsberg kommune (24-25)",
-/// "Nasjonalt (25-26)" or a network of schools.
 pub struct Selection(pub domain::Selection);
 
+/// Utvalg (selection): a named set of units for one skoleår, such as "Kongsberg kommune (24-25)",
+/// "Nasjonalt (25-26)" or a network of schools.
 #[Object]
 impl Selection {
     /// Global id (Relay node id).
@@ -44,7 +46,9 @@ impl Selection {
     /// Skoleeier (owner) of an owner-scoped utvalg; null for national utvalg and networks.
     async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<Owner>> {
         match self.0.owner_id {
-            Some(owner) => load_reference(ctx, owner).await.map(|owner| Some(Owner(owner))),
+            Some(owner) => load_reference(ctx, owner)
+                .await
+                .map(|owner| Some(Owner(owner))),
             None => Ok(None),
         }
     }
@@ -63,13 +67,21 @@ impl Selection {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, Unit>> {
+    ) -> ApiResult<Connection<Unit>> {
         let filter = UnitFilter {
             kind: kind.map(Into::into),
             ..UnitFilter::default()
         };
         let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, |unit: &domain::Unit| unit.id.0, Unit).await
+        child_connection(
+            ctx,
+            self.0.id,
+            filter,
+            page,
+            |unit: &domain::Unit| unit.id.0,
+            Unit,
+        )
+        .await
     }
 
     /// Indikatorverdier (values) of the member units; without `schoolYears`, those of the
@@ -85,9 +97,17 @@ impl Selection {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, IndicatorValue>> {
+    ) -> ApiResult<Connection<IndicatorValue>> {
         let filter = value_filter(ctx, indicators, school_years, group).await?;
         let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, IndicatorValue::id_of, IndicatorValue).await
+        child_connection(
+            ctx,
+            self.0.id,
+            filter,
+            page,
+            IndicatorValue::id_of,
+            IndicatorValue,
+        )
+        .await
     }
 }

@@ -1,6 +1,6 @@
 //! Enhet (unit): a school, kindergarten or arts school.
 
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 
 use super::{IndicatorValue, Owner, SchoolYear, child_connection, load_reference, value_filter};
 use crate::{
@@ -8,14 +8,14 @@ use crate::{
     graphql::{
         enums::{SchoolStage, UnitKind},
         error::ApiResult,
-        ids::{IdCursor, NodeKind, global_id},
-        paging,
+        ids::{NodeKind, global_id},
+        paging::{self, Connection},
     },
 };
 
-/// Enhet (unit): a skole (grunnskole or videregående), barnehage or kulturskole.
 pub struct Unit(pub domain::Unit);
 
+/// Enhet (unit): a skole (grunnskole or videregående), barnehage or kulturskole.
 #[Object]
 impl Unit {
     /// Global id (Relay node id).
@@ -71,9 +71,17 @@ impl Unit {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<IdCursor, IndicatorValue>> {
+    ) -> ApiResult<Connection<IndicatorValue>> {
         let filter = value_filter(ctx, indicators, school_years, group).await?;
         let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, IndicatorValue::id_of, IndicatorValue).await
+        child_connection(
+            ctx,
+            self.0.id,
+            filter,
+            page,
+            IndicatorValue::id_of,
+            IndicatorValue,
+        )
+        .await
     }
 }

@@ -22,8 +22,6 @@ pub struct ValueGroup {
     gender: Option<Gender>,
 }
 
-/// Indikatorverdi (indicator value): the value of one indicator for a subject (enhet,
-/// skoleeier, fylke or nasjonalt), a skoleår and a group, as published by its source.
 pub struct IndicatorValue(pub domain::IndicatorValue);
 
 impl IndicatorValue {
@@ -32,11 +30,15 @@ impl IndicatorValue {
     }
 }
 
+/// Indikatorverdi (indicator value): the value of one indicator for a subject (enhet,
+/// skoleeier, fylke or nasjonalt), a skoleår and a group, as published by its source.
 #[Object]
 impl IndicatorValue {
     /// Indikator the value belongs to.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Indicator> {
-        load_reference(ctx, self.0.indicator_id).await.map(Indicator)
+        load_reference(ctx, self.0.indicator_id)
+            .await
+            .map(Indicator)
     }
 
     /// Nivå of the subject: enhet, skoleeier, fylke or nasjonalt.
@@ -55,7 +57,9 @@ impl IndicatorValue {
     /// Skoleeier (owner) the value describes, for owner-level values.
     async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<Owner>> {
         match self.0.subject {
-            Subject::Owner(owner) => load_reference(ctx, owner).await.map(|owner| Some(Owner(owner))),
+            Subject::Owner(owner) => load_reference(ctx, owner)
+                .await
+                .map(|owner| Some(Owner(owner))),
             _ => Ok(None),
         }
     }

@@ -1,0 +1,190 @@
+//! Test harness: the real router on a real database (a SQLite file, or a fresh database in the
+//! throwaway PostgreSQL cluster that tests/run.sh starts), spoken to over real HTTP.
+
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicU32, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use reqwest::{Client, Response, header};
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::{net::TcpListener, sync::oneshot};
+use varde::{http, seed, store::Store};
+
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test function once per database, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
+/// A fresh, empty database for one test. SQLite files live in a temporary directory kept alive
+/// by the returned guard.
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite:{}", dir.path().join("varde.db").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            let server = std::env::var("VARDE_TEST_POSTGRES_URL").expect(
+                "VARDE_TEST_POSTGRES_URL is not set: run the suite with `bash tests/run.sh`, \
+                 which starts a throwaway PostgreSQL cluster",
+            );
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "varde_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                nanos
+            );
+            let mut admin = PgConnection::connect(&server)
+                .await
+                .expect("PostgreSQL answers");
+            admin
+                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create test database");
+            let base = server.rsplit_once('/').expect("URL with a database").0;
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+/// A running Varde on a seeded database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// Starts the router on a fresh database with the demo seeds and the default configuration.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, http::HttpConfig::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, config: http::HttpConfig) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let store = Store::connect(&url, 5).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+            .load_seed(&seed::demo().expect("demo seeds"))
+            .await
+            .expect("seed");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let router = http::router(store.clone(), config);
+        tokio::spawn(http::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            client: Client::new(),
+            store,
+            shutdown: Some(shutdown),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a GraphQL request as JSON and returns the raw response.
+    pub async fn post_graphql(&self, body: &Value) -> Response {
+        self.client
+            .post(self.url("/graphql"))
+            .header(header::ACCEPT, "application/graphql-response+json")
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Runs a query that must succeed, and returns its `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let body = self.query_response(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a query and returns the whole response body (data and errors).
+    pub async fn query_response(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .post_graphql(&json!({ "query": query, "variables": variables }))
+            .await;
+        response.json().await.expect("JSON body")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// The error codes of a response, in order.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|error| {
+                    error["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reads a seed file as records of strings, for expectations computed from the seeds themselves.
+pub fn seed_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(file);
+    let mut reader = csv::Reader::from_path(&path).expect("seed file");
+    reader
+        .deserialize()
+        .map(|row| row.expect("seed row"))
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real router, a real database, real HTTP. Each test runs on SQLite and on
+//! PostgreSQL (see `on_both_databases!`).
+
+mod helpers;
+
+mod errors;
+mod graphql_over_http;
+mod pagination;
+mod reads;
+mod schema;

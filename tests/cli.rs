@@ -1,0 +1,78 @@
+//! The binary: `varde schema` matches the checked-in SDL, and `varde serve` on an empty database
+//! migrates and seeds it, so that one command serves a working demo.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::{process::Stdio, time::Duration};
+
+use helpers::Backend;
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::Command,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_varde");
+
+#[tokio::test]
+async fn schema_graphql_is_the_output_of_varde_schema() {
+    let output = Command::new(BINARY).arg("schema").output().await.unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+            .unwrap_or_default();
+    assert!(
+        printed == checked_in,
+        "schema.graphql is out of date: run `cargo run -- schema > schema.graphql` and commit it"
+    );
+}
+
+async fn serve_seeds_an_empty_database(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    let mut child = Command::new(BINARY)
+        .env("DATABASE_URL", &url)
+        .env("VARDE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let endpoint = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("serving GraphQL at ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!("varde exited before serving");
+    })
+    .await
+    .expect("varde starts within two minutes");
+    let body: Value = reqwest::Client::new()
+        .post(&endpoint)
+        .json(&json!({ "query": "{ owner(code: \"3205\") { name units(first: 1) { edges { node { name } } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["owner"]["name"], "Lillestrøm kommune",
+        "{body}"
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn serve_seeds_an_empty_sqlite_database() {
+    serve_seeds_an_empty_database(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn serve_seeds_an_empty_postgres_database() {
+    serve_seeds_an_empty_database(Backend::Postgres).await;
+}

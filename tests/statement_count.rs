@@ -1,0 +1,87 @@
+//! The number of SQL statements for one request does not grow with the number of objects it
+//! returns: every relation goes through a DataLoader.
+//!
+//! Statements are counted from sqlx's own query log (tracing target `sqlx::query`), so nothing in
+//! the code under test is instrumented for the test. This file is its own test binary with one
+//! test, so no other test's statements are counted.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use serde_json::json;
+use tracing::{Event, Subscriber};
+use tracing_subscriber::{Layer, layer::Context, prelude::*};
+
+use helpers::{Backend, TestApp};
+
+/// Counts the statements sqlx logs.
+struct StatementCounter(Arc<AtomicUsize>);
+
+impl<S: Subscriber> Layer<S> for StatementCounter {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A dashboard-like query: units with their owner (and its codes), values with their indicator and
+/// its source.
+const UNITS_WITH_RELATIONS: &str = "query($first: Int!) {
+    units(first: $first) { edges { node {
+        name owner { name code codeHistory { code } }
+        values(first: 10, schoolYears: [2024]) { edges { node { value indicator { name source { name } } } } }
+    } } } }";
+
+/// Owners with their units and the units' values: two levels of paged relations.
+const OWNERS_WITH_UNITS: &str = "query($first: Int!) {
+    owners(first: 10) { edges { node { name
+        units(first: $first) { edges { node { name values(first: 3) { edges { node { value } } } } } }
+        values(first: 3, indicators: [\"eu_trivsel\"]) { edges { node { value indicator { code } } } }
+    } } } }";
+
+async fn statements_for(
+    app: &TestApp,
+    counter: &AtomicUsize,
+    query: &str,
+    first: i64,
+) -> (usize, usize) {
+    let before = counter.load(Ordering::SeqCst);
+    let data = app.query(query, json!({ "first": first })).await;
+    let statements = counter.load(Ordering::SeqCst) - before;
+    let objects = data.to_string().matches("\"name\"").count();
+    (statements, objects)
+}
+
+#[tokio::test]
+async fn statements_do_not_grow_with_the_number_of_units() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    tracing_subscriber::registry()
+        .with(StatementCounter(counter.clone()))
+        .init();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::spawn(backend).await;
+        for query in [UNITS_WITH_RELATIONS, OWNERS_WITH_UNITS] {
+            // Warm up: the pool's first connections run set-up statements (SQLite PRAGMAs) that
+            // belong to no request.
+            statements_for(&app, &counter, query, 30).await;
+            let (one, few_objects) = statements_for(&app, &counter, query, 1).await;
+            let (thirty, many_objects) = statements_for(&app, &counter, query, 30).await;
+            assert!(one > 0, "{backend:?}: the counter sees statements");
+            assert!(
+                many_objects >= few_objects + 29,
+                "{backend:?}: the larger page returns 29 more units"
+            );
+            assert_eq!(
+                one, thirty,
+                "{backend:?}: statements for 1 and for 30 units differ\n{query}"
+            );
+        }
+    }
+}
