@@ -7,7 +7,12 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::{graphql, http, seed, store::Store};
+use crate::{
+    auth::{Auth, AuthConfig, OidcConfig},
+    domain::{OrgNumber, OwnerCode, Role, RoleKind},
+    graphql, http, seed,
+    store::Store,
+};
 
 /// Varde: a GraphQL API for quality development in Norwegian education.
 #[derive(Debug, Parser)]
@@ -34,6 +39,9 @@ pub struct Cli {
     #[command(flatten)]
     serve: ServeArgs,
 
+    #[command(flatten)]
+    login: LoginArgs,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -53,6 +61,169 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Register an API client (BI dashboard, national aggregation) with one role; prints its
+    /// client id and secret once.
+    CreateClient {
+        /// A name people recognise, e.g. "Kongsberg BI".
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+    /// Create a long-lived personal API token acting as a Feide user; prints it once.
+    CreateToken {
+        /// Feide user id (eduPersonPrincipalName).
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "personal token")]
+        label: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: u64,
+    },
+    /// Give a role to a Feide user id (e.g. the first national admin).
+    Grant {
+        /// Feide user id (eduPersonPrincipalName).
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+}
+
+/// A role and its scope on the command line.
+#[derive(Debug, Args)]
+struct RoleArgs {
+    /// national_admin, national_reader, owner_admin, owner_reader, unit_leader or unit_staff.
+    #[arg(long)]
+    role: String,
+    /// Kommunenummer or fylkesnummer of the owner, for owner roles.
+    #[arg(long)]
+    owner_code: Option<String>,
+    /// Organisasjonsnummer of the unit, for unit roles.
+    #[arg(long)]
+    unit_org_number: Option<String>,
+}
+
+impl RoleArgs {
+    async fn resolve(&self, store: &Store) -> Result<Role> {
+        let owner = match &self.owner_code {
+            Some(code) => Some(
+                store
+                    .owner_by_code(&OwnerCode::parse(code)?, None)
+                    .await?
+                    .with_context(|| format!("no owner has code {code}"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let unit = match &self.unit_org_number {
+            Some(org) => Some(
+                store
+                    .unit_by_org_number(&OrgNumber::parse(org)?)
+                    .await?
+                    .with_context(|| format!("no unit has organisasjonsnummer {org}"))?
+                    .id,
+            ),
+            None => None,
+        };
+        Ok(Role::new(RoleKind::parse(&self.role)?, owner, unit)?)
+    }
+}
+
+/// Login: Feide (OpenID Connect), sessions and the demo login.
+#[derive(Debug, Args)]
+struct LoginArgs {
+    /// OpenID provider issuer; Feide's is https://auth.dataporten.no. Login is off without it.
+    #[arg(long, env = "VARDE_OIDC_ISSUER", global = true)]
+    oidc_issuer: Option<String>,
+
+    /// Client id registered with the provider.
+    #[arg(long, env = "VARDE_OIDC_CLIENT_ID", global = true)]
+    oidc_client_id: Option<String>,
+
+    /// Client secret registered with the provider.
+    #[arg(
+        long,
+        env = "VARDE_OIDC_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    oidc_client_secret: Option<String>,
+
+    /// Scopes to request beside openid (space separated).
+    #[arg(
+        long,
+        env = "VARDE_OIDC_SCOPES",
+        default_value = "userid-feide",
+        global = true
+    )]
+    oidc_scopes: String,
+
+    /// Seconds of clock skew tolerated on ID tokens.
+    #[arg(long, env = "VARDE_OIDC_LEEWAY", default_value_t = 60, global = true)]
+    oidc_leeway: u64,
+
+    /// Public base URL of this server; the redirect URI is <public URL>/auth/callback.
+    #[arg(long, env = "VARDE_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+
+    /// Hours a login session lasts.
+    #[arg(long, env = "VARDE_SESSION_HOURS", default_value_t = 8, global = true)]
+    session_hours: u64,
+
+    /// Cookies without Secure, for plain-http local use only.
+    #[arg(long, env = "VARDE_INSECURE_COOKIES", global = true)]
+    insecure_cookies: bool,
+
+    /// Enable the demo login /auth/dev-login?user=... (refused on non-loopback addresses).
+    #[arg(long, env = "VARDE_DEV_LOGIN", global = true)]
+    dev_login: bool,
+}
+
+impl LoginArgs {
+    fn config(&self, addr: SocketAddr) -> Result<AuthConfig> {
+        let oidc = match (
+            &self.oidc_issuer,
+            &self.oidc_client_id,
+            &self.oidc_client_secret,
+        ) {
+            (Some(issuer), Some(client_id), Some(client_secret)) => {
+                let public_url = self
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}"));
+                Some(OidcConfig {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    redirect_uri: format!("{}/auth/callback", public_url.trim_end_matches('/')),
+                    scopes: self
+                        .oidc_scopes
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                    leeway: Duration::from_secs(self.oidc_leeway),
+                })
+            }
+            (None, None, None) => None,
+            _ => anyhow::bail!(
+                "set all of VARDE_OIDC_ISSUER, VARDE_OIDC_CLIENT_ID and VARDE_OIDC_CLIENT_SECRET, or none"
+            ),
+        };
+        anyhow::ensure!(
+            !self.dev_login || addr.ip().is_loopback(),
+            "the demo login (--dev-login) is refused on the non-loopback address {addr}"
+        );
+        Ok(AuthConfig {
+            oidc,
+            session_ttl: Duration::from_secs(self.session_hours * 3600),
+            insecure_cookies: self.insecure_cookies,
+            dev_login: self.dev_login,
+            ..AuthConfig::default()
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -106,7 +277,26 @@ pub async fn run(cli: Cli) -> Result<()> {
         .await
         .with_context(|| format!("connecting to {}", redact(&cli.database_url)))?;
     let result = match command {
-        Command::Serve => serve(&store, cli.serve).await,
+        Command::Serve => serve(&store, cli.serve, &cli.login).await,
+        Command::CreateClient { name, role } => {
+            create_client(&store, &name, &role, &cli.login).await
+        }
+        Command::CreateToken { user, label, days } => {
+            let auth = Auth::new(store.clone(), cli.login.config(cli.serve.addr)?)?;
+            let token = auth
+                .create_personal_token(&user, &label, Duration::from_secs(days * 86_400))
+                .await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Grant { user, role } => {
+            let role = role.resolve(&store).await?;
+            store
+                .grant_role(&user, role, "cli", chrono::Utc::now().timestamp())
+                .await?;
+            println!("granted {} to {user}", role.kind().as_str());
+            Ok(())
+        }
         Command::Migrate => store.migrate().await.context("migrating"),
         Command::Seed { dir } => seed_store(&store, dir).await,
         Command::Schema => unreachable!("handled before connecting"),
@@ -144,7 +334,25 @@ async fn seed_store(store: &Store, dir: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-async fn serve(store: &Store, args: ServeArgs) -> Result<()> {
+async fn create_client(
+    store: &Store,
+    name: &str,
+    role: &RoleArgs,
+    login: &LoginArgs,
+) -> Result<()> {
+    store.migrate().await.context("migrating")?;
+    let role = role.resolve(store).await?;
+    let auth = Auth::new(
+        store.clone(),
+        login.config(SocketAddr::from(([127, 0, 0, 1], 0)))?,
+    )?;
+    let (client_id, secret) = auth.create_api_client(name, role).await?;
+    println!("client_id={client_id}\nclient_secret={secret}");
+    Ok(())
+}
+
+async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> {
+    let auth = Auth::new(store.clone(), login.config(args.addr)?)?;
     store.migrate().await.context("migrating")?;
     if !args.no_seed && store.is_empty().await? {
         tracing::info!("empty database: loading the demo seeds");
@@ -166,12 +374,11 @@ async fn serve(store: &Store, args: ServeArgs) -> Result<()> {
         listener.local_addr()?,
         store.dialect()
     );
-    http::serve(
-        listener,
-        http::router(store.clone(), config),
-        shutdown_signal(),
-    )
-    .await?;
+    if auth.config().dev_login {
+        tracing::warn!("demo login enabled: /auth/dev-login?user=<Feide user id>");
+    }
+    let router = http::router(store.clone(), config, auth);
+    http::serve(listener, router, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
 //! [`seed`] loads the demo data; [`config`] and the binary are the thin shell.
 
+pub mod auth;
 pub mod cli;
 pub mod domain;
 pub mod graphql;

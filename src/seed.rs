@@ -13,17 +13,17 @@ use serde::{Deserialize, de::DeserializeOwned};
 use crate::{
     domain::{
         ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerCode,
-        OwnerKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure,
-        ValueGroup,
+        OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope, Sensitivity,
+        UnitKind, UnitOfMeasure, ValueGroup,
     },
     store::{
         SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
-        SeedSelection, SeedSubject, SeedUnit, SeedValue,
+        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
     },
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
@@ -34,10 +34,11 @@ const FILES: [&str; 10] = [
     "values.csv",
     "selections.csv",
     "selection_members.csv",
+    "role_assignments.csv",
 ];
 
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 10] = [
+const EMBEDDED: [(&str, &str); 11] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
@@ -56,6 +57,10 @@ const EMBEDDED: [(&str, &str); 10] = [
     (
         "selection_members.csv",
         include_str!("../seeds/selection_members.csv"),
+    ),
+    (
+        "role_assignments.csv",
+        include_str!("../seeds/role_assignments.csv"),
     ),
 ];
 
@@ -208,6 +213,14 @@ struct SelectionRecord {
     scope: String,
     owner_key: Option<String>,
     last_updated: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct RoleRecord {
+    feide_user_id: String,
+    role: String,
+    owner_key: Option<String>,
+    unit_org_number: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -456,7 +469,42 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
         selections[selection].members.push(member);
     }
 
+    let role_assignments = each(
+        "role_assignments.csv",
+        records::<RoleRecord>(read, "role_assignments.csv")?,
+        |r| {
+            let role = RoleKind::parse(&r.role)?;
+            let owner = empty_to_none(r.owner_key)
+                .as_deref()
+                .map(owner)
+                .transpose()?;
+            let unit = empty_to_none(r.unit_org_number)
+                .as_deref()
+                .map(OrgNumber::parse)
+                .transpose()?;
+            if let Some(unit) = &unit {
+                ensure!(
+                    units.iter().any(|u| &u.org_number == unit),
+                    "unknown unit {unit}"
+                );
+            }
+            let scope_ok = match role.scope_kind() {
+                ScopeKind::Nation => owner.is_none() && unit.is_none(),
+                ScopeKind::Owner => owner.is_some() && unit.is_none(),
+                ScopeKind::Unit => owner.is_none() && unit.is_some(),
+            };
+            ensure!(scope_ok, "role {} needs exactly its scope", role.as_str());
+            Ok(SeedRoleAssignment {
+                feide_user_id: r.feide_user_id,
+                role,
+                owner,
+                unit,
+            })
+        },
+    )?;
+
     Ok(SeedData {
+        role_assignments,
         counties,
         owners,
         owner_codes,

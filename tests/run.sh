@@ -10,9 +10,12 @@ if ! command -v initdb >/dev/null 2>&1; then
   [ -n "$pgbin" ] && export PATH="$pgbin:$PATH"
 fi
 
-if [ ! -d tests/graphql-http-audit/node_modules ]; then
-  (cd tests/graphql-http-audit && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
+# Node test tools: the GraphQL-over-HTTP audit and the OpenID provider for the login tests.
+for tool in tests/graphql-http-audit tests/oidc-provider; do
+  if [ ! -d "$tool/node_modules" ]; then
+    (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  fi
+done
 
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/varde-pg.XXXXXX")
 trap 'bash tests/pg-cluster.sh stop "$pgdir" || true' EXIT

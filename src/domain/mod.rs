@@ -2,13 +2,23 @@
 //! with the rules that hold whatever the storage or API (identifier checks, school years, groups).
 //! No I/O, no async and no framework types live here.
 
+mod access;
+mod aggregate;
 mod codes;
+mod colour;
 mod group;
 mod model;
+mod suppression;
+mod trend;
 
+pub use access::{Grants, RestrictedScope, Role, RoleKind, ScopeKind};
+pub use aggregate::{Aggregate, AggregationMethod, aggregate};
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
+pub use colour::{Colour, classify};
 pub use group::{Gender, ValueGroup};
 pub use model::*;
+pub use suppression::{SuppressionReason, Visibility, visibility};
+pub use trend::{TrendPoint, trend};
 
 /// Why a value from outside (a seed file, a query argument, an import) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -149,3 +149,22 @@ pub enum Gender {
     /// Gutter.
     Boys,
 }
+
+/// Rolletype (kind of role). National roles span all owners; owner roles one skoleeier; unit
+/// roles one enhet.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::RoleKind")]
+pub enum RoleKind {
+    /// Nasjonal administrator: grants owner admins and national readers.
+    NationalAdmin,
+    /// Nasjonal leser (e.g. Norsk kulturskoleråd): public data and aggregates of local data.
+    NationalReader,
+    /// Skoleeier-administrator: reads the owner's data and grants roles inside the owner.
+    OwnerAdmin,
+    /// Skoleeier-leser: reads the owner's data, including local surveys of its units.
+    OwnerReader,
+    /// Enhetsleder (rektor, styrer): reads the unit's data and grants unit staff.
+    UnitLeader,
+    /// Ansatt ved enheten: reads the unit's data.
+    UnitStaff,
+}

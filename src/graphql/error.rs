@@ -8,6 +8,12 @@ use crate::{domain::DomainError, store::StoreError};
 /// What went wrong while resolving a field. Each variant has one `extensions.code`.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
+    /// The operation needs a logged-in caller (code `UNAUTHENTICATED`).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's roles do not allow the operation (code `FORBIDDEN`).
+    #[error("{0}")]
+    Forbidden(String),
     /// An argument was malformed or out of range (code `BAD_USER_INPUT`).
     #[error("{0}")]
     BadUserInput(String),
@@ -22,6 +28,8 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Internal(_) => "INTERNAL",

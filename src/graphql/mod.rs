@@ -5,19 +5,19 @@ mod enums;
 mod error;
 mod ids;
 mod loaders;
+mod mutation;
 mod objects;
 mod paging;
 mod query;
 
-use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, Schema, dataloader::DataLoader,
-};
+use async_graphql::{EmptySubscription, Request, Response, Schema, dataloader::DataLoader};
 
 pub use error::{ApiError, ApiResult};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
-use crate::store::Store;
+use crate::{auth::Principal, store::Store};
 use loaders::StoreLoader;
+use mutation::MutationRoot;
 use query::QueryRoot;
 
 /// Deepest selection nesting a query may have: generous for real dashboards, small enough that
@@ -26,7 +26,7 @@ const MAX_DEPTH: usize = 16;
 /// Upper bound on a query's complexity (roughly, the number of fields it may resolve per page).
 const MAX_COMPLEXITY: usize = 20_000;
 
-pub type VardeSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type VardeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Code of errors raised before execution: the document does not parse or does not validate, or
 /// its variables do not fit.
@@ -39,8 +39,8 @@ pub struct GraphqlService {
     store: Store,
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -64,11 +64,12 @@ impl GraphqlService {
         Self { schema, store }
     }
 
-    /// Executes one request with a fresh set of loaders, and gives every error an
+    /// Executes one request for `principal` with a fresh set of loaders, and gives every error an
     /// `extensions.code`.
-    pub async fn execute(&self, request: Request) -> Outcome {
+    pub async fn execute(&self, request: Request, principal: Principal) -> Outcome {
         let loader = DataLoader::new(StoreLoader::new(self.store.clone()), tokio::spawn);
-        let mut response = self.schema.execute(request.data(loader)).await;
+        let request = request.data(loader).data(principal);
+        let mut response = self.schema.execute(request).await;
         // Field errors always have a path; errors without one were raised before execution.
         let is_request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()

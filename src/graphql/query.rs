@@ -7,10 +7,11 @@ use super::{
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
     loaders::IndicatorCode,
-    objects::{DataSource, Indicator, Owner, SchoolYear, Selection, Unit, load_one},
+    objects::{DataSource, Indicator, Me, Owner, SchoolYear, Selection, Unit, load_one, principal},
     paging::{self, Connection},
 };
 use crate::{
+    auth::Caller,
     domain::{
         self, CountyNumber, DataSourceId, IndicatorId, OrgNumber, OwnerCode, OwnerId,
         SchoolYear as DomainSchoolYear, SelectionId, UnitId,
@@ -36,7 +37,7 @@ fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
 }
 
 /// Resolves an owner given by global id or by kommunenummer / fylkesnummer (exactly one).
-async fn owner_id(
+pub(crate) async fn owner_id(
     ctx: &Context<'_>,
     id: Option<ID>,
     code: Option<String>,
@@ -267,6 +268,13 @@ impl QueryRoot {
             }
         };
         Ok(indicator.map(Indicator))
+    }
+
+    /// The logged-in caller (innlogget bruker or API-klient) and its roller; null for anonymous
+    /// callers, who read public data only.
+    async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
+        let principal = principal(ctx);
+        (principal.caller != Caller::Anonymous).then(|| Me(principal.clone()))
     }
 
     /// Any object by its global id (Relay).

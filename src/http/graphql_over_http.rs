@@ -13,7 +13,8 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::AppState;
+use super::{AppState, auth_routes::Caller};
+use crate::auth::Principal;
 use crate::graphql::Outcome;
 
 /// The `application/graphql-response+json` media type of the specification.
@@ -167,6 +168,7 @@ fn graphiql() -> Response {
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query in the URL.
 pub async fn get(
     State(state): State<AppState>,
+    Caller(principal): Caller,
     headers: HeaderMap,
     RawQuery(raw_query): RawQuery,
 ) -> Response {
@@ -205,11 +207,16 @@ pub async fn get(
         },
         (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
-    execute_one(&state, Method::GET, media_type, params).await
+    execute_one(&state, principal, Method::GET, media_type, params).await
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
         return not_acceptable().into_response();
     };
@@ -242,9 +249,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         }
     };
     match body {
-        Value::Array(batch) => execute_batch(&state, media_type, batch).await,
+        Value::Array(batch) => execute_batch(&state, principal, media_type, batch).await,
         single => match serde_json::from_value::<RequestParams>(single) {
-            Ok(params) => execute_one(&state, Method::POST, media_type, params).await,
+            Ok(params) => execute_one(&state, principal, Method::POST, media_type, params).await,
             Err(error) => {
                 Refusal::bad_request(format!("invalid request parameters: {error}")).into_response()
             }
@@ -252,7 +259,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn execute_batch(state: &AppState, media_type: MediaType, batch: Vec<Value>) -> Response {
+async fn execute_batch(
+    state: &AppState,
+    principal: Principal,
+    media_type: MediaType,
+    batch: Vec<Value>,
+) -> Response {
     let limit = state.config.max_batch_size;
     if limit == 0 {
         return Refusal::bad_request("batched requests are disabled on this server")
@@ -272,7 +284,9 @@ async fn execute_batch(state: &AppState, media_type: MediaType, batch: Vec<Value
             }
         };
         match prepare(Method::POST, params) {
-            Ok(request) => answers.push(body_of(state.graphql.execute(request).await)),
+            Ok(request) => answers.push(body_of(
+                state.graphql.execute(request, principal.clone()).await,
+            )),
             Err(refusal) => return refusal.into_response(),
         }
     }
@@ -357,6 +371,7 @@ fn body_of(outcome: Outcome) -> Value {
 
 async fn execute_one(
     state: &AppState,
+    principal: Principal,
     method: Method,
     media_type: MediaType,
     params: RequestParams,
@@ -365,7 +380,7 @@ async fn execute_one(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };
-    let outcome = state.graphql.execute(request).await;
+    let outcome = state.graphql.execute(request, principal).await;
     let status = if outcome.is_request_error && media_type == MediaType::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {

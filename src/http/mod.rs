@@ -1,15 +1,21 @@
 //! The HTTP shell: the axum router with GraphQL over HTTP, health checks and the middleware
 //! every request passes (body limit, timeout, tracing). No SQL and no GraphQL types live here.
 
+mod auth_routes;
 mod graphql_over_http;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
-use crate::{graphql::GraphqlService, store::Store};
+use crate::{auth::Auth, graphql::GraphqlService, store::Store};
 
 pub use graphql_over_http::{MediaType, negotiate};
 
@@ -38,14 +44,16 @@ impl Default for HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     graphql: GraphqlService,
+    auth: Arc<Auth>,
     store: Store,
     config: Arc<HttpConfig>,
 }
 
 /// The complete router.
-pub fn router(store: Store, config: HttpConfig) -> Router {
+pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
     let state = AppState {
         graphql: GraphqlService::new(store.clone()),
+        auth: Arc::new(auth),
         store,
         config: Arc::new(config.clone()),
     };
@@ -54,6 +62,11 @@ pub fn router(store: Store, config: HttpConfig) -> Router {
             "/graphql",
             get(graphql_over_http::get).post(graphql_over_http::post),
         )
+        .route("/auth/login", get(auth_routes::login))
+        .route("/auth/callback", get(auth_routes::callback))
+        .route("/auth/logout", post(auth_routes::logout))
+        .route("/auth/token", post(auth_routes::token))
+        .route("/auth/dev-login", get(auth_routes::dev_login))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

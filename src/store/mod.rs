@@ -5,6 +5,7 @@
 //! Concrete pools rather than sqlx's `Any` driver: `Any` carries only basic types. The statement
 //! text is shared (see [`sql`]); only the migrations differ per dialect.
 
+mod auth;
 mod catalogue;
 mod owners;
 mod page;
@@ -22,12 +23,13 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
 };
 
+pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use seed::{
-    SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode, SeedSelection,
-    SeedSubject, SeedUnit, SeedValue,
+    SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
+    SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -186,6 +188,15 @@ impl Store {
         Ok(with_pool!(self, pool => {
             bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
                 .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    async fn fetch_one<T: StoredRow>(&self, sql: Sql) -> StoreResult<T> {
+        let Sql { text, params } = sql;
+        Ok(with_pool!(self, pool => {
+            bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
+                .fetch_one(pool)
                 .await?
         }))
     }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind, SchoolStage,
-    SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+    ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind, RoleKind,
+    SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
@@ -24,6 +24,7 @@ pub struct SeedData {
     pub indicators: Vec<SeedIndicator>,
     pub values: Vec<SeedValue>,
     pub selections: Vec<SeedSelection>,
+    pub role_assignments: Vec<SeedRoleAssignment>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +116,15 @@ pub struct SeedSelection {
     pub owner: Option<OrgNumber>,
     pub last_updated: DateTime<Utc>,
     pub members: Vec<OrgNumber>,
+}
+
+/// A demo role for a Feide user id, scoped by natural keys.
+#[derive(Debug, Clone)]
+pub struct SeedRoleAssignment {
+    pub feide_user_id: String,
+    pub role: RoleKind,
+    pub owner: Option<OrgNumber>,
+    pub unit: Option<OrgNumber>,
 }
 
 fn year(value: Option<i32>) -> Param {
@@ -332,6 +342,23 @@ impl SeedData {
                             text(member.as_str()),
                         ]
                     })
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "role_assignments (feide_user_id, role, owner_id, unit_id, granted_by, granted_at)",
+            "v.column1, v.column2, o.id, u.id, 'seed', 0",
+            "LEFT JOIN owners o ON o.org_number = v.column3 \
+             LEFT JOIN units u ON u.org_number = v.column4",
+            self.role_assignments
+                .iter()
+                .map(|r| {
+                    vec![
+                        text(&r.feide_user_id),
+                        text(r.role.as_str()),
+                        optional_text(r.owner.as_ref().map(OrgNumber::as_str)),
+                        optional_text(r.unit.as_ref().map(OrgNumber::as_str)),
+                    ]
                 })
                 .collect(),
         ));

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::{Page, Sql, Store, StoreResult, page::PagedQuery};
 use crate::domain::{
-    CountyNumber, DomainError, IndicatorId, IndicatorValue, OwnerId, SchoolYear, SelectionId,
-    Subject, SubjectLevel, UnitId, ValueGroup, ValueId,
+    CountyNumber, DomainError, IndicatorId, IndicatorValue, OwnerId, RestrictedScope, SchoolYear,
+    SelectionId, Subject, SubjectLevel, UnitId, ValueGroup, ValueId,
 };
 
 const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
@@ -58,9 +58,11 @@ impl TryFrom<ValueRow> for IndicatorValue {
     }
 }
 
-/// Filters for value lists; empty lists mean "all".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// Filters for value lists; empty lists mean "all". `restricted` is required: every value query
+/// states which restricted (non-public) values its caller may see, so none can forget it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ValueFilter {
+    pub restricted: RestrictedScope,
     /// Indicator codes (e.g. `eu_trivsel`).
     pub indicator_codes: Vec<String>,
     pub school_years: Vec<SchoolYear>,
@@ -70,6 +72,7 @@ pub struct ValueFilter {
 impl ValueFilter {
     fn conditions(&self) -> Sql {
         let mut sql = Sql::default();
+        restricted_scope_condition(&mut sql, &self.restricted);
         if !self.indicator_codes.is_empty() {
             sql.push(" AND v.indicator_id IN (SELECT id FROM indicators WHERE code IN ")
                 .bind_list(self.indicator_codes.iter().map(String::as_str))
@@ -87,6 +90,31 @@ impl ValueFilter {
         }
         sql
     }
+}
+
+/// Public values, plus the restricted ones the scope opens: its units' values, its owners' units'
+/// and owners' own values, and (national readers) values above unit level. Default deny.
+fn restricted_scope_condition(sql: &mut Sql, scope: &RestrictedScope) {
+    sql.push(
+        " AND (v.indicator_id IN (SELECT i.id FROM indicators i JOIN data_sources s \
+         ON s.id = i.source_id WHERE s.sensitivity = 'public')",
+    );
+    if !scope.units.is_empty() {
+        sql.push(" OR v.unit_id IN ")
+            .bind_list(scope.units.iter().map(|unit| unit.0));
+    }
+    if !scope.owners.is_empty() {
+        let owners: Vec<i64> = scope.owners.iter().map(|owner| owner.0).collect();
+        sql.push(" OR v.owner_id IN ")
+            .bind_list(owners.iter().copied());
+        sql.push(" OR v.unit_id IN (SELECT id FROM units WHERE owner_id IN ")
+            .bind_list(owners)
+            .push(")");
+    }
+    if scope.all_aggregates {
+        sql.push(" OR v.subject_level <> 'unit'");
+    }
+    sql.push(")");
 }
 
 fn children_from<K: std::hash::Hash + Eq>(

@@ -11,7 +11,11 @@ use reqwest::{Client, Response, header};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::{net::TcpListener, sync::oneshot};
-use varde::{http, seed, store::Store};
+use varde::{
+    auth::{Auth, AuthConfig},
+    http, seed,
+    store::Store,
+};
 
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +101,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, config: http::HttpConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::spawn_on(listener, backend, config, AuthConfig::default()).await
+    }
+
+    /// Starts the router on a listener bound beforehand (so that its address can be registered
+    /// with an OpenID provider first), with the given login configuration.
+    pub async fn spawn_on(
+        listener: TcpListener,
+        backend: Backend,
+        config: http::HttpConfig,
+        auth: AuthConfig,
+    ) -> Self {
         let (url, dir) = fresh_database(backend).await;
         let store = Store::connect(&url, 5).await.expect("connect");
         store.migrate().await.expect("migrate");
@@ -104,10 +120,10 @@ impl TestApp {
             .load_seed(&seed::demo().expect("demo seeds"))
             .await
             .expect("seed");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let router = http::router(store.clone(), config);
+        let auth = Auth::new(store.clone(), auth).expect("auth");
+        let router = http::router(store.clone(), config, auth);
         tokio::spawn(http::serve(listener, router, async {
             let _ = stopped.await;
         }));
@@ -126,13 +142,36 @@ impl TestApp {
 
     /// POSTs a GraphQL request as JSON and returns the raw response.
     pub async fn post_graphql(&self, body: &Value) -> Response {
-        self.client
+        self.post_graphql_as(body, None).await
+    }
+
+    /// POSTs a GraphQL request with an optional bearer token.
+    pub async fn post_graphql_as(&self, body: &Value, bearer: Option<&str>) -> Response {
+        let mut request = self
+            .client
             .post(self.url("/graphql"))
             .header(header::ACCEPT, "application/graphql-response+json")
-            .json(body)
-            .send()
+            .json(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Runs a query as the holder of `bearer` (anonymous with `None`) and returns the body.
+    pub async fn query_as(&self, bearer: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self
+            .post_graphql_as(&json!({ "query": query, "variables": variables }), bearer)
+            .await;
+        response.json().await.expect("JSON body")
+    }
+
+    /// A personal bearer token for a Feide user id (roles as seeded).
+    pub async fn token_for(&self, feide_user_id: &str) -> String {
+        let auth = Auth::new(self.store.clone(), AuthConfig::default()).unwrap();
+        auth.create_personal_token(feide_user_id, "test", std::time::Duration::from_secs(3600))
             .await
-            .expect("request")
+            .expect("token")
     }
 
     /// Runs a query that must succeed, and returns its `data`.

@@ -1,6 +1,7 @@
 //! GraphQL object types. Each wraps a domain type; relations resolve through the request's
 //! DataLoader, so a list of N objects costs the same statements as one.
 
+mod access;
 mod catalogue;
 mod owner;
 mod selection;
@@ -14,6 +15,7 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 
+pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
 pub use owner::Owner;
 pub use selection::Selection;
@@ -26,6 +28,7 @@ use super::{
     paging::{self, Connection},
 };
 use crate::{
+    auth::Principal,
     domain::{SchoolYear as DomainSchoolYear, ValueGroup},
     store::{Page, StoreError, ValueFilter},
 };
@@ -33,6 +36,11 @@ use crate::{
 /// The request's loader (installed by [`super::request_loader`]).
 pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<StoreLoader> {
     ctx.data_unchecked::<DataLoader<StoreLoader>>()
+}
+
+/// The caller of the request (installed by [`super::GraphqlService::execute`]).
+pub(crate) fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
+    ctx.data_unchecked::<Principal>()
 }
 
 /// Loads one object by key through the request's loader.
@@ -122,6 +130,7 @@ pub(crate) async fn value_filter(
         }
     }
     Ok(ValueFilter {
+        restricted: principal(ctx).grants.restricted_scope(),
         indicator_codes,
         school_years: school_years(years)?,
         group: group.as_deref().map(ValueGroup::parse).transpose()?,

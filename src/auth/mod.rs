@@ -1,0 +1,415 @@
+//! Authentication: Feide login (OpenID Connect), server-side sessions, API clients with the
+//! OAuth2 client-credentials grant, personal bearer tokens, and the roles they carry.
+//!
+//! Every request becomes a [`Principal`]; anonymous callers get one with no roles, so what is
+//! not granted is denied. Sessions, login attempts and tokens live in the database, so several
+//! Varde processes behind a load balancer share them.
+
+mod oidc;
+mod secrets;
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+pub use oidc::{OidcClient, OidcConfig, VerifiedLogin};
+
+use crate::{
+    domain::{Grants, Role},
+    store::{ApiClient, LoginAttempt, Store, StoreError, TokenHolder, User},
+};
+
+/// Why authentication failed. The HTTP layer maps each to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A bearer token that is unknown, expired or revoked (401).
+    #[error("the bearer token is invalid or expired")]
+    InvalidToken,
+    /// Client credentials that do not match a client (401, OAuth `invalid_client`).
+    #[error("unknown client or wrong secret")]
+    InvalidClient,
+    /// A login that cannot complete: wrong state, replayed callback, rejected ID token (400).
+    #[error("login failed: {0}")]
+    LoginFailed(String),
+    /// Feide login is not configured on this server (404).
+    #[error("login with Feide is not configured on this server")]
+    NotConfigured,
+    /// The OpenID provider could not be reached or answered nonsense (502).
+    #[error("the identity provider failed: {0}")]
+    Provider(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("hashing failed: {0}")]
+    Hashing(String),
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    /// A person, by session cookie or personal token.
+    User(User),
+    /// A service, by a client-credentials token.
+    Client {
+        client_id: String,
+        name: String,
+    },
+}
+
+/// A caller with the roles it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub caller: Caller,
+    pub grants: Grants,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Self {
+            caller: Caller::Anonymous,
+            grants: Grants::default(),
+        }
+    }
+
+    /// The name recorded when this caller grants a role.
+    pub fn audit_name(&self) -> String {
+        match &self.caller {
+            Caller::Anonymous => "anonymous".into(),
+            Caller::User(user) => user.feide_user_id.clone(),
+            Caller::Client { client_id, .. } => format!("client:{client_id}"),
+        }
+    }
+}
+
+/// Lifetimes and switches of authentication.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub oidc: Option<OidcConfig>,
+    pub session_ttl: Duration,
+    pub client_token_ttl: Duration,
+    /// Cookies without `Secure` (and without the `__Host-` prefix), for plain-http local use.
+    pub insecure_cookies: bool,
+    /// The demo login without Feide (`/auth/dev-login`); refused on non-loopback addresses.
+    pub dev_login: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            oidc: None,
+            session_ttl: Duration::from_secs(8 * 3600),
+            client_token_ttl: Duration::from_secs(3600),
+            insecure_cookies: false,
+            dev_login: false,
+        }
+    }
+}
+
+/// How long a login may take between /auth/login and /auth/callback.
+const LOGIN_ATTEMPT_TTL: i64 = 600;
+
+fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A login begun: the provider URL to send the browser to, and the value of the cookie that binds
+/// the attempt to this browser.
+pub struct BegunLogin {
+    pub authorize_url: String,
+    pub attempt_cookie: String,
+}
+
+/// A session created at login.
+pub struct NewSession {
+    pub session_id: String,
+    pub return_to: String,
+}
+
+/// An access token issued to a client.
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+/// The authentication service.
+pub struct Auth {
+    store: Store,
+    config: AuthConfig,
+    oidc: Option<OidcClient>,
+}
+
+/// Only a local absolute path is a safe place to return to after login (no open redirect).
+pub fn safe_return_to(requested: Option<&str>) -> String {
+    match requested {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/graphql".to_owned(),
+    }
+}
+
+impl Auth {
+    pub fn new(store: Store, config: AuthConfig) -> Result<Self, AuthError> {
+        let oidc = config.oidc.clone().map(OidcClient::new).transpose()?;
+        Ok(Self {
+            store,
+            config,
+            oidc,
+        })
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// Resolves the credentials of a request. A bearer token must be valid; a session cookie that
+    /// is unknown or expired is simply no session.
+    pub async fn principal(
+        &self,
+        bearer: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<Principal, AuthError> {
+        if let Some(token) = bearer {
+            return match self
+                .store
+                .token_holder(&secrets::token_hash(token), now())
+                .await?
+            {
+                Some(TokenHolder::Client(client)) => Ok(client_principal(client)),
+                Some(TokenHolder::User(user)) => self.user_principal(user).await,
+                None => Err(AuthError::InvalidToken),
+            };
+        }
+        if let Some(session) = session
+            && let Some(user) = self
+                .store
+                .session_user(&secrets::token_hash(session), now())
+                .await?
+        {
+            return self.user_principal(user).await;
+        }
+        Ok(Principal::anonymous())
+    }
+
+    async fn user_principal(&self, user: User) -> Result<Principal, AuthError> {
+        let roles = self.store.roles_of(&user.feide_user_id).await?;
+        Ok(Principal {
+            caller: Caller::User(user),
+            grants: Grants { roles },
+        })
+    }
+
+    fn oidc(&self) -> Result<&OidcClient, AuthError> {
+        self.oidc.as_ref().ok_or(AuthError::NotConfigured)
+    }
+
+    /// Starts a Feide login, remembering state, nonce and PKCE verifier server-side.
+    pub async fn begin_login(&self, return_to: Option<&str>) -> Result<BegunLogin, AuthError> {
+        let start = self.oidc()?.start().await?;
+        let attempt_cookie = secrets::random_token();
+        let attempt = LoginAttempt {
+            state: start.state,
+            nonce: start.nonce,
+            pkce_verifier: start.pkce_verifier,
+            return_to: safe_return_to(return_to),
+        };
+        self.store
+            .create_login_attempt(
+                &secrets::token_hash(&attempt_cookie),
+                &attempt,
+                now() + LOGIN_ATTEMPT_TTL,
+            )
+            .await?;
+        Ok(BegunLogin {
+            authorize_url: start.authorize_url,
+            attempt_cookie,
+        })
+    }
+
+    /// Completes a login: the attempt (bound to this browser by its cookie) is used up whatever
+    /// happens next, so a callback can never be replayed.
+    pub async fn finish_login(
+        &self,
+        attempt_cookie: Option<&str>,
+        code: &str,
+        state: &str,
+    ) -> Result<NewSession, AuthError> {
+        let oidc = self.oidc()?;
+        let cookie = attempt_cookie.ok_or_else(|| {
+            AuthError::LoginFailed("no login is under way in this browser".into())
+        })?;
+        let attempt = self
+            .store
+            .take_login_attempt(&secrets::token_hash(cookie), now())
+            .await?
+            .ok_or_else(|| {
+                AuthError::LoginFailed("the login expired or was already used".into())
+            })?;
+        if attempt.state != state {
+            return Err(AuthError::LoginFailed(
+                "state does not match this login".into(),
+            ));
+        }
+        let login = oidc
+            .finish(code, &attempt.nonce, &attempt.pkce_verifier)
+            .await?;
+        let user = self
+            .store
+            .user_logged_in(&login.sub, &login.feide_user_id, now())
+            .await?;
+        let session_id = self.create_session(&user).await?;
+        Ok(NewSession {
+            session_id,
+            return_to: attempt.return_to,
+        })
+    }
+
+    /// The demo login: a session for a Feide user id without asking Feide. Only when enabled.
+    pub async fn dev_login(&self, feide_user_id: &str) -> Result<String, AuthError> {
+        if !self.config.dev_login {
+            return Err(AuthError::NotConfigured);
+        }
+        let user = self.store.user_by_feide_id(feide_user_id, now()).await?;
+        self.create_session(&user).await
+    }
+
+    async fn create_session(&self, user: &User) -> Result<String, AuthError> {
+        let session_id = secrets::random_token();
+        let now = now();
+        self.store
+            .create_session(
+                &secrets::token_hash(&session_id),
+                user.id,
+                now,
+                now + seconds(self.config.session_ttl),
+            )
+            .await?;
+        Ok(session_id)
+    }
+
+    /// Ends a session (logout).
+    pub async fn logout(&self, session: &str) -> Result<(), AuthError> {
+        Ok(self
+            .store
+            .delete_session(&secrets::token_hash(session), now())
+            .await?)
+    }
+
+    /// The OAuth2 client-credentials grant: a short-lived bearer token for a client.
+    pub async fn issue_client_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<IssuedToken, AuthError> {
+        let client = self.store.api_client(client_id).await?;
+        let secret = secret.to_owned();
+        // Verify even for unknown clients, so that timing does not tell which client ids exist.
+        let hash = client
+            .as_ref()
+            .map(|c| c.secret_hash.clone())
+            .unwrap_or_default();
+        let matches = tokio::task::spawn_blocking(move || secrets::verify_secret(&secret, &hash))
+            .await
+            .unwrap_or(false);
+        let client = client.filter(|_| matches).ok_or(AuthError::InvalidClient)?;
+        let access_token = secrets::random_token();
+        let now = now();
+        let expires_in = seconds(self.config.client_token_ttl);
+        let label = format!("client-credentials for {}", client.client_id);
+        self.store
+            .create_access_token(
+                &secrets::token_hash(&access_token),
+                &TokenHolder::Client(client),
+                &label,
+                now,
+                now + expires_in,
+            )
+            .await?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in,
+        })
+    }
+
+    /// Registers an API client with one role; returns its id and secret (shown once).
+    pub async fn create_api_client(
+        &self,
+        name: &str,
+        role: Role,
+    ) -> Result<(String, String), AuthError> {
+        let client_id = format!("varde-{}", &secrets::random_token()[..12]);
+        let secret = secrets::random_token();
+        let to_hash = secret.clone();
+        let hash = tokio::task::spawn_blocking(move || secrets::hash_secret(&to_hash))
+            .await
+            .map_err(|error| AuthError::Hashing(error.to_string()))?
+            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        self.store
+            .create_api_client(&client_id, &hash, name, role, now())
+            .await?;
+        Ok((client_id, secret))
+    }
+
+    /// A long-lived personal token that acts as the user with the user's roles.
+    pub async fn create_personal_token(
+        &self,
+        feide_user_id: &str,
+        label: &str,
+        ttl: Duration,
+    ) -> Result<String, AuthError> {
+        let user = self.store.user_by_feide_id(feide_user_id, now()).await?;
+        let token = secrets::random_token();
+        let now = now();
+        self.store
+            .create_access_token(
+                &secrets::token_hash(&token),
+                &TokenHolder::User(user),
+                label,
+                now,
+                now + seconds(ttl),
+            )
+            .await?;
+        Ok(token)
+    }
+}
+
+fn client_principal(client: ApiClient) -> Principal {
+    Principal {
+        grants: Grants {
+            roles: vec![client.role],
+        },
+        caller: Caller::Client {
+            client_id: client.client_id,
+            name: client.name,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(safe_return_to(Some("/graphql?x=1")), "/graphql?x=1");
+        for hostile in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_to(Some(hostile)), "/graphql", "{hostile:?}");
+        }
+        assert_eq!(safe_return_to(None), "/graphql");
+    }
+}

@@ -1,0 +1,225 @@
+//! Who may read and grant what: roles, their scopes, and the default-deny rules over them.
+
+use super::{DomainError, OwnerId, UnitId};
+
+macro_rules! role_kinds {
+    ($($variant:ident => $text:literal, $scope:ident);+ $(;)?) => {
+        /// The kinds of role, each tied to one kind of scope.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RoleKind { $($variant),+ }
+
+        impl RoleKind {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(input: &str) -> Result<Self, DomainError> {
+                match input.trim() {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(DomainError::UnknownVariant {
+                        kind: "role",
+                        value: input.to_owned(),
+                        allowed: concat!($($text, " "),+),
+                    }),
+                }
+            }
+
+            /// What the role is scoped to.
+            pub fn scope_kind(self) -> ScopeKind {
+                match self { $(Self::$variant => ScopeKind::$scope),+ }
+            }
+        }
+    };
+}
+
+role_kinds!(
+    NationalAdmin => "national_admin", Nation;
+    NationalReader => "national_reader", Nation;
+    OwnerAdmin => "owner_admin", Owner;
+    OwnerReader => "owner_reader", Owner;
+    UnitLeader => "unit_leader", Unit;
+    UnitStaff => "unit_staff", Unit;
+);
+
+/// The kind of scope a role covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Nation,
+    Owner,
+    Unit,
+}
+
+/// A role with its scope: national, one owner (kommune / fylkeskommune) or one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    NationalAdmin,
+    NationalReader,
+    OwnerAdmin(OwnerId),
+    OwnerReader(OwnerId),
+    UnitLeader(UnitId),
+    UnitStaff(UnitId),
+}
+
+impl Role {
+    /// Builds a role from its kind and the scope it needs; a missing or superfluous scope is an
+    /// error.
+    pub fn new(
+        kind: RoleKind,
+        owner: Option<OwnerId>,
+        unit: Option<UnitId>,
+    ) -> Result<Self, DomainError> {
+        let invalid = || DomainError::UnknownVariant {
+            kind: "role scope",
+            value: format!("{} with owner {owner:?} and unit {unit:?}", kind.as_str()),
+            allowed: "national roles without scope, owner roles with an owner, unit roles with a unit",
+        };
+        match (kind, owner, unit) {
+            (RoleKind::NationalAdmin, None, None) => Ok(Self::NationalAdmin),
+            (RoleKind::NationalReader, None, None) => Ok(Self::NationalReader),
+            (RoleKind::OwnerAdmin, Some(owner), None) => Ok(Self::OwnerAdmin(owner)),
+            (RoleKind::OwnerReader, Some(owner), None) => Ok(Self::OwnerReader(owner)),
+            (RoleKind::UnitLeader, None, Some(unit)) => Ok(Self::UnitLeader(unit)),
+            (RoleKind::UnitStaff, None, Some(unit)) => Ok(Self::UnitStaff(unit)),
+            _ => Err(invalid()),
+        }
+    }
+
+    pub fn kind(self) -> RoleKind {
+        match self {
+            Self::NationalAdmin => RoleKind::NationalAdmin,
+            Self::NationalReader => RoleKind::NationalReader,
+            Self::OwnerAdmin(_) => RoleKind::OwnerAdmin,
+            Self::OwnerReader(_) => RoleKind::OwnerReader,
+            Self::UnitLeader(_) => RoleKind::UnitLeader,
+            Self::UnitStaff(_) => RoleKind::UnitStaff,
+        }
+    }
+
+    pub fn owner(self) -> Option<OwnerId> {
+        match self {
+            Self::OwnerAdmin(owner) | Self::OwnerReader(owner) => Some(owner),
+            _ => None,
+        }
+    }
+
+    pub fn unit(self) -> Option<UnitId> {
+        match self {
+            Self::UnitLeader(unit) | Self::UnitStaff(unit) => Some(unit),
+            _ => None,
+        }
+    }
+}
+
+/// The roles a caller holds. Anonymous callers hold none: they read public data only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub roles: Vec<Role>,
+}
+
+/// Which restricted (non-public) values a caller may read. Built from [`Grants`] only, so the
+/// store can apply it in SQL; the default reads nothing restricted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RestrictedScope {
+    /// Owners whose units' and own restricted values may be read in full.
+    pub owners: Vec<OwnerId>,
+    /// Units whose restricted values may be read.
+    pub units: Vec<UnitId>,
+    /// Owner-level and national aggregates of restricted sources may be read for every owner
+    /// (national readers), never the unit-level values behind them.
+    pub all_aggregates: bool,
+}
+
+impl Grants {
+    pub fn restricted_scope(&self) -> RestrictedScope {
+        let mut scope = RestrictedScope::default();
+        for role in &self.roles {
+            match *role {
+                Role::NationalAdmin | Role::NationalReader => scope.all_aggregates = true,
+                Role::OwnerAdmin(owner) | Role::OwnerReader(owner) => scope.owners.push(owner),
+                Role::UnitLeader(unit) | Role::UnitStaff(unit) => scope.units.push(unit),
+            }
+        }
+        scope.owners.sort();
+        scope.owners.dedup();
+        scope.units.sort();
+        scope.units.dedup();
+        scope
+    }
+
+    /// Whether these grants may give or take away `role`. `unit_owner` is the owner of the role's
+    /// unit, for unit roles. National admins grant anything; owner admins grant owner readers and
+    /// unit roles inside their owner; unit leaders grant unit staff of their unit. Nobody else.
+    pub fn may_grant(&self, role: Role, unit_owner: Option<OwnerId>) -> bool {
+        self.roles.iter().any(|held| match (*held, role) {
+            (Role::NationalAdmin, _) => true,
+            (Role::OwnerAdmin(owner), Role::OwnerReader(target)) => owner == target,
+            (Role::OwnerAdmin(owner), Role::UnitLeader(_) | Role::UnitStaff(_)) => {
+                unit_owner == Some(owner)
+            }
+            (Role::UnitLeader(unit), Role::UnitStaff(target)) => unit == target,
+            _ => false,
+        })
+    }
+
+    pub fn is_national_admin(&self) -> bool {
+        self.roles.contains(&Role::NationalAdmin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: OwnerId = OwnerId(1);
+    const B: OwnerId = OwnerId(2);
+
+    #[test]
+    fn anonymous_callers_read_nothing_restricted_and_grant_nothing() {
+        let anonymous = Grants::default();
+        assert_eq!(anonymous.restricted_scope(), RestrictedScope::default());
+        assert!(!anonymous.may_grant(Role::OwnerReader(A), None));
+    }
+
+    #[test]
+    fn an_owner_admin_grants_only_inside_the_owner() {
+        let admin = Grants {
+            roles: vec![Role::OwnerAdmin(A)],
+        };
+        assert!(admin.may_grant(Role::OwnerReader(A), None));
+        assert!(admin.may_grant(Role::UnitStaff(UnitId(7)), Some(A)));
+        assert!(!admin.may_grant(Role::OwnerReader(B), None));
+        assert!(!admin.may_grant(Role::UnitLeader(UnitId(8)), Some(B)));
+        assert!(
+            !admin.may_grant(Role::OwnerAdmin(A), None),
+            "owner admins come from national admins"
+        );
+        assert!(!admin.may_grant(Role::NationalReader, None));
+    }
+
+    #[test]
+    fn a_national_admin_grants_owner_admins() {
+        let national = Grants {
+            roles: vec![Role::NationalAdmin],
+        };
+        assert!(national.may_grant(Role::OwnerAdmin(B), None));
+    }
+
+    #[test]
+    fn national_readers_get_aggregates_but_no_units() {
+        let reader = Grants {
+            roles: vec![Role::NationalReader],
+        };
+        let scope = reader.restricted_scope();
+        assert!(scope.all_aggregates);
+        assert!(scope.owners.is_empty() && scope.units.is_empty());
+    }
+
+    #[test]
+    fn roles_need_exactly_their_scope() {
+        assert!(Role::new(RoleKind::OwnerReader, Some(A), None).is_ok());
+        assert!(Role::new(RoleKind::OwnerReader, None, None).is_err());
+        assert!(Role::new(RoleKind::NationalReader, Some(A), None).is_err());
+        assert!(Role::new(RoleKind::UnitStaff, Some(A), Some(UnitId(1))).is_err());
+        assert_eq!(RoleKind::parse("unit_leader"), Ok(RoleKind::UnitLeader));
+    }
+}
