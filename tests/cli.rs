@@ -76,3 +76,73 @@ async fn serve_seeds_an_empty_sqlite_database() {
 async fn serve_seeds_an_empty_postgres_database() {
     serve_seeds_an_empty_database(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn the_demo_login_is_refused_on_a_non_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite:{}", dir.path().join("varde.db").display()),
+        )
+        .args(["--dev-login", "--addr", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused on the non-loopback address"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn an_api_client_created_on_the_command_line_gets_a_token() {
+    let (url, _dir) = helpers::fresh_database(Backend::Sqlite).await;
+    let seed = Command::new(BINARY)
+        .env("DATABASE_URL", &url)
+        .arg("seed")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let created = Command::new(BINARY)
+        .env("DATABASE_URL", &url)
+        .args([
+            "create-client",
+            "--name",
+            "Kongsberg BI",
+            "--role",
+            "owner_reader",
+            "--owner-code",
+            "0604",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let printed = String::from_utf8(created.stdout).unwrap();
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let store = varde::store::Store::connect(&url, 1).await.unwrap();
+    let auth = varde::auth::Auth::new(store, varde::auth::AuthConfig::default()).unwrap();
+    let issued = auth
+        .issue_client_token(&field("client_id"), &field("client_secret"))
+        .await
+        .unwrap();
+    assert!(!issued.access_token.is_empty());
+}

@@ -5,6 +5,7 @@ mod helpers;
 
 mod errors;
 mod graphql_over_http;
+mod isolation;
 mod login;
 mod pagination;
 mod reads;

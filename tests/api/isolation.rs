@@ -1,0 +1,533 @@
+//! Tenant isolation, default deny: restricted data (local surveys) is readable only inside the
+//! caller's scope, anonymous callers see public data only, and roles are granted only within
+//! scope. Every field of the schema must have an access rule here, so a new field cannot be
+//! added without deciding who may read it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+use varde::{
+    auth::{Auth, AuthConfig},
+    domain::{OwnerCode, Role},
+    http::HttpConfig,
+};
+
+use crate::helpers::{Backend, TestApp, error_codes, seed_rows};
+
+crate::on_both_databases!(
+    every_field_has_an_access_rule,
+    anonymous_callers_see_only_public_values,
+    owner_and_unit_roles_see_their_own_restricted_values_only,
+    national_readers_get_no_unit_level_restricted_values,
+    a_bi_client_with_a_bearer_token_reads_its_owners_data_and_nothing_else,
+    roles_are_granted_only_within_scope,
+    the_demo_login_is_off_unless_enabled,
+);
+
+/// Who may read a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Catalogue and structure: public for everyone (owners, units, indicators, sources,
+    /// selections and their metadata).
+    Public,
+    /// Indicator values: public sources for everyone, restricted sources filtered by the
+    /// caller's scope in the store (`ValueFilter::restricted`), tested below.
+    ScopedValues,
+    /// The caller itself (`me`).
+    Caller,
+    /// Role changes: `Grants::may_grant`, tested below.
+    RoleChange,
+}
+
+const RULES: &[(&str, Rule)] = &[
+    ("QueryRoot.owners", Rule::Public),
+    ("QueryRoot.owner", Rule::Public),
+    ("QueryRoot.units", Rule::Public),
+    ("QueryRoot.unit", Rule::Public),
+    ("QueryRoot.schoolYears", Rule::Public),
+    ("QueryRoot.selections", Rule::Public),
+    ("QueryRoot.selection", Rule::Public),
+    ("QueryRoot.dataSources", Rule::Public),
+    ("QueryRoot.indicators", Rule::Public),
+    ("QueryRoot.indicator", Rule::Public),
+    ("QueryRoot.node", Rule::Public),
+    ("QueryRoot.me", Rule::Caller),
+    ("MutationRoot.grantRole", Rule::RoleChange),
+    ("MutationRoot.revokeRole", Rule::RoleChange),
+    ("Owner.id", Rule::Public),
+    ("Owner.name", Rule::Public),
+    ("Owner.kind", Rule::Public),
+    ("Owner.orgNumber", Rule::Public),
+    ("Owner.countyNumber", Rule::Public),
+    ("Owner.code", Rule::Public),
+    ("Owner.codeHistory", Rule::Public),
+    ("Owner.units", Rule::Public),
+    ("Owner.values", Rule::ScopedValues),
+    ("OwnerCodePeriod.code", Rule::Public),
+    ("OwnerCodePeriod.validFrom", Rule::Public),
+    ("OwnerCodePeriod.validTo", Rule::Public),
+    ("Unit.id", Rule::Public),
+    ("Unit.orgNumber", Rule::Public),
+    ("Unit.name", Rule::Public),
+    ("Unit.kind", Rule::Public),
+    ("Unit.stage", Rule::Public),
+    ("Unit.owner", Rule::Public),
+    ("Unit.activeFrom", Rule::Public),
+    ("Unit.activeTo", Rule::Public),
+    ("Unit.values", Rule::ScopedValues),
+    ("Selection.id", Rule::Public),
+    ("Selection.name", Rule::Public),
+    ("Selection.schoolYear", Rule::Public),
+    ("Selection.scope", Rule::Public),
+    ("Selection.owner", Rule::Public),
+    ("Selection.lastUpdated", Rule::Public),
+    ("Selection.units", Rule::Public),
+    ("Selection.values", Rule::ScopedValues),
+    ("SchoolYear.year", Rule::Public),
+    ("SchoolYear.label", Rule::Public),
+    ("DataSource.id", Rule::Public),
+    ("DataSource.code", Rule::Public),
+    ("DataSource.name", Rule::Public),
+    ("DataSource.publisher", Rule::Public),
+    ("DataSource.description", Rule::Public),
+    ("DataSource.sensitivity", Rule::Public),
+    ("DataSource.suppressionThreshold", Rule::Public),
+    ("Indicator.id", Rule::Public),
+    ("Indicator.code", Rule::Public),
+    ("Indicator.name", Rule::Public),
+    ("Indicator.description", Rule::Public),
+    ("Indicator.source", Rule::Public),
+    ("Indicator.category", Rule::Public),
+    ("Indicator.unitOfMeasure", Rule::Public),
+    ("Indicator.direction", Rule::Public),
+    ("Indicator.decimals", Rule::Public),
+    ("Indicator.minValue", Rule::Public),
+    ("Indicator.maxValue", Rule::Public),
+    ("Indicator.appliesTo", Rule::Public),
+    ("Indicator.colourRule", Rule::Public),
+    ("ColourRule.mode", Rule::Public),
+    ("ColourRule.green", Rule::Public),
+    ("ColourRule.red", Rule::Public),
+    ("ColourRule.margin", Rule::Public),
+    ("IndicatorValue.indicator", Rule::ScopedValues),
+    ("IndicatorValue.subjectLevel", Rule::ScopedValues),
+    ("IndicatorValue.unit", Rule::ScopedValues),
+    ("IndicatorValue.owner", Rule::ScopedValues),
+    ("IndicatorValue.countyNumber", Rule::ScopedValues),
+    ("IndicatorValue.schoolYear", Rule::ScopedValues),
+    ("IndicatorValue.group", Rule::ScopedValues),
+    ("IndicatorValue.value", Rule::ScopedValues),
+    ("IndicatorValue.n", Rule::ScopedValues),
+    ("IndicatorValue.suppressed", Rule::ScopedValues),
+    ("ValueGroup.code", Rule::ScopedValues),
+    ("ValueGroup.grade", Rule::ScopedValues),
+    ("ValueGroup.gender", Rule::ScopedValues),
+    ("Me.feideUserId", Rule::Caller),
+    ("Me.clientId", Rule::Caller),
+    ("Me.roles", Rule::Caller),
+    ("RoleGrant.role", Rule::Caller),
+    ("RoleGrant.owner", Rule::Caller),
+    ("RoleGrant.unit", Rule::Caller),
+];
+
+async fn every_field_has_an_access_rule(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let data = app
+        .query(
+            "{ __schema { types { name kind fields { name } } } }",
+            json!({}),
+        )
+        .await;
+    let mut fields = BTreeSet::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        // Introspection and the generic Relay pagination types carry no data of their own.
+        let structural = name.starts_with("__")
+            || name.ends_with("Connection")
+            || name.ends_with("Edge")
+            || name == "PageInfo";
+        if ty["kind"] != "OBJECT" || structural {
+            continue;
+        }
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            fields.insert(format!("{name}.{}", field["name"].as_str().unwrap()));
+        }
+    }
+    let rules: BTreeMap<&str, Rule> = RULES.iter().copied().collect();
+    let without_rule: Vec<&String> = fields
+        .iter()
+        .filter(|field| !rules.contains_key(field.as_str()))
+        .collect();
+    assert!(
+        without_rule.is_empty(),
+        "fields without an access rule: {without_rule:?}"
+    );
+    let stale: Vec<&&str> = rules
+        .keys()
+        .filter(|field| !fields.contains(**field))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "rules for fields that no longer exist: {stale:?}"
+    );
+}
+
+const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
+const DRAMMEN_ARTS_SCHOOL: &str = "903208074";
+
+const UNIT_VALUES: &str = "query($org: String) { unit(orgNumber: $org) {
+    values(first: 500) { edges { node { value indicator { code source { sensitivity } } } } } } }";
+
+fn restricted_indicators() -> BTreeSet<String> {
+    let restricted_sources: BTreeSet<String> = seed_rows("data_sources.csv")
+        .into_iter()
+        .filter(|s| s["sensitivity"] == "restricted")
+        .map(|s| s["code"].clone())
+        .collect();
+    seed_rows("indicators.csv")
+        .into_iter()
+        .filter(|i| restricted_sources.contains(&i["source_code"]))
+        .map(|i| i["code"].clone())
+        .collect()
+}
+
+/// Seeded restricted value rows of a unit.
+fn seeded_restricted(org: &str) -> usize {
+    let restricted = restricted_indicators();
+    seed_rows("values.csv")
+        .into_iter()
+        .filter(|v| {
+            v["subject_level"] == "unit"
+                && v["subject_code"] == org
+                && restricted.contains(&v["indicator_code"])
+        })
+        .count()
+}
+
+/// How many public and restricted values a caller sees for a unit.
+async fn visible_values(app: &TestApp, bearer: Option<&str>, org: &str) -> (usize, usize) {
+    let body = app
+        .query_as(bearer, UNIT_VALUES, json!({ "org": org }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let edges = body["data"]["unit"]["values"]["edges"].as_array().unwrap();
+    let restricted = edges
+        .iter()
+        .filter(|edge| edge["node"]["indicator"]["source"]["sensitivity"] == "RESTRICTED")
+        .count();
+    (edges.len() - restricted, restricted)
+}
+
+async fn anonymous_callers_see_only_public_values(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert!(
+        seeded_restricted(KONGSBERG_ARTS_SCHOOL) > 0,
+        "the seeds hold restricted values"
+    );
+    let (public, restricted) = visible_values(&app, None, KONGSBERG_ARTS_SCHOOL).await;
+    assert!(public > 0);
+    assert_eq!(restricted, 0);
+    let body = app
+        .query_as(None, "{ selections(scope: NETWORK, first: 10) { edges { node { values(first: 500) { edges { node { indicator { source { sensitivity } } } } } } } } }", json!({}))
+        .await;
+    assert!(!body.to_string().contains("RESTRICTED"), "{body}");
+}
+
+async fn owner_and_unit_roles_see_their_own_restricted_values_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for caller in [
+        "analytiker@drammen.kommune.no",
+        "laerer.kulturskole@drammen.kommune.no",
+    ] {
+        let token = app.token_for(caller).await;
+        let own = visible_values(&app, Some(&token), DRAMMEN_ARTS_SCHOOL).await;
+        assert_eq!(
+            own.1,
+            seeded_restricted(DRAMMEN_ARTS_SCHOOL),
+            "{caller} sees Drammen's own"
+        );
+        let other = visible_values(&app, Some(&token), KONGSBERG_ARTS_SCHOOL).await;
+        assert_eq!(other.1, 0, "{caller} sees nothing restricted of Kongsberg");
+        assert!(other.0 > 0, "{caller} still sees Kongsberg's public values");
+    }
+    // Through a network selection holding both owners' arts schools, only the own unit's
+    // restricted values come through.
+    let token = app.token_for("analytiker@drammen.kommune.no").await;
+    let body = app
+        .query_as(
+            Some(&token),
+            "{ selections(scope: NETWORK, schoolYear: 2025, first: 10) { edges { node { values(first: 500) { edges { node { unit { orgNumber } indicator { source { sensitivity } } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let mut restricted_units = BTreeSet::new();
+    for selection in body["data"]["selections"]["edges"].as_array().unwrap() {
+        for edge in selection["node"]["values"]["edges"].as_array().unwrap() {
+            if edge["node"]["indicator"]["source"]["sensitivity"] == "RESTRICTED" {
+                restricted_units.insert(
+                    edge["node"]["unit"]["orgNumber"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    assert_eq!(
+        restricted_units,
+        BTreeSet::from([DRAMMEN_ARTS_SCHOOL.to_owned()])
+    );
+}
+
+async fn national_readers_get_no_unit_level_restricted_values(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token_for("analytiker@kulturskoleradet.no").await;
+    for org in [KONGSBERG_ARTS_SCHOOL, DRAMMEN_ARTS_SCHOOL] {
+        assert_eq!(visible_values(&app, Some(&token), org).await.1, 0);
+    }
+}
+
+async fn a_bi_client_with_a_bearer_token_reads_its_owners_data_and_nothing_else(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let kongsberg = app
+        .store
+        .owner_by_code(&OwnerCode::parse("3303").unwrap(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let auth = Auth::new(app.store.clone(), AuthConfig::default()).unwrap();
+    let (client_id, secret) = auth
+        .create_api_client("Kongsberg BI", Role::OwnerReader(kongsberg.id))
+        .await
+        .unwrap();
+
+    let token_url = app.url("/auth/token");
+    let issued: Value = app
+        .client
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(issued["token_type"], "Bearer");
+    assert!(issued["expires_in"].as_i64().unwrap() > 0);
+    let token = issued["access_token"].as_str().unwrap();
+
+    let me = app
+        .query_as(
+            Some(token),
+            "{ me { clientId roles { role owner { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["clientId"], client_id.as_str());
+    assert_eq!(
+        me["data"]["me"]["roles"][0]["owner"]["name"],
+        "Kongsberg kommune"
+    );
+    let own = visible_values(&app, Some(token), KONGSBERG_ARTS_SCHOOL).await;
+    assert_eq!(own.1, seeded_restricted(KONGSBERG_ARTS_SCHOOL));
+    assert_eq!(
+        visible_values(&app, Some(token), DRAMMEN_ARTS_SCHOOL)
+            .await
+            .1,
+        0
+    );
+
+    // Wrong secret, unknown grant and bad tokens are refused with OAuth / HTTP semantics.
+    let wrong = app
+        .client
+        .post(&token_url)
+        .basic_auth(&client_id, Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let form_auth = app
+        .client
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form_auth.status(), StatusCode::OK);
+    let password = app
+        .client
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(password.status(), StatusCode::BAD_REQUEST);
+    let forged = app
+        .post_graphql_as(
+            &json!({ "query": "{ me { clientId } }" }),
+            Some("forged-token"),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        forged.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+}
+
+const GRANT: &str = "mutation($input: RoleInput!) { grantRole(input: $input) { role owner { name } unit { name } } }";
+
+async fn roles_are_granted_only_within_scope(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let grant = |owner_code: Option<&str>, unit: Option<&str>, role: &str| {
+        json!({ "input": {
+            "feideUserId": "ny@kongsberg.kommune.no",
+            "role": role,
+            "ownerCode": owner_code,
+            "unitOrgNumber": unit,
+        }})
+    };
+    let anonymous = app
+        .query_as(None, GRANT, grant(Some("3303"), None, "OWNER_READER"))
+        .await;
+    assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
+
+    let drammen_reader = app.token_for("analytiker@drammen.kommune.no").await;
+    let refused = app
+        .query_as(
+            Some(&drammen_reader),
+            GRANT,
+            grant(Some("3301"), None, "OWNER_READER"),
+        )
+        .await;
+    assert_eq!(
+        error_codes(&refused),
+        ["FORBIDDEN"],
+        "readers grant nothing"
+    );
+
+    let kongsberg_admin = app.token_for("radgiver@kongsberg.kommune.no").await;
+    for variables in [
+        grant(Some("3301"), None, "OWNER_READER"),
+        grant(None, Some(DRAMMEN_ARTS_SCHOOL), "UNIT_STAFF"),
+        grant(Some("3303"), None, "OWNER_ADMIN"),
+        grant(None, None, "NATIONAL_READER"),
+    ] {
+        let body = app
+            .query_as(Some(&kongsberg_admin), GRANT, variables.clone())
+            .await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{variables}");
+    }
+    let granted = app
+        .query_as(
+            Some(&kongsberg_admin),
+            GRANT,
+            grant(Some("3303"), None, "OWNER_READER"),
+        )
+        .await;
+    assert!(granted.get("errors").is_none(), "{granted}");
+    assert_eq!(
+        granted["data"]["grantRole"]["owner"]["name"],
+        "Kongsberg kommune"
+    );
+    let new_reader = app.token_for("ny@kongsberg.kommune.no").await;
+    assert_eq!(
+        visible_values(&app, Some(&new_reader), KONGSBERG_ARTS_SCHOOL)
+            .await
+            .1,
+        seeded_restricted(KONGSBERG_ARTS_SCHOOL),
+        "the new role takes effect"
+    );
+    let unit_grant = app
+        .query_as(
+            Some(&kongsberg_admin),
+            GRANT,
+            grant(None, Some(KONGSBERG_ARTS_SCHOOL), "UNIT_STAFF"),
+        )
+        .await;
+    assert_eq!(
+        unit_grant["data"]["grantRole"]["unit"]["name"],
+        "Kongsberg kulturskole"
+    );
+
+    let revoke = "mutation($input: RoleInput!) { revokeRole(input: $input) }";
+    for variables in [
+        grant(Some("3303"), None, "OWNER_READER"),
+        grant(None, Some(KONGSBERG_ARTS_SCHOOL), "UNIT_STAFF"),
+    ] {
+        let revoked = app
+            .query_as(Some(&kongsberg_admin), revoke, variables)
+            .await;
+        assert_eq!(revoked["data"]["revokeRole"], true);
+    }
+    assert_eq!(
+        visible_values(&app, Some(&new_reader), KONGSBERG_ARTS_SCHOOL)
+            .await
+            .1,
+        0
+    );
+
+    let national_admin = app.token_for("admin@varde.example").await;
+    let owner_admin = app
+        .query_as(
+            Some(&national_admin),
+            GRANT,
+            grant(Some("3301"), None, "OWNER_ADMIN"),
+        )
+        .await;
+    assert!(owner_admin.get("errors").is_none(), "{owner_admin}");
+}
+
+async fn the_demo_login_is_off_unless_enabled(backend: Backend) {
+    let off = TestApp::spawn(backend).await;
+    let refused = off
+        .client
+        .get(off.url("/auth/dev-login?user=rektor@kongsberg.kommune.no"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = AuthConfig {
+        dev_login: true,
+        insecure_cookies: true,
+        ..AuthConfig::default()
+    };
+    let on = TestApp::spawn_on(listener, backend, HttpConfig::default(), config).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = browser
+        .get(on.url("/auth/dev-login?user=rektor@kongsberg.kommune.no"))
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_redirection());
+    let me: Value = browser
+        .post(on.url("/graphql"))
+        .json(&json!({ "query": "{ me { feideUserId roles { role unit { name } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["me"]["roles"][0]["role"], "UNIT_LEADER");
+}
