@@ -129,6 +129,20 @@ pub struct RestrictedScope {
     pub all_aggregates: bool,
 }
 
+impl RestrictedScope {
+    /// Whether a unit's own restricted values may be read: the unit or its owner is in scope.
+    pub fn may_read_unit(&self, unit: UnitId, owner: OwnerId) -> bool {
+        self.units.contains(&unit) || self.owners.contains(&owner)
+    }
+
+    /// Whether an aggregate of restricted values may be read: national roles read every
+    /// aggregate; owner roles read aggregates over their own owner's units (`owner` is `None` for
+    /// aggregates across owners: the nation, a network). Anonymous callers read none.
+    pub fn may_read_aggregate(&self, owner: Option<OwnerId>) -> bool {
+        self.all_aggregates || owner.is_some_and(|owner| self.owners.contains(&owner))
+    }
+}
+
 impl Grants {
     pub fn restricted_scope(&self) -> RestrictedScope {
         let mut scope = RestrictedScope::default();
@@ -212,6 +226,25 @@ mod tests {
         let scope = reader.restricted_scope();
         assert!(scope.all_aggregates);
         assert!(scope.owners.is_empty() && scope.units.is_empty());
+    }
+
+    #[test]
+    fn restricted_aggregates_follow_the_scope() {
+        let anonymous = RestrictedScope::default();
+        assert!(!anonymous.may_read_aggregate(Some(A)) && !anonymous.may_read_aggregate(None));
+        assert!(!anonymous.may_read_unit(UnitId(1), A));
+        let owner = Grants {
+            roles: vec![Role::OwnerReader(A)],
+        }
+        .restricted_scope();
+        assert!(owner.may_read_aggregate(Some(A)) && owner.may_read_unit(UnitId(1), A));
+        assert!(!owner.may_read_aggregate(Some(B)) && !owner.may_read_aggregate(None));
+        let national = Grants {
+            roles: vec![Role::NationalReader],
+        }
+        .restricted_scope();
+        assert!(national.may_read_aggregate(None) && national.may_read_aggregate(Some(B)));
+        assert!(!national.may_read_unit(UnitId(1), B));
     }
 
     #[test]

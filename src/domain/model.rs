@@ -218,6 +218,9 @@ pub struct IndicatorValue {
     pub respondents: Option<i64>,
     /// The source itself suppressed the value (Udir's "*", SSB's ":").
     pub suppressed_at_source: bool,
+    /// Its data source's suppression threshold (prikking below this `n`), carried with the value
+    /// so that [`IndicatorValue::shown`] needs nothing else to decide what may be shown.
+    pub threshold: i64,
 }
 
 /// Utvalg: a named set of units for one school year.

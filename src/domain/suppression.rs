@@ -71,6 +71,12 @@ impl IndicatorValue {
             threshold,
         )
     }
+
+    /// What of this value may be shown under its own source's threshold: the one rule every path
+    /// out of Varde (value lists, aggregates, colour tables, trends) reads a stored value through.
+    pub fn shown(&self) -> Visibility {
+        self.visibility(self.threshold)
+    }
 }
 
 #[cfg(test)]
@@ -133,12 +139,17 @@ mod tests {
             value: Some(3.9),
             respondents: Some(7),
             suppressed_at_source: false,
+            threshold: 10,
         };
         assert_eq!(
             stored.visibility(10),
             Visibility::Suppressed(SuppressionReason::BelowThreshold)
         );
         assert_eq!(stored.visibility(5).value(), Some(3.9));
+        assert_eq!(
+            stored.shown(),
+            Visibility::Suppressed(SuppressionReason::BelowThreshold)
+        );
     }
 
     proptest! {

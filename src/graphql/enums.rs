@@ -168,3 +168,39 @@ pub enum RoleKind {
     /// Ansatt ved enheten: reads the unit's data.
     UnitStaff,
 }
+
+/// Why a value is prikket (suppressed): hidden to protect privacy, or not readable by the caller.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionReason {
+    /// Prikket av kilden: the data source hid the cell itself (Udir's "*", SSB's ":"), perhaps
+    /// as secondary suppression.
+    SuppressedAtSource,
+    /// Under prikkegrensen: fewer respondents (n) than the data source's threshold.
+    BelowThreshold,
+    /// Ikke tilgang: the value comes from a restricted (local) data source the caller may not read.
+    NotPermitted,
+}
+
+impl From<domain::SuppressionReason> for SuppressionReason {
+    fn from(reason: domain::SuppressionReason) -> Self {
+        match reason {
+            domain::SuppressionReason::SuppressedAtSource => Self::SuppressedAtSource,
+            domain::SuppressionReason::BelowThreshold => Self::BelowThreshold,
+        }
+    }
+}
+
+/// Farge (colour) of a fargetabell cell.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Colour")]
+pub enum Colour {
+    /// Grønn: at or better than the green limit, or better than the reference by more than the
+    /// margin.
+    Green,
+    /// Gul: between green and red.
+    Yellow,
+    /// Rød: worse than the red limit, or worse than the reference by more than the margin.
+    Red,
+    /// Ingen farge: not classified (no value, no colour rule, or no reference), not "bad".
+    None,
+}

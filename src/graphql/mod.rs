@@ -1,6 +1,7 @@
 //! The GraphQL layer: schema, objects, loaders and the mapping of errors to `extensions.code`.
 //! It knows the store and the domain, and nothing of HTTP.
 
+mod analysis;
 mod enums;
 mod error;
 mod ids;

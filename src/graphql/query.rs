@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::{
+    analysis::{self, Analysis, Subject},
     enums::{IndicatorCategory, OwnerKind, SelectionScope, UnitKind},
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
@@ -18,6 +19,37 @@ use crate::{
     },
     store::{IndicatorFilter, OwnerFilter, SelectionFilter, Store, UnitFilter},
 };
+
+/// The members of an utvalg (selection) by global id, with its owner and school year.
+async fn selection_members(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> ApiResult<(domain::Selection, Vec<UnitId>)> {
+    let id = SelectionId(parse_id_of(NodeKind::Selection, id)?);
+    let selection: domain::Selection = load_one(ctx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no selection has id {id:?}")))?;
+    let members = store(ctx)
+        .selection_member_ids(&[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok((selection, members))
+}
+
+/// Loads an owner given by id or code (exactly one of them required).
+async fn required_owner(
+    ctx: &Context<'_>,
+    id: Option<ID>,
+    code: Option<String>,
+) -> ApiResult<domain::Owner> {
+    let owner = owner_id(ctx, id, code, None)
+        .await?
+        .ok_or_else(|| ApiError::BadUserInput("give the owner's ownerId or ownerCode".into()))?;
+    load_one(ctx, owner)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no owner has id {owner:?}")))
+}
 
 /// Any object with a global id (Relay's Node interface).
 #[derive(Interface)]
@@ -268,6 +300,258 @@ impl QueryRoot {
             }
         };
         Ok(indicator.map(Indicator))
+    }
+
+    /// Aggregater: per indikator the value for one skoleeier (ownerId or ownerCode), one utvalg
+    /// (selectionId), a set of enheter (orgNumbers) or the nation (nation: true) in one skoleår. A
+    /// value the source published for a skoleeier or the nation is used as it is (computed:
+    /// false); otherwise Varde computes it (n-weighted mean, or sum for counts) over the members
+    /// whose own values are visible, so that no prikket (suppressed) value can be derived.
+    #[allow(clippy::too_many_arguments)]
+    async fn aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Codes of the indikatorer, e.g. `ke_trivsel`.")] indicators: Vec<String>,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(
+            desc = "Gruppe: \"all\", \"trinn=7\", \"kjonn=jenter\", ...",
+            default = "all"
+        )]
+        group: String,
+        #[graphql(desc = "Skoleeier (owner) by global id.")] owner_id: Option<ID>,
+        #[graphql(desc = "Skoleeier by kommunenummer or fylkesnummer, current or earlier.")]
+        owner_code: Option<String>,
+        #[graphql(desc = "Utvalg (selection) by global id.")] selection_id: Option<ID>,
+        #[graphql(desc = "A set of enheter by organisasjonsnummer (an ad hoc utvalg).")]
+        org_numbers: Option<Vec<String>>,
+        #[graphql(desc = "Nasjonalt: true for the national aggregate.")] nation: Option<bool>,
+    ) -> ApiResult<Vec<analysis::Aggregate>> {
+        let year = DomainSchoolYear::new(school_year)?;
+        let group = analysis::group(&group)?;
+        let nation = nation.unwrap_or(false);
+        let given = [
+            owner_id.is_some() || owner_code.is_some(),
+            selection_id.is_some(),
+            org_numbers.is_some(),
+            nation,
+        ];
+        if given.iter().filter(|given| **given).count() != 1 {
+            return Err(ApiError::BadUserInput(
+                "give exactly one subject: ownerId or ownerCode, selectionId, orgNumbers, or nation: true"
+                    .into(),
+            ));
+        }
+        let mut members: Vec<UnitId> = Vec::new();
+        let mut members_owner = None;
+        let mut owner = None;
+        if owner_id.is_some() || owner_code.is_some() {
+            owner = Some(required_owner(ctx, owner_id, owner_code).await?.id);
+        } else if let Some(id) = &selection_id {
+            let (selection, units) = selection_members(ctx, id).await?;
+            members = units;
+            members_owner = selection.owner_id;
+        } else if let Some(org_numbers) = org_numbers {
+            let org_numbers = org_numbers
+                .iter()
+                .map(|number| OrgNumber::parse(number))
+                .collect::<Result<Vec<_>, _>>()?;
+            let units = store(ctx).units_by_org_numbers(&org_numbers).await?;
+            if units.len() != org_numbers.len() {
+                return Err(ApiError::NotFound(
+                    "some organisasjonsnummer in `orgNumbers` name no enhet".into(),
+                ));
+            }
+            let owners: std::collections::BTreeSet<OwnerId> =
+                units.iter().map(|unit| unit.owner_id).collect();
+            members_owner = (owners.len() == 1).then(|| units[0].owner_id);
+            members = units.iter().map(|unit| unit.id).collect();
+        }
+        let analysis = Analysis::load(ctx, &indicators, &[year], group, None).await?;
+        let subject = match owner {
+            Some(owner) => Subject::Owner(owner),
+            None if nation => Subject::Nation,
+            None => Subject::Members {
+                units: &members,
+                owner: members_owner,
+            },
+        };
+        Ok(analysis
+            .indicators()
+            .iter()
+            .map(|indicator| {
+                analysis::Aggregate::new(
+                    indicator,
+                    year,
+                    analysis.aggregate(indicator, subject, year),
+                )
+            })
+            .collect())
+    }
+
+    /// Fargetabell (colour table): the enheter of one utvalg (selectionId) or skoleeier (ownerId or
+    /// ownerCode; its units active that skoleår) against indikatorer, each cell coloured by the
+    /// indikator's fargeregel, with skoleeier and national reference rows.
+    #[allow(clippy::too_many_arguments)]
+    async fn colour_table(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Utvalg (selection) by global id.")] selection_id: Option<ID>,
+        #[graphql(desc = "Skoleeier (owner) by global id.")] owner_id: Option<ID>,
+        #[graphql(desc = "Skoleeier by kommunenummer or fylkesnummer, current or earlier.")]
+        owner_code: Option<String>,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of the indikatorer (the columns).")] indicators: Vec<String>,
+        #[graphql(
+            desc = "Gruppe: \"all\", \"trinn=7\", \"kjonn=jenter\", ...",
+            default = "all"
+        )]
+        group: String,
+    ) -> ApiResult<analysis::ColourTable> {
+        let year = DomainSchoolYear::new(school_year)?;
+        let group = analysis::group(&group)?;
+        let by_owner = owner_id.is_some() || owner_code.is_some();
+        let (owner, members) = match (selection_id, by_owner) {
+            (Some(id), false) => {
+                let (selection, members) = selection_members(ctx, &id).await?;
+                let owner = match selection.owner_id {
+                    Some(owner) => load_one(ctx, owner).await?,
+                    None => None,
+                };
+                (owner, Some(members))
+            }
+            (None, true) => (Some(required_owner(ctx, owner_id, owner_code).await?), None),
+            _ => {
+                return Err(ApiError::BadUserInput(
+                    "give either selectionId or ownerId / ownerCode".into(),
+                ));
+            }
+        };
+        let analysis = Analysis::load(ctx, &indicators, &[year], group, None).await?;
+        let units = analysis
+            .units()
+            .iter()
+            .filter(|unit| match (&members, &owner) {
+                (Some(members), _) => members.contains(&unit.id),
+                (None, Some(owner)) => unit.owner_id == owner.id && unit.is_active_in(year),
+                (None, None) => false,
+            })
+            .cloned()
+            .collect();
+        Ok(analysis::colour_table(&analysis, units, owner, year, group))
+    }
+
+    /// Trendgraf (trend series): one indikator for one enhet (unitId or orgNumber) or skoleeier
+    /// (ownerId or ownerCode) over every skoleår, with change from the year before and the
+    /// skoleeier's and nation's values beside it.
+    #[allow(clippy::too_many_arguments)]
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the indikator, e.g. `eu_trivsel`.")] indicator: String,
+        #[graphql(desc = "Enhet (unit) by global id.")] unit_id: Option<ID>,
+        #[graphql(desc = "Enhet (unit) by organisasjonsnummer.")] org_number: Option<String>,
+        #[graphql(desc = "Skoleeier (owner) by global id.")] owner_id: Option<ID>,
+        #[graphql(desc = "Skoleeier by kommunenummer or fylkesnummer, current or earlier.")]
+        owner_code: Option<String>,
+        #[graphql(
+            desc = "Gruppe: \"all\", \"trinn=7\", \"kjonn=jenter\", ...",
+            default = "all"
+        )]
+        group: String,
+    ) -> ApiResult<analysis::Trend> {
+        let group = analysis::group(&group)?;
+        let by_unit = unit_id.is_some() || org_number.is_some();
+        let by_owner = owner_id.is_some() || owner_code.is_some();
+        let (unit, owner) = match (by_unit, by_owner) {
+            (true, false) => {
+                let unit = match (unit_id, org_number) {
+                    (Some(id), None) => {
+                        load_one(ctx, UnitId(parse_id_of(NodeKind::Unit, &id)?)).await?
+                    }
+                    (None, Some(number)) => {
+                        store(ctx)
+                            .unit_by_org_number(&OrgNumber::parse(&number)?)
+                            .await?
+                    }
+                    _ => {
+                        return Err(ApiError::BadUserInput(
+                            "give the unit either by unitId or by orgNumber".into(),
+                        ));
+                    }
+                };
+                let unit: domain::Unit =
+                    unit.ok_or_else(|| ApiError::NotFound("no such enhet (unit)".into()))?;
+                let owner: domain::Owner = load_one(ctx, unit.owner_id)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound("the unit's owner is missing".into()))?;
+                (Some(unit), owner)
+            }
+            (false, true) => (None, required_owner(ctx, owner_id, owner_code).await?),
+            _ => {
+                return Err(ApiError::BadUserInput(
+                    "give either a unit (unitId / orgNumber) or an owner (ownerId / ownerCode)"
+                        .into(),
+                ));
+            }
+        };
+        let years = store(ctx).school_years().await?;
+        let analysis = Analysis::load(ctx, &[indicator], &years, group, None).await?;
+        Ok(analysis::trend(&analysis, unit, owner, &years, group))
+    }
+
+    /// Nøkkelinformasjon (key figures) for a skoleeier's start page: per indikator the owner's
+    /// value beside the national value in one skoleår.
+    async fn key_figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Skoleeier (owner) by global id.")] owner_id: Option<ID>,
+        #[graphql(desc = "Skoleeier by kommunenummer or fylkesnummer, current or earlier.")]
+        owner_code: Option<String>,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of the indikatorer.")] indicators: Vec<String>,
+    ) -> ApiResult<analysis::KeyFigures> {
+        let year = DomainSchoolYear::new(school_year)?;
+        let owner = required_owner(ctx, owner_id, owner_code).await?;
+        let analysis =
+            Analysis::load(ctx, &indicators, &[year], domain::ValueGroup::ALL, None).await?;
+        Ok(analysis::key_figures(&analysis, owner, year))
+    }
+
+    /// Nasjonal kulturskoleaggregering (for Norsk kulturskoleråd): for every kulturskole in the
+    /// country, one row per skoleeier that has one and a national row, each with per-indikator
+    /// aggregates and their coverage, across datakilder (pupil and parent surveys, GSI, KOSTRA).
+    /// Restricted (local survey) aggregates need a national role or the owner's own role.
+    async fn arts_school_aggregation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of indikatorer that apply to kulturskoler.")] indicators: Vec<
+            String,
+        >,
+    ) -> ApiResult<analysis::ArtsSchoolAggregation> {
+        let year = DomainSchoolYear::new(school_year)?;
+        let analysis = Analysis::load(
+            ctx,
+            &indicators,
+            &[year],
+            domain::ValueGroup::ALL,
+            Some(domain::UnitKind::ArtsSchool),
+        )
+        .await?;
+        let owner_ids: std::collections::BTreeSet<OwnerId> = analysis
+            .units()
+            .iter()
+            .filter(|unit| unit.is_active_in(year))
+            .map(|unit| unit.owner_id)
+            .collect();
+        let mut owners: Vec<domain::Owner> = super::objects::loader(ctx)
+            .load_many(owner_ids)
+            .await
+            .map_err(ApiError::from)?
+            .into_values()
+            .collect();
+        owners.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(analysis::arts_school_aggregation(&analysis, owners, year))
     }
 
     /// The logged-in caller (innlogget bruker or API-klient) and its roller; null for anonymous

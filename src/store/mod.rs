@@ -34,7 +34,7 @@ pub use seed::{
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
 pub use units::UnitFilter;
-pub use values::ValueFilter;
+pub use values::{AnalysisFilter, ValueFilter};
 
 use crate::domain::DomainError;
 

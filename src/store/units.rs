@@ -168,4 +168,52 @@ impl Store {
         };
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
+
+    /// The units with the given organisasjonsnummer, in one statement.
+    pub async fn units_by_org_numbers(&self, numbers: &[OrgNumber]) -> StoreResult<Vec<Unit>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        sql.push(UNIT_COLUMNS)
+            .push(" FROM units WHERE units.org_number IN ")
+            .bind_list(numbers.iter().map(OrgNumber::as_str));
+        units_from(self.fetch_all(sql).await?)
+    }
+
+    /// Every unit of the given kinds, active or not, in one statement: the universe that
+    /// aggregates, colour tables and trends are computed over.
+    pub async fn units_of_kinds(&self, kinds: &[UnitKind]) -> StoreResult<Vec<Unit>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        sql.push(UNIT_COLUMNS)
+            .push(" FROM units WHERE units.kind IN ")
+            .bind_list(kinds.iter().map(|kind| kind.as_str()))
+            .push(" ORDER BY units.id");
+        units_from(self.fetch_all(sql).await?)
+    }
+
+    /// The member units of each selection (ids only), in one statement.
+    pub async fn selection_member_ids(
+        &self,
+        selections: &[SelectionId],
+    ) -> StoreResult<HashMap<SelectionId, Vec<UnitId>>> {
+        let mut members: HashMap<SelectionId, Vec<UnitId>> = HashMap::new();
+        if selections.is_empty() {
+            return Ok(members);
+        }
+        let mut sql =
+            Sql::new("SELECT selection_id, unit_id FROM selection_members WHERE selection_id IN ");
+        sql.bind_list(selections.iter().map(|id| id.0))
+            .push(" ORDER BY selection_id, unit_id");
+        for (selection, unit) in self.fetch_all::<(i64, i64)>(sql).await? {
+            members
+                .entry(SelectionId(selection))
+                .or_default()
+                .push(UnitId(unit));
+        }
+        Ok(members)
+    }
 }

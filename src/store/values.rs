@@ -9,7 +9,9 @@ use crate::domain::{
 };
 
 const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
-    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed";
+    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed, \
+    (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s ON s.id = i.source_id \
+     WHERE i.id = v.indicator_id) AS threshold";
 
 #[derive(sqlx::FromRow)]
 struct ValueRow {
@@ -24,6 +26,7 @@ struct ValueRow {
     value: Option<f64>,
     respondents: Option<i64>,
     suppressed: bool,
+    threshold: i64,
 }
 
 impl TryFrom<ValueRow> for IndicatorValue {
@@ -54,6 +57,7 @@ impl TryFrom<ValueRow> for IndicatorValue {
             value: row.value,
             respondents: row.respondents,
             suppressed_at_source: row.suppressed,
+            threshold: row.threshold,
         })
     }
 }
@@ -202,4 +206,51 @@ impl Store {
         };
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
+
+    /// Every stored value of the indicators in the school years and group at the given subject
+    /// levels, in one statement, for aggregates, colour tables and trends.
+    ///
+    /// Not filtered by a [`RestrictedScope`]: restricted unit values are needed to compute the
+    /// aggregates national readers may see. The GraphQL analysis layer decides, per unit cell and
+    /// per aggregate, what the caller may read; every value still passes through
+    /// [`IndicatorValue::shown`] before any number of it is used.
+    pub async fn values_for_analysis(
+        &self,
+        filter: &AnalysisFilter,
+        levels: &[SubjectLevel],
+    ) -> StoreResult<Vec<IndicatorValue>> {
+        if filter.indicators.is_empty() || filter.school_years.is_empty() || levels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        sql.push(VALUE_COLUMNS)
+            .push(" FROM indicator_values v WHERE v.indicator_id IN ")
+            .bind_list(filter.indicators.iter().map(|id| id.0))
+            .push(" AND v.school_year IN ")
+            .bind_list(
+                filter
+                    .school_years
+                    .iter()
+                    .map(|year| i64::from(year.start_year())),
+            )
+            .push(" AND v.group_code = ")
+            .bind(filter.group.code())
+            .push(" AND v.subject_level IN ")
+            .bind_list(levels.iter().map(|level| level.as_str()))
+            .push(" ORDER BY v.id");
+        let rows: Vec<ValueRow> = self.fetch_all(sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(IndicatorValue::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+/// Which values an analysis (aggregate, colour table, trend) reads: indicators x school years in
+/// one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysisFilter {
+    pub indicators: Vec<IndicatorId>,
+    pub school_years: Vec<SchoolYear>,
+    pub group: ValueGroup,
 }

@@ -6,7 +6,7 @@ use super::{Indicator, Owner, SchoolYear, Unit, load_reference};
 use crate::{
     domain::{self, Subject},
     graphql::{
-        enums::{Gender, SubjectLevel},
+        enums::{Gender, SubjectLevel, SuppressionReason},
         error::ApiResult,
     },
 };
@@ -87,18 +87,29 @@ impl IndicatorValue {
         }
     }
 
-    /// Verdi: null when suppressed (prikket) or missing at the source.
+    /// Verdi: null when suppressed (prikket: at the source, or n below the data source's
+    /// threshold) or missing at the source.
     async fn value(&self) -> Option<f64> {
-        self.0.value
+        self.0.shown().value()
     }
 
-    /// Antall (n): respondents or pupils behind the value, where the source reports them.
+    /// Antall (n): respondents or pupils behind the value, where the source reports them; null
+    /// when the value is prikket.
     async fn n(&self) -> Option<i64> {
-        self.0.respondents
+        self.0.shown().respondents()
     }
 
-    /// Prikket: true when the value is suppressed (hidden to protect privacy).
+    /// Prikket: true when the value is suppressed (hidden to protect privacy), at the source or
+    /// because its n is below the data source's threshold.
     async fn suppressed(&self) -> bool {
-        self.0.suppressed_at_source
+        matches!(self.0.shown(), domain::Visibility::Suppressed(_))
+    }
+
+    /// Why the value is prikket (suppressed); null when it is shown or simply missing.
+    async fn suppression_reason(&self) -> Option<SuppressionReason> {
+        match self.0.shown() {
+            domain::Visibility::Suppressed(reason) => Some(reason.into()),
+            _ => None,
+        }
     }
 }
