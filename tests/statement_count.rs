@@ -64,6 +64,30 @@ const OWNERS_WITH_UNITS: &str = "query($first: Int!) {
         values(first: 3, indicators: [\"eu_trivsel\"]) { edges { node { value indicator { code } } } }
     } } } }";
 
+/// A colour table (fargetabell) over an utvalg, with owner and national reference rows.
+const COLOUR_TABLE: &str = "query($selection: ID!) {
+    colourTable(selectionId: $selection, schoolYear: 2025,
+        indicators: [\"eu_trivsel\", \"np_lesing_5\", \"ke_trivsel\", \"gsi_elever\"]) {
+        rows { unit { name owner { name } } cells { value colour indicator { name source { name } } } }
+        ownerRow { label cells { value colour } } nationRow { label cells { value colour } } } }";
+
+/// Statements for a colour table over one selection, and the number of its rows.
+async fn colour_table_statements(
+    app: &TestApp,
+    counter: &AtomicUsize,
+    selection: &serde_json::Value,
+) -> (usize, usize) {
+    let before = counter.load(Ordering::SeqCst);
+    let data = app
+        .query(COLOUR_TABLE, json!({ "selection": selection }))
+        .await;
+    let statements = counter.load(Ordering::SeqCst) - before;
+    (
+        statements,
+        data["colourTable"]["rows"].as_array().unwrap().len(),
+    )
+}
+
 async fn statements_for(
     app: &TestApp,
     counter: &AtomicUsize,
@@ -98,5 +122,32 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 "{backend:?}: statements for 1 and for 30 units differ\n{query}"
             );
         }
+        // A colour table over a small network (2 kulturskoler) and over the national selection.
+        let selections = app
+            .query(
+                "{ selections(schoolYear: 2025) { edges { node { id scope } } } }",
+                json!({}),
+            )
+            .await;
+        let id_of = |scope: &str| {
+            selections["selections"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|edge| edge["node"]["scope"] == scope)
+                .unwrap()["node"]["id"]
+                .clone()
+        };
+        let (small, national) = (id_of("NETWORK"), id_of("NATIONAL"));
+        let (few, few_rows) = colour_table_statements(&app, &counter, &small).await;
+        let (many, many_rows) = colour_table_statements(&app, &counter, &national).await;
+        assert!(
+            many_rows >= few_rows + 28,
+            "{backend:?}: {few_rows} vs {many_rows} rows"
+        );
+        assert_eq!(
+            few, many,
+            "{backend:?}: colour table statements for {few_rows} and {many_rows} units differ"
+        );
     }
 }

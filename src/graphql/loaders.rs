@@ -7,7 +7,7 @@
 
 use std::{collections::HashMap, future::Future, hash::Hash, sync::Arc};
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::{
     domain::{
@@ -16,6 +16,9 @@ use crate::{
     },
     store::{Page, Store, StoreError, StoreResult, UnitFilter, ValueFilter},
 };
+
+/// The loader of one request, with its cache.
+pub type RequestLoader = DataLoader<StoreLoader, HashMapCache>;
 
 /// Loads everything the GraphQL layer reads, batched per key type.
 pub struct StoreLoader {

@@ -11,7 +11,10 @@ mod objects;
 mod paging;
 mod query;
 
-use async_graphql::{EmptySubscription, Request, Response, Schema, dataloader::DataLoader};
+use async_graphql::{
+    EmptySubscription, Request, Response, Schema,
+    dataloader::{DataLoader, HashMapCache},
+};
 
 pub use error::{ApiError, ApiResult};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -68,7 +71,13 @@ impl GraphqlService {
     /// Executes one request for `principal` with a fresh set of loaders, and gives every error an
     /// `extensions.code`.
     pub async fn execute(&self, request: Request, principal: Principal) -> Outcome {
-        let loader = DataLoader::new(StoreLoader::new(self.store.clone()), tokio::spawn);
+        // A cache per request: an object loaded once is not loaded again by a later field, and
+        // nothing cached outlives the request or crosses to another caller.
+        let loader: loaders::RequestLoader = DataLoader::with_cache(
+            StoreLoader::new(self.store.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        );
         let request = request.data(loader).data(principal);
         let mut response = self.schema.execute(request).await;
         // Field errors always have a path; errors without one were raised before execution.

@@ -436,7 +436,13 @@ impl QueryRoot {
                 (None, None) => false,
             })
             .cloned()
-            .collect();
+            .collect::<Vec<_>>();
+        // Load the rows' owners in one batch now, so that `unit { owner }` in every row is a cache
+        // hit instead of a batch whose size depends on when each row is resolved.
+        super::objects::loader(ctx)
+            .load_many(units.iter().map(|unit| unit.owner_id))
+            .await
+            .map_err(ApiError::from)?;
         Ok(analysis::colour_table(&analysis, units, owner, year, group))
     }
 

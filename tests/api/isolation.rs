@@ -23,6 +23,7 @@ crate::on_both_databases!(
     a_bi_client_with_a_bearer_token_reads_its_owners_data_and_nothing_else,
     roles_are_granted_only_within_scope,
     the_demo_login_is_off_unless_enabled,
+    analyses_hide_another_owners_restricted_data,
 );
 
 /// Who may read a field.
@@ -34,6 +35,10 @@ enum Rule {
     /// Indicator values: public sources for everyone, restricted sources filtered by the
     /// caller's scope in the store (`ValueFilter::restricted`), tested below.
     ScopedValues,
+    /// Aggregates, colour tables, trends and key figures: unit cells follow the value rule,
+    /// aggregates of restricted sources go to national roles and the owner's own roles only
+    /// (`RestrictedScope::may_read_unit` / `may_read_aggregate`), tested below.
+    ScopedAnalysis,
     /// The caller itself (`me`).
     Caller,
     /// Role changes: `Grants::may_grant`, tested below.
@@ -123,6 +128,66 @@ const RULES: &[(&str, Rule)] = &[
     ("ValueGroup.code", Rule::ScopedValues),
     ("ValueGroup.grade", Rule::ScopedValues),
     ("ValueGroup.gender", Rule::ScopedValues),
+    ("QueryRoot.aggregate", Rule::ScopedAnalysis),
+    ("QueryRoot.artsSchoolAggregation", Rule::ScopedAnalysis),
+    ("QueryRoot.colourTable", Rule::ScopedAnalysis),
+    ("QueryRoot.keyFigures", Rule::ScopedAnalysis),
+    ("QueryRoot.trend", Rule::ScopedAnalysis),
+    ("Aggregate.computed", Rule::ScopedAnalysis),
+    ("Aggregate.indicator", Rule::ScopedAnalysis),
+    ("Aggregate.members", Rule::ScopedAnalysis),
+    ("Aggregate.membersCounted", Rule::ScopedAnalysis),
+    ("Aggregate.membersMissing", Rule::ScopedAnalysis),
+    ("Aggregate.membersSuppressed", Rule::ScopedAnalysis),
+    ("Aggregate.n", Rule::ScopedAnalysis),
+    ("Aggregate.schoolYear", Rule::ScopedAnalysis),
+    ("Aggregate.suppressed", Rule::ScopedAnalysis),
+    ("Aggregate.suppressionReason", Rule::ScopedAnalysis),
+    ("Aggregate.value", Rule::ScopedAnalysis),
+    ("ArtsSchoolAggregation.nation", Rule::ScopedAnalysis),
+    ("ArtsSchoolAggregation.owners", Rule::ScopedAnalysis),
+    ("ArtsSchoolAggregation.schoolYear", Rule::ScopedAnalysis),
+    ("ArtsSchoolNationRow.aggregates", Rule::ScopedAnalysis),
+    ("ArtsSchoolNationRow.artsSchools", Rule::ScopedAnalysis),
+    ("ArtsSchoolOwnerRow.aggregates", Rule::ScopedAnalysis),
+    ("ArtsSchoolOwnerRow.artsSchools", Rule::ScopedAnalysis),
+    ("ArtsSchoolOwnerRow.owner", Rule::ScopedAnalysis),
+    ("ColourCell.colour", Rule::ScopedAnalysis),
+    ("ColourCell.indicator", Rule::ScopedAnalysis),
+    ("ColourCell.n", Rule::ScopedAnalysis),
+    ("ColourCell.suppressed", Rule::ScopedAnalysis),
+    ("ColourCell.suppressionReason", Rule::ScopedAnalysis),
+    ("ColourCell.value", Rule::ScopedAnalysis),
+    ("ColourTable.group", Rule::ScopedAnalysis),
+    ("ColourTable.nationRow", Rule::ScopedAnalysis),
+    ("ColourTable.ownerRow", Rule::ScopedAnalysis),
+    ("ColourTable.rows", Rule::ScopedAnalysis),
+    ("ColourTable.schoolYear", Rule::ScopedAnalysis),
+    ("ColourTableReferenceRow.cells", Rule::ScopedAnalysis),
+    ("ColourTableReferenceRow.label", Rule::ScopedAnalysis),
+    ("ColourTableReferenceRow.owner", Rule::ScopedAnalysis),
+    ("ColourTableRow.cells", Rule::ScopedAnalysis),
+    ("ColourTableRow.unit", Rule::ScopedAnalysis),
+    ("KeyFigure.indicator", Rule::ScopedAnalysis),
+    ("KeyFigure.nationValue", Rule::ScopedAnalysis),
+    ("KeyFigure.ownerValue", Rule::ScopedAnalysis),
+    ("KeyFigures.figures", Rule::ScopedAnalysis),
+    ("KeyFigures.owner", Rule::ScopedAnalysis),
+    ("KeyFigures.schoolYear", Rule::ScopedAnalysis),
+    ("Trend.group", Rule::ScopedAnalysis),
+    ("Trend.indicator", Rule::ScopedAnalysis),
+    ("Trend.owner", Rule::ScopedAnalysis),
+    ("Trend.points", Rule::ScopedAnalysis),
+    ("Trend.unit", Rule::ScopedAnalysis),
+    ("TrendPoint.change", Rule::ScopedAnalysis),
+    ("TrendPoint.n", Rule::ScopedAnalysis),
+    ("TrendPoint.nationValue", Rule::ScopedAnalysis),
+    ("TrendPoint.ownerValue", Rule::ScopedAnalysis),
+    ("TrendPoint.schoolYear", Rule::ScopedAnalysis),
+    ("TrendPoint.suppressed", Rule::ScopedAnalysis),
+    ("TrendPoint.suppressionReason", Rule::ScopedAnalysis),
+    ("TrendPoint.value", Rule::ScopedAnalysis),
+    ("IndicatorValue.suppressionReason", Rule::ScopedValues),
     ("Me.feideUserId", Rule::Caller),
     ("Me.clientId", Rule::Caller),
     ("Me.roles", Rule::Caller),
@@ -530,4 +595,97 @@ async fn the_demo_login_is_off_unless_enabled(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(me["data"]["me"]["roles"][0]["role"], "UNIT_LEADER");
+}
+
+const ANALYSES: &str = "query($unit: String!) {
+    aggregate(indicators: [\"ke_trivsel\"], schoolYear: 2025, ownerCode: \"3303\") { value suppressionReason }
+    colourTable(ownerCode: \"3303\", schoolYear: 2025, indicators: [\"ke_trivsel\"]) {
+        rows { unit { orgNumber } cells { value suppressionReason } } ownerRow { cells { value suppressionReason } } }
+    trend(indicator: \"ke_trivsel\", orgNumber: $unit) { points { value suppressionReason ownerValue } }
+    keyFigures(ownerCode: \"3303\", schoolYear: 2025, indicators: [\"ke_trivsel\"]) { figures { ownerValue { value suppressionReason } } }
+    artsSchoolAggregation(schoolYear: 2025, indicators: [\"ke_trivsel\"]) {
+        owners { owner { code } aggregates { value suppressionReason } } } }";
+
+/// Every value a caller got for Kongsberg's restricted arts-school survey, as (visible, reason).
+fn kongsberg_answers(body: &Value) -> Vec<(bool, String)> {
+    let data = &body["data"];
+    let mut answers = vec![data["aggregate"][0].clone()];
+    for row in data["colourTable"]["rows"].as_array().unwrap() {
+        if row["unit"]["orgNumber"] == KONGSBERG_ARTS_SCHOOL {
+            answers.extend(row["cells"].as_array().unwrap().iter().cloned());
+        }
+    }
+    answers.extend(
+        data["colourTable"]["ownerRow"]["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned(),
+    );
+    for point in data["trend"]["points"].as_array().unwrap() {
+        answers.push(point.clone());
+        // The owner reference of a trend is a bare number: hidden means null.
+        let reason = if point["ownerValue"].is_null() {
+            "NOT_PERMITTED"
+        } else {
+            ""
+        };
+        answers.push(json!({ "value": point["ownerValue"], "suppressionReason": reason }));
+    }
+    answers.push(data["keyFigures"]["figures"][0]["ownerValue"].clone());
+    for row in data["artsSchoolAggregation"]["owners"].as_array().unwrap() {
+        if row["owner"]["code"] == "3303" {
+            answers.extend(row["aggregates"].as_array().unwrap().iter().cloned());
+        }
+    }
+    answers
+        .into_iter()
+        .map(|answer| {
+            (
+                !answer["value"].is_null(),
+                answer["suppressionReason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn analyses_hide_another_owners_restricted_data(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let variables = json!({ "unit": KONGSBERG_ARTS_SCHOOL });
+    for outsider in [
+        None,
+        Some("analytiker@drammen.kommune.no"),
+        Some("laerer.kulturskole@drammen.kommune.no"),
+    ] {
+        let token = match outsider {
+            Some(user) => Some(app.token_for(user).await),
+            None => None,
+        };
+        let body = app
+            .query_as(token.as_deref(), ANALYSES, variables.clone())
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let answers = kongsberg_answers(&body);
+        assert!(answers.len() >= 6, "{body}");
+        assert!(
+            answers
+                .iter()
+                .all(|(visible, reason)| !visible && reason == "NOT_PERMITTED"),
+            "{outsider:?} saw Kongsberg's restricted data: {answers:?}"
+        );
+    }
+    let insider = app.token_for("radgiver@kongsberg.kommune.no").await;
+    let body = app.query_as(Some(&insider), ANALYSES, variables).await;
+    let answers = kongsberg_answers(&body);
+    assert!(
+        answers.iter().any(|(visible, _)| *visible),
+        "the owner's own people see it: {answers:?}"
+    );
+    assert!(
+        answers.iter().all(|(_, reason)| reason != "NOT_PERMITTED"),
+        "{answers:?}"
+    );
 }

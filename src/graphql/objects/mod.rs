@@ -10,10 +10,7 @@ mod value;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, OutputType,
-    dataloader::{DataLoader, Loader},
-};
+use async_graphql::{Context, OutputType, dataloader::Loader};
 
 pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
@@ -24,7 +21,7 @@ pub use value::IndicatorValue;
 
 use super::{
     error::{ApiError, ApiResult},
-    loaders::{ChildPage, IndicatorCode, StoreLoader},
+    loaders::{ChildPage, IndicatorCode, RequestLoader, StoreLoader},
     paging::{self, Connection},
 };
 use crate::{
@@ -34,8 +31,8 @@ use crate::{
 };
 
 /// The request's loader (installed by [`super::request_loader`]).
-pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<StoreLoader> {
-    ctx.data_unchecked::<DataLoader<StoreLoader>>()
+pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a RequestLoader {
+    ctx.data_unchecked::<RequestLoader>()
 }
 
 /// The caller of the request (installed by [`super::GraphqlService::execute`]).
