@@ -13,7 +13,10 @@ use axum::{
     routing::{get, post},
 };
 use tokio::net::TcpListener;
-use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{auth::Auth, graphql::GraphqlService, store::Store};
 
@@ -76,6 +79,8 @@ pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
             config.request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(CatchPanicLayer::new())
 }
 
 /// The process is up.
