@@ -89,6 +89,37 @@ where
     Ok(paging::connection(rows, &page, id_of, wrap))
 }
 
+/// One page of a parent's values (`values` on units, owners and selections): the filter from the
+/// field's arguments, the page from its Relay arguments `(after, before, first, last)`.
+pub(crate) async fn values_connection<P>(
+    ctx: &Context<'_>,
+    parent: P,
+    indicators: Option<Vec<String>>,
+    school_years: Option<Vec<i32>>,
+    group: Option<String>,
+    (after, before, first, last): (Option<String>, Option<String>, Option<i32>, Option<i32>),
+) -> ApiResult<Connection<IndicatorValue>>
+where
+    P: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    StoreLoader: Loader<
+            ChildPage<P, ValueFilter>,
+            Value = Vec<crate::domain::IndicatorValue>,
+            Error = Arc<StoreError>,
+        >,
+{
+    let filter = value_filter(ctx, indicators, school_years, group).await?;
+    let page = paging::page(after, before, first, last)?;
+    child_connection(
+        ctx,
+        parent,
+        filter,
+        page,
+        IndicatorValue::id_of,
+        IndicatorValue,
+    )
+    .await
+}
+
 /// Checks school-year arguments.
 pub(crate) fn school_years(years: Option<Vec<i32>>) -> ApiResult<Vec<DomainSchoolYear>> {
     let mut years = years

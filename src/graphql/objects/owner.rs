@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::{IndicatorValue, Unit, child_connection, load_one, value_filter};
+use super::{IndicatorValue, Unit, child_connection, load_one, values_connection};
 use crate::{
     domain::{self, SchoolYear},
     graphql::{
@@ -125,15 +125,13 @@ impl Owner {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        let filter = value_filter(ctx, indicators, school_years, group).await?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(
+        values_connection(
             ctx,
             self.0.id,
-            filter,
-            page,
-            IndicatorValue::id_of,
-            IndicatorValue,
+            indicators,
+            school_years,
+            group,
+            (after, before, first, last),
         )
         .await
     }

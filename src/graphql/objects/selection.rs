@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{
-    IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference, value_filter,
+    IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference, values_connection,
 };
 use crate::{
     domain,
@@ -98,15 +98,13 @@ impl Selection {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        let filter = value_filter(ctx, indicators, school_years, group).await?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(
+        values_connection(
             ctx,
             self.0.id,
-            filter,
-            page,
-            IndicatorValue::id_of,
-            IndicatorValue,
+            indicators,
+            school_years,
+            group,
+            (after, before, first, last),
         )
         .await
     }

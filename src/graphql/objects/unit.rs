@@ -2,14 +2,14 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::{IndicatorValue, Owner, SchoolYear, child_connection, load_reference, value_filter};
+use super::{IndicatorValue, Owner, SchoolYear, load_reference, values_connection};
 use crate::{
     domain,
     graphql::{
         enums::{SchoolStage, UnitKind},
         error::ApiResult,
         ids::{NodeKind, global_id},
-        paging::{self, Connection},
+        paging::Connection,
     },
 };
 
@@ -72,15 +72,13 @@ impl Unit {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        let filter = value_filter(ctx, indicators, school_years, group).await?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(
+        values_connection(
             ctx,
             self.0.id,
-            filter,
-            page,
-            IndicatorValue::id_of,
-            IndicatorValue,
+            indicators,
+            school_years,
+            group,
+            (after, before, first, last),
         )
         .await
     }
