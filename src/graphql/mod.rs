@@ -4,6 +4,7 @@
 mod analysis;
 mod enums;
 mod error;
+mod field_order;
 mod ids;
 mod loaders;
 mod mutation;
@@ -78,8 +79,11 @@ impl GraphqlService {
             tokio::spawn,
             HashMapCache::default(),
         );
+        let query = request.query.clone();
+        let operation_name = request.operation_name.clone();
         let request = request.data(loader).data(principal);
         let mut response = self.schema.execute(request).await;
+        field_order::restore_query_order(&mut response.data, &query, operation_name.as_deref());
         // Field errors always have a path; errors without one were raised before execution.
         let is_request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()

@@ -15,6 +15,7 @@ crate::on_both_databases!(
     batches_are_refused_unless_configured,
     oversized_bodies_are_refused_with_413,
     browsers_get_graphiql,
+    response_keys_follow_the_order_of_the_query,
 );
 
 async fn the_graphql_http_audit_passes_every_must(backend: Backend) {
@@ -233,5 +234,39 @@ async fn browsers_get_graphiql(backend: Backend) {
             .unwrap()
             .to_lowercase()
             .contains("graphiql")
+    );
+}
+
+/// Fields resolved through loaders finish after plain ones; the response must still list every
+/// key where the query asked for it (GraphQL spec, serialized map ordering), as the raw body shows.
+async fn response_keys_follow_the_order_of_the_query(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let query = "{ owner(code: \"3205\") { units(first: 2) { edges { node { owner { code } name \
+                 orgNumber } } } code ... on Owner { kind } name } }";
+    let body = app
+        .post_graphql(&json!({ "query": query }))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let position = |needle: &str| {
+        body.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {body}"))
+    };
+    let owner_keys = [
+        "\"units\"",
+        "\"code\":\"3205\",\"kind\"",
+        "\"name\":\"Lillestr",
+    ];
+    let positions: Vec<usize> = owner_keys.iter().map(|key| position(key)).collect();
+    assert!(
+        positions.is_sorted(),
+        "owner keys out of query order: {body}"
+    );
+    let unit_keys = ["\"node\":{\"owner\"", "\"name\"", "\"orgNumber\""];
+    let positions: Vec<usize> = unit_keys.iter().map(|key| position(key)).collect();
+    assert!(
+        positions.is_sorted(),
+        "unit keys out of query order: {body}"
     );
 }
