@@ -88,6 +88,54 @@ async fn colour_table_statements(
     )
 }
 
+/// The analysis queries, each asked for one indicator and for many (and `aggregate` over one unit
+/// and over all kulturskoler): the statements of one request must be the same. (A trend has one
+/// indicator and one subject by its arguments.)
+const ANALYSES: [(&str, &str); 4] = [
+    (
+        "aggregate",
+        "query($indicators: [String!]!, $orgs: [String!]) {
+            aggregate(indicators: $indicators, schoolYear: 2024, orgNumbers: $orgs) {
+                value n computed membersCounted indicator { name source { name } } } }",
+    ),
+    (
+        "colourTable",
+        "query($indicators: [String!]!) {
+            colourTable(ownerCode: \"3303\", schoolYear: 2024, indicators: $indicators) {
+                rows { unit { name } cells { value colour indicator { name } } }
+                ownerRow { cells { value } } nationRow { cells { value } } } }",
+    ),
+    (
+        "keyFigures",
+        "query($indicators: [String!]!) {
+            keyFigures(ownerCode: \"3303\", schoolYear: 2024, indicators: $indicators) {
+                figures { indicator { name } ownerValue { value } nationValue { value } } } }",
+    ),
+    (
+        "artsSchoolAggregation",
+        "query($indicators: [String!]!) {
+            artsSchoolAggregation(schoolYear: 2024, indicators: $indicators) {
+                owners { owner { name } aggregates { value membersCounted indicator { name } } }
+                nation { aggregates { value membersCounted } } } }",
+    ),
+];
+
+/// Statements of one request of `query` with `variables`, as the national admin (who may read
+/// every aggregate, so no path is skipped for want of access).
+async fn statements_of(
+    app: &TestApp,
+    counter: &AtomicUsize,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> usize {
+    let before = counter.load(Ordering::SeqCst);
+    let body = app.query_as(Some(token), query, variables).await;
+    let statements = counter.load(Ordering::SeqCst) - before;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    statements
+}
+
 async fn statements_for(
     app: &TestApp,
     counter: &AtomicUsize,
@@ -149,5 +197,53 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             few, many,
             "{backend:?}: colour table statements for {few_rows} and {many_rows} units differ"
         );
+
+        let token = app.token_for("admin@varde.example").await;
+        let indicators = helpers::seed_rows("indicators.csv");
+        let applying_to = |kind: &str| -> Vec<String> {
+            indicators
+                .iter()
+                .filter(|row| row["applies_to"].split(';').any(|applies| applies == kind))
+                .map(|row| row["code"].clone())
+                .collect()
+        };
+        let arts_school_units: Vec<String> = helpers::seed_rows("units.csv")
+            .into_iter()
+            .filter(|row| row["kind"] == "arts_school")
+            .map(|row| row["org_number"].clone())
+            .collect();
+        for (name, query) in ANALYSES {
+            let (one, many) = match name {
+                "colourTable" | "keyFigures" => {
+                    (vec!["eu_trivsel".to_string()], applying_to("school"))
+                }
+                _ => (vec!["ke_trivsel".to_string()], applying_to("arts_school")),
+            };
+            assert!(many.len() > 5, "{name}: many indicators to ask for");
+            let few = statements_of(
+                &app,
+                &counter,
+                &token,
+                query,
+                json!({ "indicators": one, "orgs": arts_school_units[..1] }),
+            )
+            .await;
+            let lots = statements_of(
+                &app,
+                &counter,
+                &token,
+                query,
+                json!({ "indicators": many, "orgs": arts_school_units }),
+            )
+            .await;
+            assert!(few > 0, "{backend:?}: {name} reads the database");
+            assert_eq!(
+                few,
+                lots,
+                "{backend:?}: {name} statements for 1 indicator (1 unit) and {} indicators ({} units) differ",
+                many.len(),
+                arts_school_units.len()
+            );
+        }
     }
 }
