@@ -135,11 +135,19 @@ impl RestrictedScope {
         self.units.contains(&unit) || self.owners.contains(&owner)
     }
 
-    /// Whether an aggregate of restricted values may be read: national roles read every
-    /// aggregate; owner roles read aggregates over their own owner's units (`owner` is `None` for
-    /// aggregates across owners: the nation, a network). Anonymous callers read none.
+    /// Whether an owner's (`Some`) or the nation's (`None`) aggregate of restricted values may be
+    /// read: national roles read every one; owner roles read their own owner's. Anonymous callers
+    /// read none.
     pub fn may_read_aggregate(&self, owner: Option<OwnerId>) -> bool {
         self.all_aggregates || owner.is_some_and(|owner| self.owners.contains(&owner))
+    }
+
+    /// Whether an aggregate of restricted values over a chosen set of units (an utvalg, a list of
+    /// organisasjonsnummer) may be read: only when every member may be read on its own. Two such
+    /// sets that differ in one unit would otherwise give that unit's value away, so national
+    /// roles get restricted data over owners and the nation only.
+    pub fn may_read_members(&self, mut members: impl Iterator<Item = (UnitId, OwnerId)>) -> bool {
+        members.all(|(unit, owner)| self.may_read_unit(unit, owner))
     }
 }
 
@@ -245,6 +253,28 @@ mod tests {
         .restricted_scope();
         assert!(national.may_read_aggregate(None) && national.may_read_aggregate(Some(B)));
         assert!(!national.may_read_unit(UnitId(1), B));
+    }
+
+    #[test]
+    fn chosen_sets_of_units_need_every_member_readable() {
+        let (own, foreign) = ((UnitId(1), A), (UnitId(2), B));
+        let owner = Grants {
+            roles: vec![Role::OwnerReader(A)],
+        }
+        .restricted_scope();
+        assert!(owner.may_read_members([own].into_iter()));
+        assert!(!owner.may_read_members([own, foreign].into_iter()));
+        let unit = Grants {
+            roles: vec![Role::UnitStaff(UnitId(2))],
+        }
+        .restricted_scope();
+        assert!(unit.may_read_members([foreign].into_iter()));
+        assert!(!unit.may_read_members([own, foreign].into_iter()));
+        let national = Grants {
+            roles: vec![Role::NationalReader],
+        }
+        .restricted_scope();
+        assert!(!national.may_read_members([own].into_iter()));
     }
 
     #[test]

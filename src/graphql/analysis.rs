@@ -35,11 +35,8 @@ pub enum Subject<'a> {
     Owner(OwnerId),
     /// Nasjonalt: the published national value, or computed over all units active that year.
     Nation,
-    /// A set of units (an utvalg), always computed; `owner` is the one owner all belong to, if any.
-    Members {
-        units: &'a [UnitId],
-        owner: Option<OwnerId>,
-    },
+    /// A chosen set of units (an utvalg, a list of organisasjonsnummer), always computed.
+    Members(&'a [UnitId]),
 }
 
 /// One number as the API shows it: a unit's value or an aggregate, after prikking and access.
@@ -243,7 +240,7 @@ impl Analysis {
                 .filter(|unit| unit.is_active_in(year))
                 .filter(applies)
                 .collect(),
-            Subject::Members { units, .. } => self
+            Subject::Members(units) => self
                 .units
                 .iter()
                 .filter(|unit| units.contains(&unit.id))
@@ -282,12 +279,14 @@ impl Analysis {
     ) -> Figure {
         let members = self.members(indicator, subject, year);
         if self.is_restricted(indicator) {
-            let owner = match subject {
-                Subject::Owner(owner) => Some(owner),
-                Subject::Nation => None,
-                Subject::Members { owner, .. } => owner,
+            let permitted = match subject {
+                Subject::Owner(owner) => self.scope.may_read_aggregate(Some(owner)),
+                Subject::Nation => self.scope.may_read_aggregate(None),
+                Subject::Members(_) => self
+                    .scope
+                    .may_read_members(members.iter().map(|unit| (unit.id, unit.owner_id))),
             };
-            if !self.scope.may_read_aggregate(owner) {
+            if !permitted {
                 return Figure::not_permitted(members.len());
             }
         }
@@ -297,7 +296,7 @@ impl Analysis {
                     .get(&(indicator.id, owner, year.start_year()))
             }
             Subject::Nation => self.nation_values.get(&(indicator.id, year.start_year())),
-            Subject::Members { .. } => None,
+            Subject::Members(_) => None,
         };
         if let Some(published) = published {
             return Figure {

@@ -307,6 +307,9 @@ impl QueryRoot {
     /// value the source published for a skoleeier or the nation is used as it is (computed:
     /// false); otherwise Varde computes it (n-weighted mean, or sum for counts) over the members
     /// whose own values are visible, so that no prikket (suppressed) value can be derived.
+    /// Restricted (local survey) aggregates: of a skoleeier for its own roles and national roles,
+    /// of the nation for national roles, of an utvalg or orgNumbers only for a caller who may read
+    /// every member on its own (otherwise two sets differing in one enhet would reveal it).
     #[allow(clippy::too_many_arguments)]
     async fn aggregate(
         &self,
@@ -342,14 +345,11 @@ impl QueryRoot {
             ));
         }
         let mut members: Vec<UnitId> = Vec::new();
-        let mut members_owner = None;
         let mut owner = None;
         if owner_id.is_some() || owner_code.is_some() {
             owner = Some(required_owner(ctx, owner_id, owner_code).await?.id);
         } else if let Some(id) = &selection_id {
-            let (selection, units) = selection_members(ctx, id).await?;
-            members = units;
-            members_owner = selection.owner_id;
+            members = selection_members(ctx, id).await?.1;
         } else if let Some(org_numbers) = org_numbers {
             let org_numbers = org_numbers
                 .iter()
@@ -361,19 +361,13 @@ impl QueryRoot {
                     "some organisasjonsnummer in `orgNumbers` name no enhet".into(),
                 ));
             }
-            let owners: std::collections::BTreeSet<OwnerId> =
-                units.iter().map(|unit| unit.owner_id).collect();
-            members_owner = (owners.len() == 1).then(|| units[0].owner_id);
             members = units.iter().map(|unit| unit.id).collect();
         }
         let analysis = Analysis::load(ctx, &indicators, &[year], group, None).await?;
         let subject = match owner {
             Some(owner) => Subject::Owner(owner),
             None if nation => Subject::Nation,
-            None => Subject::Members {
-                units: &members,
-                owner: members_owner,
-            },
+            None => Subject::Members(&members),
         };
         Ok(analysis
             .indicators()

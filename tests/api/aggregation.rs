@@ -15,6 +15,7 @@ crate::on_both_databases!(
     colour_cells_have_the_colour_of_the_indicator_rule,
     suppressed_seed_cells_never_appear_in_tables_or_trends,
     anonymous_callers_get_no_restricted_aggregates,
+    restricted_sets_of_units_need_every_member_readable,
     arts_school_aggregation_has_a_row_per_owner_with_an_arts_school,
 );
 
@@ -91,10 +92,11 @@ fn weighted_mean(indicator: &str, year: i32, members: &[String]) -> (f64, i64, u
     (sum / total as f64, total, shown.len())
 }
 
-fn arts_schools_active_in(year: i32) -> Vec<String> {
+/// Organisasjonsnummer of the seeded units of `kind` active in `year`.
+fn units_active_in(kind: &str, year: i32) -> Vec<String> {
     seed_rows("units.csv")
         .into_iter()
-        .filter(|unit| unit["kind"] == "arts_school")
+        .filter(|unit| unit["kind"] == kind)
         .filter(|unit| {
             unit["active_from"]
                 .parse::<i32>()
@@ -192,18 +194,16 @@ async fn survey_values_below_the_threshold_are_suppressed_on_every_path(backend:
 
 async fn a_computed_aggregate_is_the_weighted_mean_of_visible_members(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let reader = app.token_for(NATIONAL_READER).await;
-    let selections = data_as(
-        &app,
-        Some(&reader),
-        "{ selections(schoolYear: 2025, scope: NETWORK) { edges { node { id name } } } }",
-        json!({}),
-    )
-    .await;
-    let network = &selections["selections"]["edges"][0]["node"];
+    let selections = app
+        .query(
+            "{ selections(schoolYear: 2025, scope: NATIONAL) { edges { node { id name } } } }",
+            json!({}),
+        )
+        .await;
+    let national = &selections["selections"]["edges"][0]["node"];
     let key = seed_rows("selections.csv")
         .into_iter()
-        .find(|row| row["name"] == network["name"].as_str().unwrap())
+        .find(|row| row["name"] == national["name"].as_str().unwrap())
         .unwrap()["key"]
         .clone();
     let members: Vec<String> = seed_rows("selection_members.csv")
@@ -211,15 +211,15 @@ async fn a_computed_aggregate_is_the_weighted_mean_of_visible_members(backend: B
         .filter(|row| row["selection_key"] == key)
         .map(|row| row["org_number"].clone())
         .collect();
-    for indicator in ["ke_trivsel", "kf_tilfredshet"] {
+    // Elevundersøkelsen has every school visible; nasjonale prøver 5. trinn has hidden schools.
+    for indicator in ["eu_trivsel", "np_lesing_5"] {
         let (expected, total, counted) = weighted_mean(indicator, 2025, &members);
-        let data = data_as(
-            &app,
-            Some(&reader),
-            AGGREGATE,
-            json!({ "indicators": [indicator], "year": 2025, "selectionId": network["id"] }),
-        )
-        .await;
+        let data = app
+            .query(
+                AGGREGATE,
+                json!({ "indicators": [indicator], "year": 2025, "selectionId": national["id"] }),
+            )
+            .await;
         let aggregate = &data["aggregate"][0];
         assert_eq!(aggregate["computed"], true);
         assert!(
@@ -253,21 +253,32 @@ async fn a_published_owner_value_is_used_as_published(backend: Backend) {
     assert_eq!(aggregate["membersCounted"], Value::Null);
 }
 
+/// The first unit whose seeded `all` value of `indicator` in `year` prikking hides (suppressed
+/// at the source or below the threshold; not merely missing).
+fn hidden_unit(indicator: &str, year: i32) -> String {
+    let threshold = threshold_of(indicator);
+    let mut hidden: Vec<String> = seeded(indicator, "unit", year)
+        .into_iter()
+        .filter(|(_, row)| {
+            row["suppressed"] == "true" || row["n"].parse::<i64>().is_ok_and(|n| n < threshold)
+        })
+        .map(|(org, _)| org)
+        .collect();
+    hidden.sort();
+    hidden.into_iter().next().expect("the seeds hide a unit")
+}
+
 /// The differencing rule: an aggregate with a hidden member equals the one without it, so no
 /// pair of answers reveals the hidden value.
 async fn hidden_members_change_no_aggregate(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let reader = app.token_for(NATIONAL_READER).await;
-    // Kongsberg kulturskole's parent survey 2024 (n = 6) and Karmøy kulturskole's pupil survey
-    // 2022 (n = 8) are hidden by the threshold.
-    for (indicator, year, hidden) in [
-        ("kf_informasjon", 2024, "879819334"),
-        ("ke_trivsel", 2022, "882993213"),
-    ] {
-        let all = arts_schools_active_in(year);
-        assert!(all.iter().any(|org| org == hidden));
-        let without: Vec<&String> = all.iter().filter(|org| *org != hidden).collect();
-        let query = |variables: Value| data_as(&app, Some(&reader), AGGREGATE, variables);
+    // Public statistics, over chosen sets of schools: with and without a hidden school.
+    for (indicator, year) in [("np_lesing_5", 2024), ("grunnskolepoeng", 2023)] {
+        let hidden = hidden_unit(indicator, year);
+        let all = units_active_in("school", year);
+        assert!(all.contains(&hidden));
+        let without: Vec<&String> = all.iter().filter(|org| **org != hidden).collect();
+        let query = |variables: Value| data_as(&app, None, AGGREGATE, variables);
         let with_hidden = query(
             json!({ "indicators": [indicator], "year": year, "orgNumbers": all }),
         )
@@ -277,15 +288,11 @@ async fn hidden_members_change_no_aggregate(backend: Backend) {
             query(json!({ "indicators": [indicator], "year": year, "orgNumbers": without })).await
                 ["aggregate"][0]
                 .clone();
-        let nation = query(json!({ "indicators": [indicator], "year": year, "nation": true }))
-            .await["aggregate"][0]
-            .clone();
         for field in ["value", "n", "membersCounted", "suppressed"] {
             assert_eq!(
                 with_hidden[field], without_hidden[field],
                 "{indicator} {field}"
             );
-            assert_eq!(nation[field], without_hidden[field], "{indicator} {field}");
         }
         assert_eq!(
             with_hidden["membersSuppressed"].as_i64().unwrap(),
@@ -293,6 +300,102 @@ async fn hidden_members_change_no_aggregate(backend: Backend) {
         );
         let (expected, _, _) = weighted_mean(indicator, year, &all);
         assert!((with_hidden["value"].as_f64().unwrap() - expected).abs() < 1e-9);
+    }
+    // A restricted survey, as the national reader sees it: the computed national aggregate leaves
+    // the hidden kulturskole out, and its owner's aggregate (over that one school) stays hidden.
+    let reader = app.token_for(NATIONAL_READER).await;
+    for (indicator, year) in [("kf_informasjon", 2024), ("ke_trivsel", 2022)] {
+        let hidden = hidden_unit(indicator, year);
+        let all = units_active_in("arts_school", year);
+        let query = |variables: Value| data_as(&app, Some(&reader), AGGREGATE, variables);
+        let nation = query(json!({ "indicators": [indicator], "year": year, "nation": true }))
+            .await["aggregate"][0]
+            .clone();
+        let (expected, total, counted) = weighted_mean(indicator, year, &all);
+        assert!((nation["value"].as_f64().unwrap() - expected).abs() < 1e-9);
+        assert_eq!(nation["n"], total);
+        assert_eq!(nation["membersCounted"], counted);
+        assert_eq!(nation["membersSuppressed"], 1);
+        let owner_code = owner_code_of(&hidden);
+        let owner =
+            query(json!({ "indicators": [indicator], "year": year, "ownerCode": owner_code }))
+                .await["aggregate"][0]
+                .clone();
+        assert_eq!(owner["value"], Value::Null, "{owner}");
+        assert_eq!(owner["suppressed"], true, "{owner}");
+    }
+}
+
+/// The current kommunenummer of a unit's owner.
+fn owner_code_of(org: &str) -> String {
+    let owner_key = seed_rows("units.csv")
+        .into_iter()
+        .find(|unit| unit["org_number"] == org)
+        .unwrap()["owner_key"]
+        .clone();
+    seed_rows("owner_codes.csv")
+        .into_iter()
+        .find(|code| code["owner_key"] == owner_key && code["valid_to"].is_empty())
+        .unwrap()["code"]
+        .clone()
+}
+
+/// Chosen sets of units (orgNumbers, an utvalg) give restricted aggregates only to a caller who
+/// may read every member: otherwise two sets differing in one unit would reveal it. Owner and
+/// national aggregates stay open to national readers.
+async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (indicator, year) = ("ke_trivsel", 2025);
+    let arts_schools = units_active_in("arts_school", year);
+    let kongsberg: Vec<String> = arts_schools
+        .iter()
+        .filter(|org| owner_code_of(org) == "3303")
+        .cloned()
+        .collect();
+    assert_eq!(kongsberg.len(), 1);
+    let network = data_as(
+        &app,
+        None,
+        "{ selections(schoolYear: 2025, scope: NETWORK) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await["selections"]["edges"][0]["node"]["id"]
+        .clone();
+    let aggregate = |token: String, subject: Value| {
+        let app = &app;
+        async move {
+            let mut variables = json!({ "indicators": [indicator], "year": year });
+            variables
+                .as_object_mut()
+                .unwrap()
+                .extend(subject.as_object().unwrap().clone());
+            data_as(app, Some(&token), AGGREGATE, variables).await["aggregate"][0].clone()
+        }
+    };
+
+    let reader = app.token_for(NATIONAL_READER).await;
+    for subject in [
+        json!({ "orgNumbers": kongsberg }),
+        json!({ "orgNumbers": arts_schools }),
+        json!({ "selectionId": network }),
+    ] {
+        assert_hidden(&aggregate(reader.clone(), subject).await, "NOT_PERMITTED");
+    }
+    for subject in [json!({ "ownerCode": "3303" }), json!({ "nation": true })] {
+        let shown = aggregate(reader.clone(), subject).await;
+        assert_eq!(shown["suppressed"], false, "{shown}");
+    }
+
+    let (expected, _, _) = weighted_mean(indicator, year, &kongsberg);
+    for user in [KONGSBERG_ADMIN, KONGSBERG_ARTS_LEADER] {
+        let token = app.token_for(user).await;
+        let own = aggregate(token.clone(), json!({ "orgNumbers": kongsberg })).await;
+        assert!(
+            (own["value"].as_f64().unwrap() - expected).abs() < 1e-9,
+            "{own}"
+        );
+        let mixed = aggregate(token, json!({ "orgNumbers": arts_schools })).await;
+        assert_hidden(&mixed, "NOT_PERMITTED");
     }
 }
 
@@ -476,7 +579,7 @@ async fn arts_school_aggregation_has_a_row_per_owner_with_an_arts_school(backend
     )
     .await;
     let aggregation = &data["artsSchoolAggregation"];
-    let all = arts_schools_active_in(year);
+    let all = units_active_in("arts_school", year);
     assert_eq!(aggregation["nation"]["artsSchools"], all.len());
     let owners = aggregation["owners"].as_array().unwrap();
     let unit_owners: std::collections::BTreeSet<String> = seed_rows("units.csv")
