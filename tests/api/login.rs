@@ -258,6 +258,8 @@ async fn tampered_or_foreign_id_tokens_are_rejected(backend: Backend) {
         "wrong_iss",
         "expired",
         "wrong_nonce",
+        // A genuine token of the previous login: its nonce is not this login's.
+        "replayed",
         "alg_none",
         "hs256",
         "unknown_key",
@@ -322,16 +324,34 @@ async fn a_callback_cannot_be_replayed_or_forged(backend: Backend) {
         "the attempt is single use"
     );
 
-    // A real callback works once; replaying it is refused.
-    let fresh = setup.login("rektor@kongsberg.kommune.no", "/graphql").await;
-    assert_eq!(fresh.status(), StatusCode::SEE_OTHER);
-    let callback_again = setup
+    // A real callback works once; replaying it (same code, same state) is refused.
+    setup
+        .provider
+        .control("next-login", json!({ "sub": "6f1c2f4e-0000-4000-8000-000000000001", "eppn": "rektor@kongsberg.kommune.no" }))
+        .await;
+    let start = setup
         .browser
-        .get(setup.app.url("/auth/callback?code=abc&state=def"))
+        .get(setup.app.url("/auth/login"))
         .send()
         .await
         .unwrap();
-    assert_eq!(callback_again.status(), StatusCode::BAD_REQUEST);
+    let authorize = start.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let real_callback = setup.to_callback(authorize).await;
+    let first = setup.browser.get(&real_callback).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        setup.me().await["feideUserId"],
+        "rektor@kongsberg.kommune.no"
+    );
+    let replayed = setup.browser.get(&real_callback).send().await.unwrap();
+    assert_eq!(
+        replayed.status(),
+        StatusCode::BAD_REQUEST,
+        "the code and state are single use"
+    );
 
     // A callback without the browser's login cookie is refused.
     let stranger = Client::builder().redirect(Policy::none()).build().unwrap();

@@ -32,7 +32,7 @@ console.info = console.error;
 const EPPN_CLAIM = 'https://n.feide.no/claims/eduPersonPrincipalName';
 const TAMPER_MODES = new Set([
   'bad_signature', 'wrong_aud', 'wrong_iss', 'expired', 'wrong_nonce',
-  'alg_none', 'hs256', 'rotated_key', 'unknown_key', 'azp_other',
+  'alg_none', 'hs256', 'rotated_key', 'unknown_key', 'azp_other', 'replayed',
 ]);
 
 const port = Number.parseInt(process.env.PORT ?? '0', 10);
@@ -76,6 +76,7 @@ const accounts = new Map(); // sub -> { sub, eppn, name }
 let pendingLogin = null; // { sub } consumed by the next interaction
 let pendingDenial = null; // { error, error_description } consumed by the next interaction
 let pendingTamper = null; // mode string consumed by the next token response with an id_token
+let lastIdToken = null; // the id_token issued before, as issued: what the `replayed` mode sends
 
 // ---------------------------------------------------------------- provider config
 
@@ -378,13 +379,20 @@ provider.use(async (ctx, next) => {
     ctx.type = 'application/jwk-set+json; charset=utf-8';
   }
   if (
-    ctx.path === '/token' && ctx.method === 'POST' && pendingTamper
+    ctx.path === '/token' && ctx.method === 'POST'
     && ctx.status === 200 && typeof ctx.body?.id_token === 'string'
   ) {
-    const mode = pendingTamper;
-    pendingTamper = null;
-    ctx.body = { ...ctx.body, id_token: await tamper(mode, ctx.body.id_token) };
-    console.error(`tampered id_token: ${mode}`);
+    const issued = ctx.body.id_token;
+    if (pendingTamper) {
+      const mode = pendingTamper;
+      pendingTamper = null;
+      // `replayed`: a genuine, valid token from the previous login, with that login's nonce.
+      if (mode === 'replayed' && !lastIdToken) throw new Error('replayed needs an earlier login');
+      const idToken = mode === 'replayed' ? lastIdToken : await tamper(mode, issued);
+      ctx.body = { ...ctx.body, id_token: idToken };
+      console.error(`tampered id_token: ${mode}`);
+    }
+    lastIdToken = issued;
   }
 });
 
