@@ -17,6 +17,7 @@ crate::on_both_databases!(
     indicators_filter_by_source_category_and_unit_kind,
     every_node_is_found_again_by_its_global_id,
     health_and_readiness_answer,
+    the_readme_example_answers_as_shown,
 );
 
 fn owner_key_to_org() -> HashMap<String, String> {
@@ -362,4 +363,33 @@ async fn health_and_readiness_answer(backend: Backend) {
     app.store.close().await;
     let unready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(unready.status(), 503);
+}
+
+/// The README's first example: its query, sent as the README sends it (GET), answers the JSON
+/// the README shows.
+async fn the_readme_example_answers_as_shown(backend: Backend) {
+    let readme = include_str!("../../README.md");
+    let example = &readme[readme.find("## An example").expect("an example section")..];
+    let query = example
+        .split_once("--data-urlencode 'query=")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .expect("the example's query")
+        .0;
+    let answer = example
+        .split_once("```json")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the example's answer")
+        .0;
+    let expected: Value = serde_json::from_str(answer).expect("the README's answer is JSON");
+    let app = TestApp::spawn(backend).await;
+    let body: Value = reqwest::Client::new()
+        .get(app.url("/graphql"))
+        .query(&[("query", query)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, expected);
 }
