@@ -157,11 +157,22 @@ fn inserts(head: &str, tail: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
 }
 
 /// `INSERT INTO target SELECT select FROM (VALUES ...) AS v joins`, chunked. Both dialects name
-/// the columns of a VALUES list column1, column2, ...
+/// the columns of a VALUES list column1, column2, ... A join may reorder the rows (PostgreSQL's
+/// hash joins do), so each row carries its position and the SELECT is ordered by it: rows get
+/// their ids in the order of the seed files, the same on both databases.
 fn inserts_from_values(target: &str, select: &str, joins: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
+    let position_column = rows.first().map_or(0, Vec::len) + 1;
+    let rows = rows
+        .into_iter()
+        .zip(0_i64..)
+        .map(|(mut row, position)| {
+            row.push(Param::Int(position));
+            row
+        })
+        .collect();
     inserts(
         &format!("INSERT INTO {target} SELECT {select} FROM ("),
-        &format!(") AS v {joins}"),
+        &format!(") AS v {joins} ORDER BY v.column{position_column}"),
         rows,
     )
 }

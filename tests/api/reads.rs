@@ -18,6 +18,7 @@ crate::on_both_databases!(
     every_node_is_found_again_by_its_global_id,
     health_and_readiness_answer,
     the_readme_example_answers_as_shown,
+    units_are_listed_in_the_order_they_were_registered,
 );
 
 fn owner_key_to_org() -> HashMap<String, String> {
@@ -392,4 +393,27 @@ async fn the_readme_example_answers_as_shown(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(body, expected);
+}
+
+/// Lists are ordered by registration (the id), and the seeds register units in the order of
+/// units.csv on both databases, so a page is the same whichever database serves it.
+async fn units_are_listed_in_the_order_they_were_registered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let data = app
+        .query(
+            "{ units(first: 500) { edges { node { orgNumber } } } }",
+            json!({}),
+        )
+        .await;
+    let listed: Vec<&str> = data["units"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| edge["node"]["orgNumber"].as_str().unwrap())
+        .collect();
+    let seeded: Vec<String> = seed_rows("units.csv")
+        .into_iter()
+        .map(|row| row["org_number"].clone())
+        .collect();
+    assert_eq!(listed, seeded);
 }
