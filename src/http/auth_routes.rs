@@ -173,21 +173,30 @@ pub async fn callback(
         .auth
         .finish_login(attempt.as_deref(), &code, &login_state)
         .await?;
-    // A session cookie from before the login is replaced, never reused (session fixation).
-    if let Some(old) = cookie_value(&headers, &cookie_name(&state, "session")) {
+    let mut response =
+        start_session(&state, &headers, session.session_id, &session.return_to).await?;
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_cookie(&state, login_cookie));
+    Ok(response)
+}
+
+/// Redirects to `return_to` with the cookie of a new session. A session cookie from before the
+/// login is revoked, never reused (session fixation).
+async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: String,
+    return_to: &str,
+) -> Result<Response, AuthError> {
+    let name = cookie_name(state, "session");
+    if let Some(old) = cookie_value(headers, &name) {
         state.auth.logout(&old).await?;
     }
-    let mut response = Redirect::to(&session.return_to).into_response();
-    let cookies = response.headers_mut();
-    cookies.append(header::SET_COOKIE, clear_cookie(&state, login_cookie));
-    cookies.append(
+    let mut response = Redirect::to(return_to).into_response();
+    response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(
-            &state,
-            cookie_name(&state, "session"),
-            session.session_id,
-            session_max_age(&state),
-        ),
+        set_cookie(state, name, session_id, session_max_age(state)),
     );
     Ok(response)
 }
@@ -218,21 +227,12 @@ pub struct DevLoginParams {
 /// loopback address, checked at start-up).
 pub async fn dev_login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<DevLoginParams>,
 ) -> Result<Response, AuthError> {
     let session = state.auth.dev_login(params.user.trim()).await?;
-    let mut response =
-        Redirect::to(&crate::auth::safe_return_to(params.return_to.as_deref())).into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(
-            &state,
-            cookie_name(&state, "session"),
-            session,
-            session_max_age(&state),
-        ),
-    );
-    Ok(response)
+    let return_to = crate::auth::safe_return_to(params.return_to.as_deref());
+    start_session(&state, &headers, session, &return_to).await
 }
 
 /// The form of a token request (RFC 6749 section 4.4).

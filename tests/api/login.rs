@@ -1,5 +1,6 @@
 //! Feide login against a real, independently written OpenID provider (oidc-provider on Node,
-//! see tests/oidc-provider): the browser flow, and each way an ID token or callback can be wrong.
+//! see tests/oidc-provider): the browser flow, and each way an ID token or callback can be wrong;
+//! and the sessions a login starts (cookies, rotation, expiry, CSRF).
 
 use std::{process::Stdio, time::Duration};
 
@@ -23,6 +24,9 @@ crate::on_both_databases!(
     a_rotated_signing_key_is_fetched_and_accepted,
     a_callback_cannot_be_replayed_or_forged,
     return_to_is_a_local_path_only,
+    sessions_are_host_cookies_rotated_at_login,
+    expired_sessions_and_tokens_are_refused,
+    cookie_sessions_cannot_send_cross_site_mutations,
 );
 
 const CLIENT_ID: &str = "varde-test";
@@ -375,4 +379,151 @@ async fn return_to_is_a_local_path_only(backend: Backend) {
         callback.headers()[header::LOCATION],
         "/graphql?query=%7Bme%7Bfeide%7D%7D"
     );
+}
+
+/// Varde with the demo login (which starts sessions as the Feide callback does), on loopback.
+async fn session_app(backend: Backend, config: AuthConfig) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = AuthConfig {
+        dev_login: true,
+        ..config
+    };
+    TestApp::spawn_on(listener, backend, HttpConfig::default(), config).await
+}
+
+/// Logs in with the demo login, sending `cookie` if given; returns the new session cookie's
+/// `Set-Cookie` header.
+async fn dev_login(app: &TestApp, user: &str, cookie: Option<&str>) -> String {
+    let mut request = Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/auth/dev-login"))
+        .query(&[("user", user)]);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `name=value` of a `Set-Cookie` header, as a browser sends it back.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// `me` for a request carrying `cookie` (a Secure cookie, set by hand since this is plain http).
+async fn me_with(app: &TestApp, cookie: &str) -> Value {
+    let body: Value = Client::new()
+        .post(app.url("/graphql"))
+        .header(header::COOKIE, cookie)
+        .json(&json!({ "query": "{ me { feideUserId } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["me"].clone()
+}
+
+async fn sessions_are_host_cookies_rotated_at_login(backend: Backend) {
+    let app = session_app(backend, AuthConfig::default()).await;
+    let first = dev_login(&app, "rektor@kongsberg.kommune.no", None).await;
+    assert!(first.starts_with("__Host-varde_session="), "{first}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(first.contains(attribute), "{attribute} in {first}");
+    }
+    assert!(!first.contains("Domain"), "{first}");
+    let first = cookie_pair(&first);
+    assert_eq!(
+        me_with(&app, &first).await["feideUserId"],
+        "rektor@kongsberg.kommune.no"
+    );
+
+    // A login from a browser that holds a session gets a new one, and the old one ends.
+    let second = cookie_pair(&dev_login(&app, "radgiver@kongsberg.kommune.no", Some(&first)).await);
+    assert_ne!(first, second);
+    assert_eq!(me_with(&app, &first).await, Value::Null);
+    assert_eq!(
+        me_with(&app, &second).await["feideUserId"],
+        "radgiver@kongsberg.kommune.no"
+    );
+}
+
+async fn expired_sessions_and_tokens_are_refused(backend: Backend) {
+    let expired = AuthConfig {
+        session_ttl: Duration::ZERO,
+        ..AuthConfig::default()
+    };
+    let app = session_app(backend, expired).await;
+    let session = cookie_pair(&dev_login(&app, "rektor@kongsberg.kommune.no", None).await);
+    assert_eq!(me_with(&app, &session).await, Value::Null);
+
+    let auth = varde::auth::Auth::new(app.store.clone(), AuthConfig::default()).unwrap();
+    let token = auth
+        .create_personal_token("rektor@kongsberg.kommune.no", "expired", Duration::ZERO)
+        .await
+        .unwrap();
+    let response = app
+        .post_graphql_as(&json!({ "query": "{ me { feideUserId } }" }), Some(&token))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A cross-site page can make a browser send its cookie with a form POST (urlencoded, multipart,
+/// text/plain) or a GET, never with `Content-Type: application/json`: those are refused before
+/// anything runs.
+async fn cookie_sessions_cannot_send_cross_site_mutations(backend: Backend) {
+    let app = session_app(backend, AuthConfig::default()).await;
+    let admin = cookie_pair(&dev_login(&app, "radgiver@kongsberg.kommune.no", None).await);
+    let mutation = "mutation { grantRole(input: { feideUserId: \"mallory@evil.example\", \
+                    role: OWNER_READER, ownerCode: \"3303\" }) { role } }";
+    let client = Client::new();
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ] {
+        let response = client
+            .post(app.url("/graphql"))
+            .header(header::COOKIE, &admin)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(json!({ "query": mutation }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+    }
+    let response = client
+        .get(app.url("/graphql"))
+        .header(header::COOKIE, &admin)
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    let granted = app.store.roles_of("mallory@evil.example").await.unwrap();
+    assert!(granted.is_empty(), "nothing was granted: {granted:?}");
+
+    // The same session may grant the role with a JSON POST: only the cross-site forms failed.
+    let response = client
+        .post(app.url("/graphql"))
+        .header(header::COOKIE, &admin)
+        .json(&json!({ "query": mutation }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let granted = app.store.roles_of("mallory@evil.example").await.unwrap();
+    assert_eq!(granted.len(), 1);
 }
