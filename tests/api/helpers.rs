@@ -199,6 +199,19 @@ impl Drop for TestApp {
 }
 
 /// The error codes of a response, in order.
+/// Sends `request` with `query` as its GraphQL JSON body and returns the response body: for
+/// requests that need their own client, cookies or headers.
+pub async fn send_query(request: reqwest::RequestBuilder, query: &str) -> Value {
+    request
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
 pub fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()

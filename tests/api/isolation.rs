@@ -13,7 +13,7 @@ use varde::{
     http::HttpConfig,
 };
 
-use crate::helpers::{Backend, TestApp, error_codes, seed_rows};
+use crate::helpers::{Backend, TestApp, error_codes, seed_rows, send_query};
 
 crate::on_both_databases!(
     every_field_has_an_access_rule,
@@ -585,15 +585,11 @@ async fn the_demo_login_is_off_unless_enabled(backend: Backend) {
         .await
         .unwrap();
     assert!(login.status().is_redirection());
-    let me: Value = browser
-        .post(on.url("/graphql"))
-        .json(&json!({ "query": "{ me { feideUserId roles { role unit { name } } } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = send_query(
+        browser.post(on.url("/graphql")),
+        "{ me { feideUserId roles { role unit { name } } } }",
+    )
+    .await;
     assert_eq!(me["data"]["me"]["roles"][0]["role"], "UNIT_LEADER");
 }
 

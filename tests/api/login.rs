@@ -16,7 +16,7 @@ use varde::{
     http::HttpConfig,
 };
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, send_query};
 
 crate::on_both_databases!(
     the_browser_flow_ends_in_a_working_session_and_logout_ends_it,
@@ -175,17 +175,13 @@ impl LoginSetup {
     }
 
     async fn me(&self) -> Value {
-        let body: Value = self
-            .browser
-            .post(self.app.url("/graphql"))
-            .json(&json!({ "query": "{ me { feideUserId roles { role owner { name } } } }" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["data"]["me"].clone()
+        let request = self.browser.post(self.app.url("/graphql"));
+        send_query(
+            request,
+            "{ me { feideUserId roles { role owner { name } } } }",
+        )
+        .await["data"]["me"]
+            .clone()
     }
 }
 
@@ -418,17 +414,10 @@ fn cookie_pair(set_cookie: &str) -> String {
 
 /// `me` for a request carrying `cookie` (a Secure cookie, set by hand since this is plain http).
 async fn me_with(app: &TestApp, cookie: &str) -> Value {
-    let body: Value = Client::new()
+    let request = Client::new()
         .post(app.url("/graphql"))
-        .header(header::COOKIE, cookie)
-        .json(&json!({ "query": "{ me { feideUserId } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]["me"].clone()
+        .header(header::COOKIE, cookie);
+    send_query(request, "{ me { feideUserId } }").await["data"]["me"].clone()
 }
 
 async fn sessions_are_host_cookies_rotated_at_login(backend: Backend) {
