@@ -1,4 +1,4 @@
-//! The binary: `varde schema` matches the checked-in SDL, and `varde serve` on an empty database
+//! The binary: `varde schema` matches the checked-in SDL, `varde serve` on an empty database
 //! migrates and seeds it, so that one command serves a working demo.
 
 #[path = "api/helpers.rs"]
@@ -145,4 +145,53 @@ async fn an_api_client_created_on_the_command_line_gets_a_token() {
         .await
         .unwrap();
     assert!(!issued.access_token.is_empty());
+}
+
+/// Runs the binary on `url` with `args` and returns its stdout; the command must succeed.
+async fn varde(url: &str, args: &[&str]) -> String {
+    let output = Command::new(BINARY)
+        .env("DATABASE_URL", url)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "varde {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `migrate` creates the tables and loads nothing; `seed` loads the demo; `grant` gives the first
+/// national admin a role and `create-token` a personal token that speaks for them.
+async fn migrate_seed_grant_and_create_token(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    varde(&url, &["migrate"]).await;
+    let store = varde::store::Store::connect(&url, 1).await.unwrap();
+    assert!(store.is_empty().await.unwrap(), "migrate loads no data");
+    varde(&url, &["seed"]).await;
+    assert!(!store.is_empty().await.unwrap(), "seed loads the demo");
+
+    let user = "ny.admin@varde.example";
+    let granted = varde(&url, &["grant", "--user", user, "--role", "national_admin"]).await;
+    assert!(granted.contains("national_admin"), "{granted}");
+    assert_eq!(
+        store.roles_of(user).await.unwrap(),
+        [varde::domain::Role::NationalAdmin]
+    );
+    let token = varde(&url, &["create-token", "--user", user, "--days", "1"]).await;
+    let auth = varde::auth::Auth::new(store, varde::auth::AuthConfig::default()).unwrap();
+    let principal = auth.principal(Some(token.trim()), None).await.unwrap();
+    assert_eq!(principal.grants.roles, [varde::domain::Role::NationalAdmin]);
+}
+
+#[tokio::test]
+async fn migrate_seed_grant_and_create_token_on_sqlite() {
+    migrate_seed_grant_and_create_token(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migrate_seed_grant_and_create_token_on_postgres() {
+    migrate_seed_grant_and_create_token(Backend::Postgres).await;
 }
