@@ -1,5 +1,5 @@
 //! The binary: `varde schema` matches the checked-in SDL, `varde serve` on an empty database
-//! migrates and seeds it, so that one command serves a working demo.
+//! migrates and seeds it (one command serves a working demo), and the admin subcommands work.
 
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
