@@ -268,3 +268,48 @@ type ConfiguredClient = openidconnect::Client<
     openidconnect::EndpointMaybeSet,
     openidconnect::EndpointMaybeSet,
 >;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{Router, response::Redirect, routing::get};
+
+    /// The client Varde talks to the provider with answers a redirect as it is, so a provider
+    /// or a forged discovery document cannot steer it to an internal address.
+    #[tokio::test]
+    async fn the_provider_client_follows_no_redirects() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = Router::new()
+            .route("/moved", get(|| async { Redirect::temporary("/internal") }))
+            .route("/internal", get(|| async { "reached" }));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let client = OidcClient::new(OidcConfig {
+            issuer: format!("http://{address}"),
+            client_id: "varde".into(),
+            client_secret: "secret".into(),
+            redirect_uri: "http://127.0.0.1/auth/callback".into(),
+            scopes: Vec::new(),
+            leeway: Duration::from_secs(0),
+        })
+        .unwrap();
+        let response = client
+            .http
+            .get(format!("http://{address}/moved"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::TEMPORARY_REDIRECT);
+        let internal = client
+            .http
+            .get(format!("http://{address}/internal"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            internal.text().await.unwrap(),
+            "reached",
+            "the server answers"
+        );
+    }
+}
