@@ -100,20 +100,10 @@ async fn the_demo_login_is_refused_on_a_non_loopback_address() {
 #[tokio::test]
 async fn an_api_client_created_on_the_command_line_gets_a_token() {
     let (url, _dir) = helpers::fresh_database(Backend::Sqlite).await;
-    let seed = Command::new(BINARY)
-        .env("DATABASE_URL", &url)
-        .arg("seed")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        seed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seed.stderr)
-    );
-    let created = Command::new(BINARY)
-        .env("DATABASE_URL", &url)
-        .args([
+    varde(&url, &["seed"]).await;
+    let printed = varde(
+        &url,
+        &[
             "create-client",
             "--name",
             "Kongsberg BI",
@@ -121,16 +111,9 @@ async fn an_api_client_created_on_the_command_line_gets_a_token() {
             "owner_reader",
             "--owner-code",
             "0604",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let printed = String::from_utf8(created.stdout).unwrap();
+        ],
+    )
+    .await;
     let field = |name: &str| {
         printed
             .lines()
