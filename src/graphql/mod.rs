@@ -17,10 +17,13 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
 };
 
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
-use crate::{auth::Principal, store::Store};
+use crate::{
+    auth::Principal,
+    store::{self, Store},
+};
 use loaders::StoreLoader;
 use mutation::MutationRoot;
 use query::QueryRoot;
@@ -32,10 +35,6 @@ const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 20_000;
 
 pub type VardeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
-
-/// Code of errors raised before execution: the document does not parse or does not validate, or
-/// its variables do not fit.
-pub const REQUEST_ERROR_CODE: &str = "GRAPHQL_VALIDATION_FAILED";
 
 /// Executes GraphQL requests against the store.
 #[derive(Clone)]
@@ -88,18 +87,44 @@ impl GraphqlService {
         let is_request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|error| error.path.is_empty());
-        for error in &mut response.errors {
-            let code = match error.source::<ApiError>() {
-                Some(api_error) => api_error.code(),
-                None if error.path.is_empty() => REQUEST_ERROR_CODE,
-                None => "INTERNAL",
-            };
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            extensions.set("code", code);
-        }
+        set_error_codes(&mut response.errors);
         Outcome {
             response,
             is_request_error,
         }
+    }
+}
+
+/// Gives every error its `extensions.code`, and logs each internal failure once, with the path of
+/// the first field it reached: fields that waited on the same failed batch share one error.
+fn set_error_codes(errors: &mut [async_graphql::ServerError]) {
+    let mut logged: Vec<*const store::StoreError> = Vec::new();
+    for error in errors {
+        let code = match error.source::<ApiError>() {
+            Some(api_error) => {
+                if let ApiError::Internal(cause) = api_error
+                    && !logged.contains(&std::sync::Arc::as_ptr(cause))
+                {
+                    logged.push(std::sync::Arc::as_ptr(cause));
+                    let path: Vec<String> = error
+                        .path
+                        .iter()
+                        .map(|segment| match segment {
+                            async_graphql::PathSegment::Field(name) => name.clone(),
+                            async_graphql::PathSegment::Index(index) => index.to_string(),
+                        })
+                        .collect();
+                    tracing::error!(error = %cause, path = %path.join("."), "a GraphQL field failed");
+                }
+                api_error.code()
+            }
+            None if error.path.is_empty() => ErrorCode::GraphqlValidationFailed,
+            None => {
+                tracing::error!(message = %error.message, "a GraphQL field failed without a Varde error");
+                ErrorCode::Internal
+            }
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", code.as_str());
     }
 }

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use crate::auth::{AuthError, Principal};
+use crate::{
+    auth::{AuthError, Principal},
+    graphql::{ErrorCode, INTERNAL_MESSAGE, error_body},
+};
 
 /// Cookie names: the `__Host-` prefix (Secure, no Domain, Path=/) unless cookies are configured
 /// insecure for plain-http local use, where browsers would refuse the prefix.
@@ -65,29 +68,22 @@ fn session_max_age(state: &AppState) -> cookie::time::Duration {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
-            AuthError::InvalidToken => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
-            AuthError::InvalidClient => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
-            AuthError::LoginFailed(_) => (StatusCode::BAD_REQUEST, "LOGIN_FAILED"),
-            AuthError::NotConfigured => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-            AuthError::Provider(_) => (StatusCode::BAD_GATEWAY, "PROVIDER_FAILED"),
+            AuthError::InvalidToken | AuthError::InvalidClient => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated)
+            }
+            AuthError::LoginFailed(_) => (StatusCode::BAD_REQUEST, ErrorCode::LoginFailed),
+            AuthError::NotConfigured => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            AuthError::Provider(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderFailed),
             AuthError::Store(_) | AuthError::Hashing(_) => {
                 tracing::error!(error = %self, "authentication failed on the server side");
-                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
         };
-        let message = match status {
-            StatusCode::INTERNAL_SERVER_ERROR => {
-                "internal error; the server log has the details".to_owned()
-            }
+        let message = match code {
+            ErrorCode::Internal => INTERNAL_MESSAGE.to_owned(),
             _ => self.to_string(),
         };
-        let mut response = (
-            status,
-            axum::Json(
-                json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
-            ),
-        )
-            .into_response();
+        let mut response = (status, axum::Json(error_body(code, &message))).into_response();
         if matches!(self, AuthError::InvalidToken) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

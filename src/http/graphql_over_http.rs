@@ -11,11 +11,11 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{AppState, auth_routes::Caller};
 use crate::auth::Principal;
-use crate::graphql::Outcome;
+use crate::graphql::{ErrorCode, Outcome, error_body};
 
 /// The `application/graphql-response+json` media type of the specification.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -123,10 +123,7 @@ impl Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = json!({ "errors": [{
-            "message": self.message,
-            "extensions": { "code": "BAD_REQUEST" },
-        }]});
+        let body = error_body(ErrorCode::BadRequest, &self.message);
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().extend(self.headers);
         response
