@@ -12,6 +12,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     domain::{
+        self,
         ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerCode,
         OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope, Sensitivity,
         UnitKind, UnitOfMeasure, ValueGroup,
@@ -291,9 +292,7 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
         owner_codes
             .iter()
             .find(|c| {
-                c.code == code
-                    && c.valid_from.is_none_or(|from| from <= calendar_year)
-                    && c.valid_to.is_none_or(|to| calendar_year <= to)
+                c.code == code && domain::within_period(c.valid_from, c.valid_to, calendar_year)
             })
             .map(|c| c.owner.clone())
             .ok_or_else(|| anyhow!("no owner has code {code:?} in {calendar_year}"))

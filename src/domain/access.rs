@@ -1,6 +1,6 @@
 //! Who may read and grant what: roles, their scopes, and the default-deny rules over them.
 
-use super::{DomainError, OwnerId, UnitId};
+use super::{DomainError, OwnerId, Subject, UnitId};
 
 macro_rules! role_kinds {
     ($($variant:ident => $text:literal, $scope:ident);+ $(;)?) => {
@@ -68,10 +68,13 @@ impl Role {
         owner: Option<OwnerId>,
         unit: Option<UnitId>,
     ) -> Result<Self, DomainError> {
-        let invalid = || DomainError::UnknownVariant {
-            kind: "role scope",
-            value: format!("{} with owner {owner:?} and unit {unit:?}", kind.as_str()),
-            allowed: "national roles without scope, owner roles with an owner, unit roles with a unit",
+        let invalid = || DomainError::InvalidRoleScope {
+            role: kind.as_str(),
+            needs: match kind.scope_kind() {
+                ScopeKind::Nation => "neither an owner nor a unit",
+                ScopeKind::Owner => "an owner and no unit",
+                ScopeKind::Unit => "a unit and no owner",
+            },
         };
         match (kind, owner, unit) {
             (RoleKind::NationalAdmin, None, None) => Ok(Self::NationalAdmin),
@@ -129,7 +132,49 @@ pub struct RestrictedScope {
     pub all_aggregates: bool,
 }
 
+/// How a caller may use one stored value: the rule every read of values follows, in SQL for lists
+/// (see `store::ScopedReader`) and here for everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueAccess {
+    /// The caller may see the value itself.
+    Read,
+    /// The value may enter aggregates the caller may read (a national reader's owner and national
+    /// figures of local surveys), but is never shown on its own.
+    AggregateOnly,
+    /// The value is not for this caller in any form.
+    Denied,
+}
+
 impl RestrictedScope {
+    /// What the caller may do with a value of a source that is `restricted` (or public), about
+    /// `subject`; `unit_owner` is the owner of the unit for unit values.
+    pub fn value_access(
+        &self,
+        restricted: bool,
+        subject: &Subject,
+        unit_owner: Option<OwnerId>,
+    ) -> ValueAccess {
+        if !restricted {
+            return ValueAccess::Read;
+        }
+        match subject {
+            Subject::Unit(unit) => {
+                if unit_owner.is_some_and(|owner| self.may_read_unit(*unit, owner)) {
+                    ValueAccess::Read
+                } else if self.all_aggregates {
+                    ValueAccess::AggregateOnly
+                } else {
+                    ValueAccess::Denied
+                }
+            }
+            Subject::Owner(owner) if self.may_read_aggregate(Some(*owner)) => ValueAccess::Read,
+            Subject::County(_) | Subject::Nation if self.may_read_aggregate(None) => {
+                ValueAccess::Read
+            }
+            Subject::Owner(_) | Subject::County(_) | Subject::Nation => ValueAccess::Denied,
+        }
+    }
+
     /// Whether a unit's own restricted values may be read: the unit or its owner is in scope.
     pub fn may_read_unit(&self, unit: UnitId, owner: OwnerId) -> bool {
         self.units.contains(&unit) || self.owners.contains(&owner)
@@ -183,9 +228,6 @@ impl Grants {
         })
     }
 
-    pub fn is_national_admin(&self) -> bool {
-        self.roles.contains(&Role::NationalAdmin)
-    }
 }
 
 #[cfg(test)]
@@ -275,6 +317,42 @@ mod tests {
         }
         .restricted_scope();
         assert!(!national.may_read_members([own].into_iter()));
+    }
+
+    #[test]
+    fn restricted_unit_values_are_read_in_scope_and_aggregated_only_nationally() {
+        let unit = Subject::Unit(UnitId(1));
+        let owner = Grants {
+            roles: vec![Role::OwnerReader(A)],
+        }
+        .restricted_scope();
+        assert_eq!(owner.value_access(true, &unit, Some(A)), ValueAccess::Read);
+        assert_eq!(owner.value_access(true, &unit, Some(B)), ValueAccess::Denied);
+        assert_eq!(
+            owner.value_access(true, &Subject::Nation, None),
+            ValueAccess::Denied
+        );
+        let national = Grants {
+            roles: vec![Role::NationalReader],
+        }
+        .restricted_scope();
+        assert_eq!(
+            national.value_access(true, &unit, Some(A)),
+            ValueAccess::AggregateOnly
+        );
+        assert_eq!(
+            national.value_access(true, &Subject::Owner(B), None),
+            ValueAccess::Read
+        );
+        let anonymous = RestrictedScope::default();
+        assert_eq!(
+            anonymous.value_access(true, &Subject::Owner(A), None),
+            ValueAccess::Denied
+        );
+        assert_eq!(
+            anonymous.value_access(false, &unit, Some(A)),
+            ValueAccess::Read
+        );
     }
 
     #[test]

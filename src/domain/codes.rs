@@ -117,6 +117,17 @@ impl OwnerCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SchoolYear(i32);
 
+/// A start year as databases store it (a 64-bit integer), checked like any other input.
+impl TryFrom<i64> for SchoolYear {
+    type Error = DomainError;
+
+    fn try_from(stored: i64) -> Result<Self, DomainError> {
+        i32::try_from(stored)
+            .map_err(|_| DomainError::InvalidSchoolYear(stored.to_string()))
+            .and_then(Self::new)
+    }
+}
+
 impl SchoolYear {
     pub const FIRST: i32 = 1990;
     pub const LAST: i32 = 2100;

@@ -11,7 +11,7 @@ mod model;
 mod suppression;
 mod trend;
 
-pub use access::{Grants, RestrictedScope, Role, RoleKind, ScopeKind};
+pub use access::{Grants, RestrictedScope, Role, RoleKind, ScopeKind, ValueAccess};
 pub use aggregate::{Aggregate, AggregationMethod, aggregate};
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
 pub use colour::{Colour, classify};
@@ -31,10 +31,17 @@ pub enum DomainError {
     InvalidCountyNumber(String),
     #[error("school year {0:?} must be a start year between 1990 and 2100, e.g. 2024 for 2024-25")]
     InvalidSchoolYear(String),
+    #[error("year {0:?} is out of range")]
+    InvalidYear(String),
     #[error(
         "group {0:?} is not a known group; use \"all\" or e.g. \"trinn=7\", \"kjonn=jenter\", \"trinn=7;kjonn=gutter\""
     )]
     InvalidGroup(String),
+    #[error("the {role} role needs {needs}")]
+    InvalidRoleScope {
+        role: &'static str,
+        needs: &'static str,
+    },
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {
         kind: &'static str,

@@ -117,10 +117,15 @@ pub struct OwnerCodePeriod {
     pub valid_to: Option<i32>,
 }
 
+/// Whether `at` lies in the inclusive span from `from` to `to`, either end open when `None`: the one
+/// reading of every validity period (code histories, units' active years).
+pub fn within_period<T: Ord>(from: Option<T>, to: Option<T>, at: T) -> bool {
+    from.is_none_or(|from| from <= at) && to.is_none_or(|to| at <= to)
+}
+
 impl OwnerCodePeriod {
     pub fn is_valid_in(&self, calendar_year: i32) -> bool {
-        self.valid_from.is_none_or(|from| from <= calendar_year)
-            && self.valid_to.is_none_or(|to| calendar_year <= to)
+        within_period(self.valid_from, self.valid_to, calendar_year)
     }
 }
 
@@ -139,8 +144,7 @@ pub struct Unit {
 
 impl Unit {
     pub fn is_active_in(&self, year: SchoolYear) -> bool {
-        self.active_from.is_none_or(|from| from <= year)
-            && self.active_to.is_none_or(|to| year <= to)
+        within_period(self.active_from, self.active_to, year)
     }
 }
 

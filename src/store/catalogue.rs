@@ -106,12 +106,7 @@ impl Store {
             .fetch_all(Sql::new("SELECT year FROM school_years ORDER BY year"))
             .await?;
         rows.into_iter()
-            .map(|(year,)| {
-                i32::try_from(year)
-                    .map_err(|_| DomainError::InvalidSchoolYear(year.to_string()))
-                    .and_then(SchoolYear::new)
-                    .map_err(Into::into)
-            })
+            .map(|(year,)| Ok(SchoolYear::try_from(year)?))
             .collect()
     }
 

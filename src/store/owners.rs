@@ -49,14 +49,23 @@ struct CodeRow {
     valid_to: Option<i64>,
 }
 
-impl From<CodeRow> for OwnerCodePeriod {
-    fn from(row: CodeRow) -> Self {
-        OwnerCodePeriod {
+impl TryFrom<CodeRow> for OwnerCodePeriod {
+    type Error = DomainError;
+
+    fn try_from(row: CodeRow) -> Result<Self, DomainError> {
+        let calendar_year = |stored: Option<i64>| {
+            stored
+                .map(|year| {
+                    i32::try_from(year).map_err(|_| DomainError::InvalidYear(year.to_string()))
+                })
+                .transpose()
+        };
+        Ok(OwnerCodePeriod {
             owner_id: OwnerId(row.owner_id),
             code: row.code,
-            valid_from: row.valid_from.and_then(|year| i32::try_from(year).ok()),
-            valid_to: row.valid_to.and_then(|year| i32::try_from(year).ok()),
-        }
+            valid_from: calendar_year(row.valid_from)?,
+            valid_to: calendar_year(row.valid_to)?,
+        })
     }
 }
 
@@ -144,7 +153,7 @@ impl Store {
             codes
                 .entry(OwnerId(row.owner_id))
                 .or_default()
-                .push(row.into());
+                .push(OwnerCodePeriod::try_from(row)?);
         }
         Ok(codes)
     }

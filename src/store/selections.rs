@@ -25,9 +25,7 @@ impl TryFrom<SelectionRow> for Selection {
         Ok(Selection {
             id: SelectionId(row.id),
             name: row.name,
-            school_year: i32::try_from(row.school_year)
-                .map_err(|_| DomainError::InvalidSchoolYear(row.school_year.to_string()))
-                .and_then(SchoolYear::new)?,
+            school_year: SchoolYear::try_from(row.school_year)?,
             scope: SelectionScope::parse(&row.scope)?,
             owner_id: row.owner_id.map(OwnerId),
             last_updated: row.last_updated,

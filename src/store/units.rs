@@ -23,13 +23,7 @@ struct UnitRow {
 }
 
 fn school_year(stored: Option<i64>) -> Result<Option<SchoolYear>, DomainError> {
-    stored
-        .map(|year| {
-            i32::try_from(year)
-                .map_err(|_| DomainError::InvalidSchoolYear(year.to_string()))
-                .and_then(SchoolYear::new)
-        })
-        .transpose()
+    stored.map(SchoolYear::try_from).transpose()
 }
 
 impl TryFrom<UnitRow> for Unit {

@@ -50,9 +50,7 @@ impl TryFrom<ValueRow> for IndicatorValue {
             id: ValueId(row.id),
             indicator_id: IndicatorId(row.indicator_id),
             subject,
-            school_year: i32::try_from(row.school_year)
-                .map_err(|_| DomainError::InvalidSchoolYear(row.school_year.to_string()))
-                .and_then(SchoolYear::new)?,
+            school_year: SchoolYear::try_from(row.school_year)?,
             group: ValueGroup::parse(&row.group_code)?,
             value: row.value,
             respondents: row.respondents,
