@@ -37,6 +37,19 @@ impl ValueGroup {
         gender: None,
     };
 
+    /// A group from its parts, as a typed argument gives them: a trinn must be 1-13.
+    pub fn new(grade: Option<i32>, gender: Option<Gender>) -> Result<Self, DomainError> {
+        let grade = grade
+            .map(|grade| {
+                u8::try_from(grade)
+                    .ok()
+                    .filter(|grade| (1..=13).contains(grade))
+                    .ok_or_else(|| DomainError::InvalidGrade(grade.to_string()))
+            })
+            .transpose()?;
+        Ok(Self { grade, gender })
+    }
+
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let invalid = || DomainError::InvalidGroup(input.to_owned());
         let input_trimmed = input.trim();
@@ -94,6 +107,16 @@ mod tests {
     fn canonical_codes_round_trip() {
         for code in ["all", "trinn=7", "kjonn=jenter", "trinn=10;kjonn=gutter"] {
             assert_eq!(ValueGroup::parse(code).unwrap().code(), code);
+        }
+    }
+
+    #[test]
+    fn typed_groups_take_grades_1_to_13_and_empty_means_everyone() {
+        assert_eq!(ValueGroup::new(None, None), Ok(ValueGroup::ALL));
+        let group = ValueGroup::new(Some(7), Some(Gender::Girls)).unwrap();
+        assert_eq!(group.code(), "trinn=7;kjonn=jenter");
+        for grade in [0, 14, -1, 300] {
+            assert!(ValueGroup::new(Some(grade), None).is_err(), "{grade}");
         }
     }
 

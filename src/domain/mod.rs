@@ -4,6 +4,7 @@
 
 mod access;
 mod aggregate;
+mod analysis;
 mod codes;
 mod colour;
 mod group;
@@ -13,6 +14,9 @@ mod trend;
 
 pub use access::{Grants, RestrictedScope, Role, RoleKind, ScopeKind, ValueAccess};
 pub use aggregate::{Aggregate, AggregationMethod, aggregate};
+pub use analysis::{
+    AggregateSubject, ArtsSchoolRow, Cell, ColourTableFigures, Coverage, Dataset, Figure, TrendFigure,
+};
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
 pub use colour::{Colour, classify};
 pub use group::{Gender, ValueGroup};
@@ -31,6 +35,8 @@ pub enum DomainError {
     InvalidCountyNumber(String),
     #[error("school year {0:?} must be a start year between 1990 and 2100, e.g. 2024 for 2024-25")]
     InvalidSchoolYear(String),
+    #[error("trinn (grade) {0} must be between 1 and 13 (11-13 are Vg1-Vg3)")]
+    InvalidGrade(String),
     #[error("year {0:?} is out of range")]
     InvalidYear(String),
     #[error(

@@ -11,6 +11,8 @@ pub enum SuppressionReason {
     SuppressedAtSource,
     /// Fewer respondents than the source's threshold.
     BelowThreshold,
+    /// The value comes from a restricted (local) source the caller may not read in this form.
+    NotPermitted,
 }
 
 /// What of a stored value may be shown. A hidden value carries neither its value nor its `n`.

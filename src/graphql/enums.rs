@@ -5,7 +5,7 @@ use async_graphql::Enum;
 use crate::domain;
 
 /// Type of skoleeier (owner).
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::OwnerKind")]
 pub enum OwnerKind {
     /// Kommune (municipality).
@@ -19,7 +19,7 @@ pub enum OwnerKind {
 }
 
 /// Type of enhet (unit).
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::UnitKind")]
 pub enum UnitKind {
     /// Skole: grunnskole or videregående skole.
@@ -31,7 +31,7 @@ pub enum UnitKind {
 }
 
 /// Skoleslag of a school.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::SchoolStage")]
 pub enum SchoolStage {
     /// Barneskole, 1.-7. trinn.
@@ -45,7 +45,7 @@ pub enum SchoolStage {
 }
 
 /// Sensitivity (tilgangsnivå) of a data source.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::Sensitivity")]
 pub enum Sensitivity {
     /// Offentlig statistikk (published statistics, e.g. Udir and SSB): readable by anyone.
@@ -55,7 +55,7 @@ pub enum Sensitivity {
 }
 
 /// Indikatorkategori.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::IndicatorCategory")]
 pub enum IndicatorCategory {
     /// Forutsetning: a precondition (resources, background).
@@ -67,7 +67,7 @@ pub enum IndicatorCategory {
 }
 
 /// Retning: whether a higher value is better.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::Direction")]
 pub enum Direction {
     /// Høyere er bedre.
@@ -79,7 +79,7 @@ pub enum Direction {
 }
 
 /// Måleenhet: what an indicator's numbers count.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::UnitOfMeasure")]
 pub enum UnitOfMeasure {
     /// Indeks on a fixed scale (e.g. 1-5 in Elevundersøkelsen).
@@ -101,7 +101,7 @@ pub enum UnitOfMeasure {
 }
 
 /// How cells of a fargetabell (colour table) are classified for an indicator.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::ColourMode")]
 pub enum ColourMode {
     /// Faste grenser: absolute thresholds.
@@ -115,7 +115,7 @@ pub enum ColourMode {
 }
 
 /// Nivå of the subject a value describes.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::SubjectLevel")]
 pub enum SubjectLevel {
     /// Enhet (a unit).
@@ -129,7 +129,7 @@ pub enum SubjectLevel {
 }
 
 /// Who an utvalg (selection) belongs to.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::SelectionScope")]
 pub enum SelectionScope {
     /// One skoleeier's units.
@@ -141,7 +141,7 @@ pub enum SelectionScope {
 }
 
 /// Kjønn.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::Gender")]
 pub enum Gender {
     /// Jenter.
@@ -152,7 +152,7 @@ pub enum Gender {
 
 /// Rolletype (kind of role). National roles span all owners; owner roles one skoleeier; unit
 /// roles one enhet.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::RoleKind")]
 pub enum RoleKind {
     /// Nasjonal administrator: grants owner admins and national readers.
@@ -171,6 +171,7 @@ pub enum RoleKind {
 
 /// Why a value is prikket (suppressed): hidden to protect privacy, or not readable by the caller.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::SuppressionReason")]
 pub enum SuppressionReason {
     /// Prikket av kilden: the data source hid the cell itself (Udir's "*", SSB's ":"), perhaps
     /// as secondary suppression.
@@ -181,17 +182,8 @@ pub enum SuppressionReason {
     NotPermitted,
 }
 
-impl From<domain::SuppressionReason> for SuppressionReason {
-    fn from(reason: domain::SuppressionReason) -> Self {
-        match reason {
-            domain::SuppressionReason::SuppressedAtSource => Self::SuppressedAtSource,
-            domain::SuppressionReason::BelowThreshold => Self::BelowThreshold,
-        }
-    }
-}
-
 /// Farge (colour) of a fargetabell cell.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::Colour")]
 pub enum Colour {
     /// Grønn: at or better than the green limit, or better than the reference by more than the

@@ -2,7 +2,7 @@
 //! of objects it returns. One [`StoreLoader`] serves every key type; async-graphql batches the keys
 //! of each type that resolvers ask for in the same tick into one call.
 //!
-//! Loaders are made per request (see [`super::request_loader`]): their cache lives as long as the
+//! Loaders are made per request (see [`super::GraphqlService::execute`]): their cache lives as long as the
 //! request, so nothing cached ever crosses from one caller to another.
 
 use std::{collections::HashMap, future::Future, hash::Hash, sync::Arc};
@@ -14,20 +14,22 @@ use crate::{
         DataSource, DataSourceId, Indicator, IndicatorId, IndicatorValue, Owner, OwnerCodePeriod,
         OwnerId, Selection, SelectionId, Unit, UnitId,
     },
-    store::{Page, Store, StoreError, StoreResult, UnitFilter, ValueFilter},
+    store::{Page, ScopedReader, Store, StoreError, StoreResult, UnitFilter, ValueFilter},
 };
 
 /// The loader of one request, with its cache.
 pub type RequestLoader = DataLoader<StoreLoader, HashMapCache>;
 
-/// Loads everything the GraphQL layer reads, batched per key type.
+/// Loads everything the GraphQL layer reads, batched per key type: values through the request's
+/// scoped reader, everything else from the store.
 pub struct StoreLoader {
     store: Store,
+    reader: ScopedReader,
 }
 
 impl StoreLoader {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, reader: ScopedReader) -> Self {
+        Self { store, reader }
     }
 }
 
@@ -171,9 +173,10 @@ where
     Ok(pages)
 }
 
-/// Implements a child-page loader by naming the store method that fetches it.
+/// Implements a child-page loader by naming the field (`store` or `reader`) and the method that
+/// fetches it.
 macro_rules! child_loader {
-    ($parent:ty, $filter:ty, $value:ty, $method:ident) => {
+    ($parent:ty, $filter:ty, $value:ty, $source:ident . $method:ident) => {
         impl Loader<ChildPage<$parent, $filter>> for StoreLoader {
             type Value = Vec<$value>;
             type Error = Arc<StoreError>;
@@ -183,7 +186,7 @@ macro_rules! child_loader {
                 keys: &[ChildPage<$parent, $filter>],
             ) -> LoadResult<ChildPage<$parent, $filter>, Vec<$value>> {
                 load_child_pages(keys, |parents, filter, page| async move {
-                    self.store.$method(&parents, &filter, &page).await
+                    self.$source.$method(&parents, &filter, &page).await
                 })
                 .await
             }
@@ -191,13 +194,13 @@ macro_rules! child_loader {
     };
 }
 
-child_loader!(OwnerId, UnitFilter, Unit, units_of_owners);
-child_loader!(SelectionId, UnitFilter, Unit, units_of_selections);
-child_loader!(UnitId, ValueFilter, IndicatorValue, values_of_units);
-child_loader!(OwnerId, ValueFilter, IndicatorValue, values_of_owners);
+child_loader!(OwnerId, UnitFilter, Unit, store.units_of_owners);
+child_loader!(SelectionId, UnitFilter, Unit, store.units_of_selections);
+child_loader!(UnitId, ValueFilter, IndicatorValue, reader.values_of_units);
+child_loader!(OwnerId, ValueFilter, IndicatorValue, reader.values_of_owners);
 child_loader!(
     SelectionId,
     ValueFilter,
     IndicatorValue,
-    values_of_selections
+    reader.values_of_selections
 );

@@ -6,6 +6,7 @@ mod enums;
 mod error;
 mod field_order;
 mod ids;
+mod inputs;
 mod loaders;
 mod mutation;
 mod objects;
@@ -22,11 +23,11 @@ pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 use crate::{
     auth::Principal,
-    store::{self, Store},
+    store::{self, ScopedReader, Store},
 };
 use loaders::StoreLoader;
-use mutation::MutationRoot;
-use query::QueryRoot;
+use mutation::Mutation;
+use query::Query;
 
 /// Deepest selection nesting a query may have: generous for real dashboards, small enough that
 /// a hostile query cannot fan out without bound.
@@ -34,7 +35,7 @@ const MAX_DEPTH: usize = 16;
 /// Upper bound on a query's complexity (roughly, the number of fields it may resolve per page).
 const MAX_COMPLEXITY: usize = 20_000;
 
-pub type VardeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type VardeSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Executes GraphQL requests against the store.
 #[derive(Clone)]
@@ -43,8 +44,8 @@ pub struct GraphqlService {
     store: Store,
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -73,14 +74,15 @@ impl GraphqlService {
     pub async fn execute(&self, request: Request, principal: Principal) -> Outcome {
         // A cache per request: an object loaded once is not loaded again by a later field, and
         // nothing cached outlives the request or crosses to another caller.
+        let reader = ScopedReader::new(self.store.clone(), principal.grants.restricted_scope());
         let loader: loaders::RequestLoader = DataLoader::with_cache(
-            StoreLoader::new(self.store.clone()),
+            StoreLoader::new(self.store.clone(), reader.clone()),
             tokio::spawn,
             HashMapCache::default(),
         );
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let request = request.data(loader).data(principal);
+        let request = request.data(loader).data(reader).data(principal);
         let mut response = self.schema.execute(request).await;
         field_order::restore_query_order(&mut response.data, &query, operation_name.as_deref());
         // Field errors always have a path; errors without one were raised before execution.

@@ -9,6 +9,7 @@ mod auth;
 mod catalogue;
 mod owners;
 mod page;
+mod scoped;
 mod seed;
 mod selections;
 mod sql;
@@ -27,6 +28,7 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use owners::OwnerFilter;
 pub use page::Page;
+pub use scoped::ScopedReader;
 pub use seed::{
     SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
     SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Page, Sql, Store, StoreResult, page::PagedQuery};
 use crate::domain::{
     CountyNumber, DomainError, IndicatorId, IndicatorValue, OwnerId, RestrictedScope, SchoolYear,
-    SelectionId, Subject, SubjectLevel, UnitId, ValueGroup, ValueId,
+    SelectionId, Sensitivity, Subject, SubjectLevel, UnitId, ValueAccess, ValueGroup, ValueId,
 };
 
 const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
@@ -60,11 +60,10 @@ impl TryFrom<ValueRow> for IndicatorValue {
     }
 }
 
-/// Filters for value lists; empty lists mean "all". `restricted` is required: every value query
-/// states which restricted (non-public) values its caller may see, so none can forget it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Filters for value lists; empty lists mean "all". The caller's scope is not part of it: only a
+/// [`super::ScopedReader`], bound to one scope, runs value queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ValueFilter {
-    pub restricted: RestrictedScope,
     /// Indicator codes (e.g. `eu_trivsel`).
     pub indicator_codes: Vec<String>,
     pub school_years: Vec<SchoolYear>,
@@ -72,9 +71,9 @@ pub struct ValueFilter {
 }
 
 impl ValueFilter {
-    fn conditions(&self) -> Sql {
+    fn conditions(&self, scope: &RestrictedScope) -> Sql {
         let mut sql = Sql::default();
-        restricted_scope_condition(&mut sql, &self.restricted);
+        readable_condition(&mut sql, scope);
         if !self.indicator_codes.is_empty() {
             sql.push(" AND v.indicator_id IN (SELECT id FROM indicators WHERE code IN ")
                 .bind_list(self.indicator_codes.iter().map(String::as_str))
@@ -94,9 +93,11 @@ impl ValueFilter {
     }
 }
 
-/// Public values, plus the restricted ones the scope opens: its units' values, its owners' units'
-/// and owners' own values, and (national readers) values above unit level. Default deny.
-fn restricted_scope_condition(sql: &mut Sql, scope: &RestrictedScope) {
+/// The values [`RestrictedScope::value_access`] gives [`ValueAccess::Read`], as SQL: public
+/// values, plus the restricted ones the scope opens: its units' values, its owners' units' and
+/// owners' own values, and (national readers) values above unit level. Default deny.
+/// `tests/api/isolation.rs` checks that it agrees with the pure rule for every seeded role.
+fn readable_condition(sql: &mut Sql, scope: &RestrictedScope) {
     sql.push(
         " AND (v.indicator_id IN (SELECT i.id FROM indicators i JOIN data_sources s \
          ON s.id = i.source_id WHERE s.sensitivity = 'public')",
@@ -137,13 +138,14 @@ fn children_from<K: std::hash::Hash + Eq>(
 
 impl Store {
     /// One page of values for each unit, in one statement.
-    pub async fn values_of_units(
+    pub(super) async fn values_of_units(
         &self,
+        scope: &RestrictedScope,
         units: &[UnitId],
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<UnitId, Vec<IndicatorValue>>> {
-        let mut conditions = filter.conditions();
+        let mut conditions = filter.conditions(scope);
         conditions
             .push(" AND v.unit_id IN ")
             .bind_list(units.iter().map(|id| id.0));
@@ -158,13 +160,14 @@ impl Store {
     }
 
     /// One page of the values published for each owner itself, in one statement.
-    pub async fn values_of_owners(
+    pub(super) async fn values_of_owners(
         &self,
+        scope: &RestrictedScope,
         owners: &[OwnerId],
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<OwnerId, Vec<IndicatorValue>>> {
-        let mut conditions = filter.conditions();
+        let mut conditions = filter.conditions(scope);
         conditions
             .push(" AND v.owner_id IN ")
             .bind_list(owners.iter().map(|id| id.0));
@@ -180,13 +183,14 @@ impl Store {
 
     /// One page of member-unit values for each selection, in one statement. Without a school-year
     /// filter, a selection's values are those of its own school year.
-    pub async fn values_of_selections(
+    pub(super) async fn values_of_selections(
         &self,
+        scope: &RestrictedScope,
         selections: &[SelectionId],
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<SelectionId, Vec<IndicatorValue>>> {
-        let mut conditions = filter.conditions();
+        let mut conditions = filter.conditions(scope);
         if filter.school_years.is_empty() {
             conditions.push(" AND v.school_year = s.school_year");
         }
@@ -205,24 +209,25 @@ impl Store {
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
 
-    /// Every stored value of the indicators in the school years and group at the given subject
-    /// levels, in one statement, for aggregates, colour tables and trends.
-    ///
-    /// Not filtered by a [`RestrictedScope`]: restricted unit values are needed to compute the
-    /// aggregates national readers may see. The GraphQL analysis layer decides, per unit cell and
-    /// per aggregate, what the caller may read; every value still passes through
-    /// [`IndicatorValue::shown`] before any number of it is used.
-    pub async fn values_for_analysis(
+    /// Every stored value of the indicators in the school years and group, at unit, owner and
+    /// nation level, in one statement, for aggregates, colour tables and trends; each tagged with
+    /// what `scope` may do with it, and those it may not use at all left out.
+    pub(super) async fn values_for_analysis(
         &self,
+        scope: &RestrictedScope,
         filter: &AnalysisFilter,
-        levels: &[SubjectLevel],
-    ) -> StoreResult<Vec<IndicatorValue>> {
-        if filter.indicators.is_empty() || filter.school_years.is_empty() || levels.is_empty() {
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+        if filter.indicators.is_empty() || filter.school_years.is_empty() {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new("SELECT ");
         sql.push(VALUE_COLUMNS)
-            .push(" FROM indicator_values v WHERE v.indicator_id IN ")
+            .push(
+                ", (SELECT s.sensitivity FROM indicators i JOIN data_sources s \
+                 ON s.id = i.source_id WHERE i.id = v.indicator_id) AS sensitivity, \
+                 (SELECT u.owner_id FROM units u WHERE u.id = v.unit_id) AS unit_owner_id \
+                 FROM indicator_values v WHERE v.indicator_id IN ",
+            )
             .bind_list(filter.indicators.iter().map(|id| id.0))
             .push(" AND v.school_year IN ")
             .bind_list(
@@ -234,14 +239,33 @@ impl Store {
             .push(" AND v.group_code = ")
             .bind(filter.group.code())
             .push(" AND v.subject_level IN ")
-            .bind_list(levels.iter().map(|level| level.as_str()))
+            .bind_list(
+                [SubjectLevel::Unit, SubjectLevel::Owner, SubjectLevel::Nation]
+                    .map(SubjectLevel::as_str),
+            )
             .push(" ORDER BY v.id");
-        let rows: Vec<ValueRow> = self.fetch_all(sql).await?;
-        Ok(rows
-            .into_iter()
-            .map(IndicatorValue::try_from)
-            .collect::<Result<_, _>>()?)
+        let rows: Vec<AnalysisRow> = self.fetch_all(sql).await?;
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows {
+            let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
+            let unit_owner = row.unit_owner_id.map(OwnerId);
+            let value = IndicatorValue::try_from(row.value)?;
+            match scope.value_access(restricted, &value.subject, unit_owner) {
+                ValueAccess::Denied => {}
+                access => values.push((value, access)),
+            }
+        }
+        Ok(values)
     }
+}
+
+/// A value with what the access rule needs to know about it.
+#[derive(sqlx::FromRow)]
+struct AnalysisRow {
+    #[sqlx(flatten)]
+    value: ValueRow,
+    sensitivity: String,
+    unit_owner_id: Option<i64>,
 }
 
 /// Which values an analysis (aggregate, colour table, trend) reads: indicators x school years in

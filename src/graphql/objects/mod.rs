@@ -21,18 +21,30 @@ pub use value::IndicatorValue;
 
 use super::{
     error::{ApiError, ApiResult},
-    loaders::{ChildPage, IndicatorCode, RequestLoader, StoreLoader},
+    inputs::{MemberUnitFilterInput, ValueFilterInput},
+    loaders::{ChildPage, RequestLoader, StoreLoader},
     paging::{self, Connection},
 };
 use crate::{
     auth::Principal,
-    domain::{SchoolYear as DomainSchoolYear, ValueGroup},
-    store::{Page, StoreError, ValueFilter},
+    domain::SchoolYear as DomainSchoolYear,
+    store::{Page, ScopedReader, Store, StoreError, UnitFilter, ValueFilter},
 };
 
-/// The request's loader (installed by [`super::request_loader`]).
+/// The request's loader (installed by [`super::GraphqlService::execute`]).
 pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a RequestLoader {
     ctx.data_unchecked::<RequestLoader>()
+}
+
+/// The store, for everything but values (installed by [`super::GraphqlService::new`]).
+pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
+    ctx.data_unchecked::<Store>()
+}
+
+/// The request's reader of values, bound to the caller's scope (installed by
+/// [`super::GraphqlService::execute`]): the only way to read indicator values.
+pub(crate) fn reader<'a>(ctx: &'a Context<'_>) -> &'a ScopedReader {
+    ctx.data_unchecked::<ScopedReader>()
 }
 
 /// The caller of the request (installed by [`super::GraphqlService::execute`]).
@@ -89,14 +101,12 @@ where
     Ok(paging::connection(rows, &page, id_of, wrap))
 }
 
-/// One page of a parent's values (`values` on units, owners and selections): the filter from the
-/// field's arguments, the page from its Relay arguments `(after, before, first, last)`.
+/// One page of a parent's values (`values` on units, owners and selections), read through the
+/// request's scoped reader (see [`crate::store::ScopedReader`]).
 pub(crate) async fn values_connection<P>(
     ctx: &Context<'_>,
     parent: P,
-    indicators: Option<Vec<String>>,
-    school_years: Option<Vec<i32>>,
-    group: Option<String>,
+    filter: Option<&ValueFilterInput>,
     (after, before, first, last): (Option<String>, Option<String>, Option<i32>, Option<i32>),
 ) -> ApiResult<Connection<IndicatorValue>>
 where
@@ -107,7 +117,7 @@ where
             Error = Arc<StoreError>,
         >,
 {
-    let filter = value_filter(ctx, indicators, school_years, group).await?;
+    let filter = ValueFilterInput::resolve(ctx, filter).await?;
     let page = paging::page(after, before, first, last)?;
     child_connection(
         ctx,
@@ -120,47 +130,24 @@ where
     .await
 }
 
-/// Checks school-year arguments.
-pub(crate) fn school_years(years: Option<Vec<i32>>) -> ApiResult<Vec<DomainSchoolYear>> {
-    let mut years = years
-        .unwrap_or_default()
-        .into_iter()
-        .map(DomainSchoolYear::new)
-        .collect::<Result<Vec<_>, _>>()?;
-    years.sort();
-    years.dedup();
-    Ok(years)
-}
-
-/// Builds a value filter from the arguments of a `values` field. Indicator codes are checked
-/// against the catalogue, so that a misspelt code is an error rather than an empty list.
-pub(crate) async fn value_filter(
+/// The units of a parent (an owner's, an utvalg's members) under a filter, one page.
+pub(crate) async fn member_units_connection<P>(
     ctx: &Context<'_>,
-    indicators: Option<Vec<String>>,
-    years: Option<Vec<i32>>,
-    group: Option<String>,
-) -> ApiResult<ValueFilter> {
-    let mut indicator_codes = indicators.unwrap_or_default();
-    indicator_codes.sort();
-    indicator_codes.dedup();
-    if !indicator_codes.is_empty() {
-        let known = loader(ctx)
-            .load_many(indicator_codes.iter().cloned().map(IndicatorCode))
-            .await
-            .map_err(ApiError::from)?;
-        if let Some(unknown) = indicator_codes
-            .iter()
-            .find(|code| !known.contains_key(&IndicatorCode((*code).clone())))
-        {
-            return Err(ApiError::BadUserInput(format!(
-                "unknown indicator code {unknown:?}; the `indicators` query lists them"
-            )));
-        }
-    }
-    Ok(ValueFilter {
-        restricted: principal(ctx).grants.restricted_scope(),
-        indicator_codes,
-        school_years: school_years(years)?,
-        group: group.as_deref().map(ValueGroup::parse).transpose()?,
-    })
+    parent: P,
+    filter: Option<MemberUnitFilterInput>,
+    (after, before, first, last): (Option<String>, Option<String>, Option<i32>, Option<i32>),
+) -> ApiResult<Connection<Unit>>
+where
+    P: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    StoreLoader:
+        Loader<ChildPage<P, UnitFilter>, Value = Vec<crate::domain::Unit>, Error = Arc<StoreError>>,
+{
+    let filter = filter.unwrap_or_default();
+    let filter = UnitFilter {
+        owner: None,
+        kind: filter.kind.map(Into::into),
+        school_year: filter.school_year.map(DomainSchoolYear::new).transpose()?,
+    };
+    let page = paging::page(after, before, first, last)?;
+    child_connection(ctx, parent, filter, page, |unit: &crate::domain::Unit| unit.id.0, Unit).await
 }

@@ -2,17 +2,17 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::{IndicatorValue, Unit, child_connection, load_one, values_connection};
+use super::{IndicatorValue, Unit, load_one, member_units_connection, values_connection};
 use crate::{
-    domain::{self, SchoolYear},
+    domain,
     graphql::{
-        enums::{OwnerKind, UnitKind},
+        enums::OwnerKind,
         error::ApiResult,
         ids::{NodeKind, global_id},
         loaders::CodesOf,
-        paging::{self, Connection},
+        inputs::{MemberUnitFilterInput, ValueFilterInput},
+        paging::Connection,
     },
-    store::UnitFilter,
 };
 
 /// One kommunenummer or fylkesnummer an owner has had (kodehistorikk).
@@ -83,56 +83,28 @@ impl Owner {
     }
 
     /// Enheter (units) the owner runs, optionally of one kind or active in one skoleår.
-    #[allow(clippy::too_many_arguments)]
     async fn units(
         &self,
         ctx: &Context<'_>,
-        kind: Option<UnitKind>,
-        school_year: Option<i32>,
+        filter: Option<MemberUnitFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Unit>> {
-        let filter = UnitFilter {
-            owner: None,
-            kind: kind.map(Into::into),
-            school_year: school_year.map(SchoolYear::new).transpose()?,
-        };
-        let page = paging::page(after, before, first, last)?;
-        child_connection(
-            ctx,
-            self.0.id,
-            filter,
-            page,
-            |unit: &domain::Unit| unit.id.0,
-            Unit,
-        )
-        .await
+        member_units_connection(ctx, self.0.id, filter, (after, before, first, last)).await
     }
 
     /// Indikatorverdier (values) published for the owner itself, e.g. by Udir at kommune level.
-    /// `group` is "all", "trinn=7", "kjonn=jenter" or "trinn=7;kjonn=jenter".
-    #[allow(clippy::too_many_arguments)]
     async fn values(
         &self,
         ctx: &Context<'_>,
-        indicators: Option<Vec<String>>,
-        school_years: Option<Vec<i32>>,
-        group: Option<String>,
+        filter: Option<ValueFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        values_connection(
-            ctx,
-            self.0.id,
-            indicators,
-            school_years,
-            group,
-            (after, before, first, last),
-        )
-        .await
+        values_connection(ctx, self.0.id, filter.as_ref(), (after, before, first, last)).await
     }
 }

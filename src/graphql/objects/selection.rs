@@ -4,17 +4,18 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{
-    IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference, values_connection,
+    IndicatorValue, Owner, SchoolYear, Unit, load_reference, member_units_connection,
+    values_connection,
 };
 use crate::{
     domain,
     graphql::{
-        enums::{SelectionScope, UnitKind},
+        enums::SelectionScope,
         error::ApiResult,
         ids::{NodeKind, global_id},
-        paging::{self, Connection},
+        inputs::{MemberUnitFilterInput, ValueFilterInput},
+        paging::Connection,
     },
-    store::UnitFilter,
 };
 
 pub struct Selection(pub domain::Selection);
@@ -58,54 +59,30 @@ impl Selection {
         self.0.last_updated
     }
 
-    /// Enheter (member units) of the utvalg, optionally of one kind.
+    /// Enheter (member units) of the utvalg, optionally of one kind or active in one skoleår.
     async fn units(
         &self,
         ctx: &Context<'_>,
-        kind: Option<UnitKind>,
+        filter: Option<MemberUnitFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Unit>> {
-        let filter = UnitFilter {
-            kind: kind.map(Into::into),
-            ..UnitFilter::default()
-        };
-        let page = paging::page(after, before, first, last)?;
-        child_connection(
-            ctx,
-            self.0.id,
-            filter,
-            page,
-            |unit: &domain::Unit| unit.id.0,
-            Unit,
-        )
-        .await
+        member_units_connection(ctx, self.0.id, filter, (after, before, first, last)).await
     }
 
     /// Indikatorverdier (values) of the member units; without `schoolYears`, those of the
-    /// utvalg's own skoleår. `group` is "all", "trinn=7", "kjonn=jenter" or "trinn=7;kjonn=jenter".
-    #[allow(clippy::too_many_arguments)]
+    /// utvalg's own skoleår.
     async fn values(
         &self,
         ctx: &Context<'_>,
-        indicators: Option<Vec<String>>,
-        school_years: Option<Vec<i32>>,
-        group: Option<String>,
+        filter: Option<ValueFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        values_connection(
-            ctx,
-            self.0.id,
-            indicators,
-            school_years,
-            group,
-            (after, before, first, last),
-        )
-        .await
+        values_connection(ctx, self.0.id, filter.as_ref(), (after, before, first, last)).await
     }
 }

@@ -9,6 +9,7 @@ use crate::{
         enums::{SchoolStage, UnitKind},
         error::ApiResult,
         ids::{NodeKind, global_id},
+        inputs::ValueFilterInput,
         paging::Connection,
     },
 };
@@ -58,28 +59,16 @@ impl Unit {
         self.0.active_to.map(SchoolYear)
     }
 
-    /// Indikatorverdier (values) for the enhet. `group` is "all", "trinn=7", "kjonn=jenter" or
-    /// "trinn=7;kjonn=jenter".
-    #[allow(clippy::too_many_arguments)]
+    /// Indikatorverdier (values) for the enhet.
     async fn values(
         &self,
         ctx: &Context<'_>,
-        indicators: Option<Vec<String>>,
-        school_years: Option<Vec<i32>>,
-        group: Option<String>,
+        filter: Option<ValueFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        values_connection(
-            ctx,
-            self.0.id,
-            indicators,
-            school_years,
-            group,
-            (after, before, first, last),
-        )
-        .await
+        values_connection(ctx, self.0.id, filter.as_ref(), (after, before, first, last)).await
     }
 }

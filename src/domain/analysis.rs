@@ -1,0 +1,653 @@
+//! The analysis behind "Hvor er vi?": unit cells, aggregates, colours, trends, key figures and the
+//! national kulturskole rows, computed over plain data that the caller was allowed to read.
+//!
+//! A [`Dataset`] holds what one request loaded: indicators, the rules of their sources, units,
+//! and stored values each tagged with the caller's [`ValueAccess`]. Every number that leaves it
+//! passes through [`IndicatorValue::shown`] (prikking) and the caller's [`RestrictedScope`].
+//!
+//! Any new figure made from restricted unit data (a distribution of assessments, an export, a
+//! meeting snapshot) must be computed through [`Dataset::aggregate`], so that it follows the same
+//! disclosure rules as every other path.
+
+use std::collections::HashMap;
+
+use super::{
+    AggregationMethod, Colour, ColourMode, DataSource, DataSourceId, Indicator, IndicatorId,
+    IndicatorValue, OwnerId, RestrictedScope, SchoolYear, Sensitivity, Subject, SuppressionReason,
+    TrendPoint, Unit, UnitId, UnitKind, ValueAccess, Visibility, aggregate, classify, trend,
+};
+
+/// Who an aggregate describes.
+#[derive(Debug, Clone, Copy)]
+pub enum AggregateSubject<'a> {
+    /// A skoleeier: its published value, or computed over its units active that year.
+    Owner(OwnerId),
+    /// Nasjonalt: the published national value, or computed over all units active that year.
+    Nation,
+    /// A chosen set of units (an utvalg, a list of organisasjonsnummer), always computed.
+    Members(&'a [UnitId]),
+}
+
+/// How a computed aggregate was made: members counted and left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Coverage {
+    pub counted: usize,
+    pub suppressed: usize,
+    pub missing: usize,
+}
+
+/// One number as the API shows it: a unit's value or an aggregate, after prikking and access.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Figure {
+    pub value: Option<f64>,
+    pub n: Option<i64>,
+    /// Why the figure is hidden; `None` when it is shown (or simply missing).
+    pub reason: Option<SuppressionReason>,
+    /// Computed by Varde from members (false: a value as stored, published by its source).
+    pub computed: bool,
+    /// Members the indicator applies to.
+    pub members: usize,
+    /// For computed aggregates only.
+    pub coverage: Option<Coverage>,
+}
+
+impl Figure {
+    fn not_permitted(members: usize) -> Self {
+        Self {
+            reason: Some(SuppressionReason::NotPermitted),
+            members,
+            ..Self::default()
+        }
+    }
+
+    fn shown(visibility: Visibility, members: usize) -> Self {
+        match visibility {
+            Visibility::Visible { value, respondents } => Self {
+                value: Some(value),
+                n: respondents,
+                members,
+                ..Self::default()
+            },
+            Visibility::Suppressed(reason) => Self {
+                reason: Some(reason),
+                members,
+                ..Self::default()
+            },
+            Visibility::Missing => Self {
+                members,
+                ..Self::default()
+            },
+        }
+    }
+
+    pub fn suppressed(&self) -> bool {
+        self.reason.is_some()
+    }
+}
+
+/// A cell of a colour table or a reference row: a figure with its colour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    pub figure: Figure,
+    pub colour: Colour,
+}
+
+/// A colour table's figures; cells follow [`Dataset::indicators`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColourTableFigures {
+    pub rows: Vec<(Unit, Vec<Cell>)>,
+    pub owner_row: Option<Vec<Cell>>,
+    pub nation_row: Vec<Cell>,
+}
+
+/// One school year of a trend, with the owner's and the nation's figures beside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendFigure {
+    pub school_year: SchoolYear,
+    pub figure: Figure,
+    /// Change from the school year before; `None` across a gap or a hidden value.
+    pub change: Option<f64>,
+    pub owner: Figure,
+    pub nation: Figure,
+}
+
+/// A row of the national kulturskole aggregation: the arts schools counted and one aggregate per
+/// indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtsSchoolRow {
+    pub arts_schools: usize,
+    pub aggregates: Vec<Figure>,
+}
+
+/// The rules of a data source that figures need.
+#[derive(Debug, Clone, Copy)]
+struct SourceRules {
+    restricted: bool,
+    /// A computed aggregate resting on fewer respondents is itself suppressed.
+    threshold: i64,
+}
+
+/// Everything one analysis reads, loaded up front by the caller.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    indicators: Vec<Indicator>,
+    sources: HashMap<DataSourceId, SourceRules>,
+    units: Vec<Unit>,
+    unit_values: HashMap<(IndicatorId, UnitId, SchoolYear), IndicatorValue>,
+    owner_values: HashMap<(IndicatorId, OwnerId, SchoolYear), IndicatorValue>,
+    nation_values: HashMap<(IndicatorId, SchoolYear), IndicatorValue>,
+    scope: RestrictedScope,
+}
+
+impl Dataset {
+    /// Builds the dataset from what the caller's scoped reader returned. Values the caller may
+    /// not use at all ([`ValueAccess::Denied`]) never enter it.
+    pub fn new(
+        indicators: Vec<Indicator>,
+        sources: impl IntoIterator<Item = DataSource>,
+        units: Vec<Unit>,
+        values: impl IntoIterator<Item = (IndicatorValue, ValueAccess)>,
+        scope: RestrictedScope,
+    ) -> Self {
+        let mut dataset = Self {
+            indicators,
+            sources: sources
+                .into_iter()
+                .map(|source| {
+                    let rules = SourceRules {
+                        restricted: source.sensitivity == Sensitivity::Restricted,
+                        threshold: source.suppression_threshold,
+                    };
+                    (source.id, rules)
+                })
+                .collect(),
+            units,
+            unit_values: HashMap::new(),
+            owner_values: HashMap::new(),
+            nation_values: HashMap::new(),
+            scope,
+        };
+        for (value, access) in values {
+            if access == ValueAccess::Denied {
+                continue;
+            }
+            let (indicator, year) = (value.indicator_id, value.school_year);
+            match value.subject {
+                Subject::Unit(unit) => {
+                    dataset.unit_values.insert((indicator, unit, year), value);
+                }
+                Subject::Owner(owner) => {
+                    dataset.owner_values.insert((indicator, owner, year), value);
+                }
+                Subject::Nation => {
+                    dataset.nation_values.insert((indicator, year), value);
+                }
+                Subject::County(_) => {}
+            }
+        }
+        dataset
+    }
+
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    fn is_restricted(&self, indicator: &Indicator) -> bool {
+        // A source that failed to load is treated as restricted: default deny.
+        self.sources
+            .get(&indicator.source_id)
+            .is_none_or(|source| source.restricted)
+    }
+
+    /// The member units an aggregate of `indicator` counts: units of a kind it applies to.
+    pub fn members(
+        &self,
+        indicator: &Indicator,
+        subject: AggregateSubject<'_>,
+        year: SchoolYear,
+    ) -> Vec<&Unit> {
+        self.units
+            .iter()
+            .filter(|unit| indicator.applies_to.contains(&unit.kind))
+            .filter(|unit| match subject {
+                AggregateSubject::Owner(owner) => unit.owner_id == owner && unit.is_active_in(year),
+                AggregateSubject::Nation => unit.is_active_in(year),
+                AggregateSubject::Members(units) => units.contains(&unit.id),
+            })
+            .collect()
+    }
+
+    /// The stored value of a unit as this dataset may use it in an aggregate.
+    fn unit_visibility(&self, indicator: &Indicator, unit: UnitId, year: SchoolYear) -> Visibility {
+        self.unit_values
+            .get(&(indicator.id, unit, year))
+            .map_or(Visibility::Missing, IndicatorValue::shown)
+    }
+
+    /// A unit's own value of `indicator` in `year`, after prikking and access.
+    pub fn unit_figure(&self, indicator: &Indicator, unit: &Unit, year: SchoolYear) -> Figure {
+        if self.is_restricted(indicator) && !self.scope.may_read_unit(unit.id, unit.owner_id) {
+            return Figure::not_permitted(1);
+        }
+        Figure::shown(self.unit_visibility(indicator, unit.id, year), 1)
+    }
+
+    /// The aggregate of `indicator` for `subject` in `year`: a published owner or national value
+    /// as stored (never recomputed); otherwise computed over the members visible themselves.
+    pub fn aggregate(
+        &self,
+        indicator: &Indicator,
+        subject: AggregateSubject<'_>,
+        year: SchoolYear,
+    ) -> Figure {
+        let members = self.members(indicator, subject, year);
+        if self.is_restricted(indicator) {
+            let permitted = match subject {
+                AggregateSubject::Owner(owner) => self.scope.may_read_aggregate(Some(owner)),
+                AggregateSubject::Nation => self.scope.may_read_aggregate(None),
+                AggregateSubject::Members(_) => self
+                    .scope
+                    .may_read_members(members.iter().map(|unit| (unit.id, unit.owner_id))),
+            };
+            if !permitted {
+                return Figure::not_permitted(members.len());
+            }
+        }
+        let published = match subject {
+            AggregateSubject::Owner(owner) => self.owner_values.get(&(indicator.id, owner, year)),
+            AggregateSubject::Nation => self.nation_values.get(&(indicator.id, year)),
+            AggregateSubject::Members(_) => None,
+        };
+        if let Some(published) = published {
+            return Figure::shown(published.shown(), members.len());
+        }
+        let visibilities: Vec<Visibility> = members
+            .iter()
+            .map(|unit| self.unit_visibility(indicator, unit.id, year))
+            .collect();
+        let method = AggregationMethod::for_unit(indicator.unit_of_measure);
+        let threshold = self.threshold(indicator);
+        let result = aggregate(method, &visibilities, threshold);
+        let reason = if result.below_threshold {
+            Some(SuppressionReason::BelowThreshold)
+        } else if result.counted == 0 {
+            // Every member with a value is hidden: the aggregate is as hidden as they are.
+            visibilities.iter().find_map(|visibility| match visibility {
+                Visibility::Suppressed(reason) => Some(*reason),
+                _ => None,
+            })
+        } else {
+            None
+        };
+        Figure {
+            value: result.value,
+            n: result.respondents,
+            reason,
+            computed: true,
+            members: result.members,
+            coverage: Some(Coverage {
+                counted: result.counted,
+                suppressed: result.suppressed,
+                missing: result.missing,
+            }),
+        }
+    }
+
+    /// The threshold an aggregate of `indicator` is itself suppressed below: its source's (never
+    /// shown at all when the source is unknown).
+    fn threshold(&self, indicator: &Indicator) -> i64 {
+        self.sources
+            .get(&indicator.source_id)
+            .map_or(i64::MAX, |source| source.threshold)
+    }
+
+    /// The colour [`classify`] gives `figure` by the indicator's rule; relative rules compare with
+    /// the owner's or the nation's aggregate the same year.
+    pub fn colour(
+        &self,
+        indicator: &Indicator,
+        figure: &Figure,
+        owner: Option<OwnerId>,
+        year: SchoolYear,
+    ) -> Colour {
+        let reference = match indicator.colour_rule.mode {
+            ColourMode::RelativeOwner => owner.and_then(|owner| {
+                self.aggregate(indicator, AggregateSubject::Owner(owner), year)
+                    .value
+            }),
+            ColourMode::RelativeNational => {
+                self.aggregate(indicator, AggregateSubject::Nation, year)
+                    .value
+            }
+            ColourMode::Absolute | ColourMode::None => None,
+        };
+        classify(
+            figure.value,
+            &indicator.colour_rule,
+            indicator.direction,
+            reference,
+        )
+    }
+
+    fn cell(&self, indicator: &Indicator, figure: Figure, owner: Option<OwnerId>, year: SchoolYear) -> Cell {
+        Cell {
+            colour: self.colour(indicator, &figure, owner, year),
+            figure,
+        }
+    }
+
+    /// A fargetabell over `units` (rows: those any indicator applies to) for `year`, with the
+    /// owner's and the nation's reference rows.
+    pub fn colour_table(
+        &self,
+        units: Vec<Unit>,
+        owner: Option<OwnerId>,
+        year: SchoolYear,
+    ) -> ColourTableFigures {
+        let rows = units
+            .into_iter()
+            .filter(|unit| {
+                self.indicators
+                    .iter()
+                    .any(|indicator| indicator.applies_to.contains(&unit.kind))
+            })
+            .map(|unit| {
+                let cells = self
+                    .indicators
+                    .iter()
+                    .map(|indicator| {
+                        let figure = self.unit_figure(indicator, &unit, year);
+                        self.cell(indicator, figure, Some(unit.owner_id), year)
+                    })
+                    .collect();
+                (unit, cells)
+            })
+            .collect();
+        let reference_row = |subject: AggregateSubject<'_>, owner: Option<OwnerId>| {
+            self.indicators
+                .iter()
+                .map(|indicator| {
+                    let figure = self.aggregate(indicator, subject, year);
+                    self.cell(indicator, figure, owner, year)
+                })
+                .collect()
+        };
+        ColourTableFigures {
+            rows,
+            owner_row: owner.map(|owner| reference_row(AggregateSubject::Owner(owner), Some(owner))),
+            nation_row: reference_row(AggregateSubject::Nation, None),
+        }
+    }
+
+    /// The trend of the first indicator for `unit` (or, without one, for `owner`) over `years`.
+    pub fn trend(&self, unit: Option<&Unit>, owner: OwnerId, years: &[SchoolYear]) -> Vec<TrendFigure> {
+        let Some(indicator) = self.indicators.first() else {
+            return Vec::new();
+        };
+        let figures: Vec<Figure> = years
+            .iter()
+            .map(|&year| match unit {
+                Some(unit) => self.unit_figure(indicator, unit, year),
+                None => self.aggregate(indicator, AggregateSubject::Owner(owner), year),
+            })
+            .collect();
+        let series: Vec<(SchoolYear, Option<f64>)> = years
+            .iter()
+            .zip(&figures)
+            .map(|(&year, figure)| (year, figure.value))
+            .collect();
+        let changes: HashMap<SchoolYear, Option<f64>> = trend(&series)
+            .into_iter()
+            .map(|TrendPoint { school_year, change, .. }| (school_year, change))
+            .collect();
+        years
+            .iter()
+            .zip(figures)
+            .map(|(&year, figure)| TrendFigure {
+                school_year: year,
+                figure,
+                change: changes.get(&year).copied().flatten(),
+                owner: self.aggregate(indicator, AggregateSubject::Owner(owner), year),
+                nation: self.aggregate(indicator, AggregateSubject::Nation, year),
+            })
+            .collect()
+    }
+
+    /// One aggregate per indicator for `subject` in `year`.
+    pub fn aggregates(&self, subject: AggregateSubject<'_>, year: SchoolYear) -> Vec<Figure> {
+        self.indicators
+            .iter()
+            .map(|indicator| self.aggregate(indicator, subject, year))
+            .collect()
+    }
+
+    /// Nøkkeltall: per indicator, the owner's aggregate beside the nation's.
+    pub fn key_figures(&self, owner: OwnerId, year: SchoolYear) -> Vec<(Figure, Figure)> {
+        self.aggregates(AggregateSubject::Owner(owner), year)
+            .into_iter()
+            .zip(self.aggregates(AggregateSubject::Nation, year))
+            .collect()
+    }
+
+    /// Owners with a kulturskole active in `year`, each once.
+    pub fn arts_school_owners(&self, year: SchoolYear) -> Vec<OwnerId> {
+        let mut owners: Vec<OwnerId> = self
+            .active_arts_schools(year)
+            .map(|unit| unit.owner_id)
+            .collect();
+        owners.sort();
+        owners.dedup();
+        owners
+    }
+
+    fn active_arts_schools(&self, year: SchoolYear) -> impl Iterator<Item = &Unit> {
+        self.units
+            .iter()
+            .filter(move |unit| unit.kind == UnitKind::ArtsSchool && unit.is_active_in(year))
+    }
+
+    /// The national kulturskole aggregation: a row for `owner` (`None`: the nation).
+    pub fn arts_school_row(&self, owner: Option<OwnerId>, year: SchoolYear) -> ArtsSchoolRow {
+        let subject = owner.map_or(AggregateSubject::Nation, AggregateSubject::Owner);
+        ArtsSchoolRow {
+            arts_schools: self
+                .active_arts_schools(year)
+                .filter(|unit| owner.is_none_or(|owner| unit.owner_id == owner))
+                .count(),
+            aggregates: self.aggregates(subject, year),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        ColourRule, Direction, Grants, IndicatorCategory, OrgNumber, Role, UnitOfMeasure,
+        ValueGroup, ValueId,
+    };
+
+    const A: OwnerId = OwnerId(1);
+    const B: OwnerId = OwnerId(2);
+    const SURVEY: DataSourceId = DataSourceId(1);
+
+    fn year() -> SchoolYear {
+        SchoolYear::new(2024).unwrap()
+    }
+
+    fn indicator() -> Indicator {
+        Indicator {
+            id: IndicatorId(1),
+            code: "ke_trivsel".into(),
+            name: "Trivsel".into(),
+            description: String::new(),
+            source_id: SURVEY,
+            category: IndicatorCategory::Process,
+            unit_of_measure: UnitOfMeasure::ScalePoints,
+            direction: Direction::HigherIsBetter,
+            decimals: 1,
+            min_value: Some(1.0),
+            max_value: Some(5.0),
+            colour_rule: ColourRule {
+                mode: ColourMode::Absolute,
+                green: Some(4.0),
+                red: Some(3.0),
+                margin: None,
+            },
+            applies_to: vec![UnitKind::ArtsSchool],
+        }
+    }
+
+    fn source(sensitivity: Sensitivity) -> DataSource {
+        DataSource {
+            id: SURVEY,
+            code: "kulturskole-elev".into(),
+            name: "Elevundersøkelse".into(),
+            publisher: "Kommunen".into(),
+            description: String::new(),
+            sensitivity,
+            suppression_threshold: 10,
+        }
+    }
+
+    fn arts_school(id: i64, owner: OwnerId) -> Unit {
+        Unit {
+            id: UnitId(id),
+            org_number: OrgNumber::parse("974760673").unwrap(),
+            name: format!("Kulturskole {id}"),
+            kind: UnitKind::ArtsSchool,
+            stage: None,
+            owner_id: owner,
+            active_from: None,
+            active_to: None,
+        }
+    }
+
+    fn unit_value(unit: i64, value: f64, n: i64) -> IndicatorValue {
+        IndicatorValue {
+            id: ValueId(unit),
+            indicator_id: IndicatorId(1),
+            subject: Subject::Unit(UnitId(unit)),
+            school_year: year(),
+            group: ValueGroup::ALL,
+            value: Some(value),
+            respondents: Some(n),
+            suppressed_at_source: false,
+            threshold: 10,
+        }
+    }
+
+    /// Two kulturskoler of owner A (values 4.0 with n 20, 5.0 with n 30) and one of owner B, read
+    /// by a caller with `roles`, the values tagged by the same rule the scoped reader applies.
+    fn dataset(sensitivity: Sensitivity, roles: Vec<Role>) -> Dataset {
+        let scope = Grants { roles }.restricted_scope();
+        let units = vec![arts_school(1, A), arts_school(2, A), arts_school(3, B)];
+        let owners: HashMap<UnitId, OwnerId> =
+            units.iter().map(|unit| (unit.id, unit.owner_id)).collect();
+        let restricted = sensitivity == Sensitivity::Restricted;
+        let values = [unit_value(1, 4.0, 20), unit_value(2, 5.0, 30), unit_value(3, 2.0, 40)]
+            .into_iter()
+            .map(|value| {
+                let owner = match value.subject {
+                    Subject::Unit(unit) => owners.get(&unit).copied(),
+                    _ => None,
+                };
+                let access = scope.value_access(restricted, &value.subject, owner);
+                (value, access)
+            });
+        Dataset::new(vec![indicator()], [source(sensitivity)], units, values, scope)
+    }
+
+    #[test]
+    fn a_national_reader_gets_owner_aggregates_of_restricted_data_but_no_unit_cells() {
+        let data = dataset(Sensitivity::Restricted, vec![Role::NationalReader]);
+        let indicator = &data.indicators()[0];
+
+        let owner = data.aggregate(indicator, AggregateSubject::Owner(A), year());
+        let cell = data.unit_figure(indicator, &data.units()[0], year());
+
+        assert!((owner.value.unwrap() - 4.6).abs() < 1e-12);
+        assert_eq!((owner.n, owner.computed, owner.members), (Some(50), true, 2));
+        assert_eq!(cell.reason, Some(SuppressionReason::NotPermitted));
+        assert_eq!((cell.value, cell.n), (None, None));
+    }
+
+    #[test]
+    fn restricted_aggregates_over_chosen_units_need_every_member_readable() {
+        let national = dataset(Sensitivity::Restricted, vec![Role::NationalReader]);
+        let owner = dataset(Sensitivity::Restricted, vec![Role::OwnerReader(A)]);
+        let indicator = &national.indicators()[0];
+        let own = [UnitId(1), UnitId(2)];
+        let mixed = [UnitId(1), UnitId(3)];
+
+        let by_national = national.aggregate(indicator, AggregateSubject::Members(&own), year());
+        let by_owner = owner.aggregate(indicator, AggregateSubject::Members(&own), year());
+        let across = owner.aggregate(indicator, AggregateSubject::Members(&mixed), year());
+
+        assert_eq!(by_national.reason, Some(SuppressionReason::NotPermitted));
+        assert_eq!(by_owner.n, Some(50));
+        assert_eq!(across.reason, Some(SuppressionReason::NotPermitted));
+        assert_eq!(across.value, None);
+    }
+
+    #[test]
+    fn anonymous_callers_get_nothing_of_restricted_data_and_everything_public() {
+        let restricted = dataset(Sensitivity::Restricted, Vec::new());
+        let public = dataset(Sensitivity::Public, Vec::new());
+        let indicator = &restricted.indicators()[0];
+
+        let hidden = restricted.aggregate(indicator, AggregateSubject::Nation, year());
+        let shown = public.aggregate(indicator, AggregateSubject::Nation, year());
+
+        assert_eq!(hidden.reason, Some(SuppressionReason::NotPermitted));
+        assert_eq!(hidden.members, 3);
+        assert_eq!(shown.n, Some(90));
+        assert_eq!(shown.coverage.map(|c| c.counted), Some(3));
+    }
+
+    #[test]
+    fn a_published_owner_value_is_used_as_it_is() {
+        let mut data = dataset(Sensitivity::Public, Vec::new());
+        let published = IndicatorValue {
+            subject: Subject::Owner(A),
+            ..unit_value(99, 3.3, 70)
+        };
+        data.owner_values.insert((IndicatorId(1), A, year()), published);
+        let indicator = data.indicators()[0].clone();
+
+        let figure = data.aggregate(&indicator, AggregateSubject::Owner(A), year());
+
+        assert_eq!((figure.value, figure.n, figure.computed), (Some(3.3), Some(70), false));
+        assert_eq!(figure.coverage, None);
+    }
+
+    #[test]
+    fn colour_table_cells_follow_the_rule_and_hidden_cells_are_not_classified() {
+        let public = dataset(Sensitivity::Public, Vec::new());
+        let restricted = dataset(Sensitivity::Restricted, vec![Role::NationalReader]);
+
+        let shown = public.colour_table(public.units().to_vec(), Some(A), year());
+        let hidden = restricted.colour_table(restricted.units().to_vec(), Some(A), year());
+
+        let colours: Vec<Colour> = shown.rows.iter().map(|(_, cells)| cells[0].colour).collect();
+        assert_eq!(colours, [Colour::Green, Colour::Green, Colour::Red]);
+        assert!(hidden
+            .rows
+            .iter()
+            .all(|(_, cells)| cells[0].colour == Colour::None && cells[0].figure.value.is_none()));
+        assert_eq!(hidden.owner_row.unwrap()[0].figure.n, Some(50));
+    }
+
+    #[test]
+    fn the_arts_school_rows_count_active_schools_per_owner() {
+        let data = dataset(Sensitivity::Public, Vec::new());
+
+        assert_eq!(data.arts_school_owners(year()), [A, B]);
+        assert_eq!(data.arts_school_row(Some(A), year()).arts_schools, 2);
+        assert_eq!(data.arts_school_row(None, year()).arts_schools, 3);
+    }
+}

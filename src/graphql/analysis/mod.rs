@@ -1,0 +1,231 @@
+//! Aggregater, fargetabeller (colour tables), trendgrafer, nøkkeltall (key figures) and the
+//! national kulturskole aggregation: the analysis root fields, merged into the query root.
+//!
+//! Each query loads what it needs in a constant number of statements, whatever the number of
+//! units, indicators or years: the indicators and their data sources (through the request's
+//! DataLoader), the units of the kinds the indicators apply to, and the values of those
+//! indicators, years and group through the caller's scoped reader. The figures themselves are
+//! computed by the pure [`domain::Dataset`]; this module only loads and shapes the answers.
+
+mod aggregate;
+mod arts_school;
+mod colour_table;
+mod key_figures;
+mod trend;
+
+use std::collections::HashSet;
+
+use async_graphql::{Context, Object};
+
+pub use aggregate::Aggregate;
+pub use arts_school::ArtsSchoolAggregation;
+pub use colour_table::ColourTable;
+pub use key_figures::KeyFigures;
+pub use trend::Trend;
+
+use super::{
+    error::{ApiError, ApiResult},
+    inputs::{
+        GroupInput, IndicatorRef, OwnerRef, ResolvedSubject, SubjectRef, TrendSubjectRef,
+        UnitSetRef,
+    },
+    loaders::IndicatorCode,
+    objects::{load_reference, loader, reader, store},
+};
+use crate::{
+    domain::{self, AggregateSubject, Dataset, SchoolYear, UnitKind, ValueGroup},
+    store::AnalysisFilter,
+};
+
+/// Clamps a count into GraphQL's `Int`.
+fn count(number: usize) -> i32 {
+    i32::try_from(number).unwrap_or(i32::MAX)
+}
+
+/// Loads the indicators by code (in the order given, each once), their sources, the units of the
+/// kinds they apply to (only `only_kind` when given) and the caller's values for `years`.
+async fn load_dataset(
+    ctx: &Context<'_>,
+    codes: &[String],
+    years: &[SchoolYear],
+    group: ValueGroup,
+    only_kind: Option<UnitKind>,
+) -> ApiResult<Dataset> {
+    let mut seen = HashSet::new();
+    let codes: Vec<&String> = codes.iter().filter(|code| seen.insert(*code)).collect();
+    if codes.is_empty() {
+        return Err(ApiError::BadUserInput(
+            "give at least one indicator code in `indicators`".into(),
+        ));
+    }
+    let mut found = loader(ctx)
+        .load_many(codes.iter().map(|code| IndicatorCode((*code).clone())))
+        .await
+        .map_err(ApiError::from)?;
+    let mut indicators = Vec::with_capacity(codes.len());
+    for code in codes {
+        let indicator = found.remove(&IndicatorCode(code.clone())).ok_or_else(|| {
+            ApiError::BadUserInput(format!(
+                "unknown indicator code {code:?}; the `indicators` query lists them"
+            ))
+        })?;
+        if let Some(kind) = only_kind
+            && !indicator.applies_to.contains(&kind)
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "indicator {code:?} does not apply to units of kind {}",
+                kind.as_str()
+            )));
+        }
+        indicators.push(indicator);
+    }
+    let sources = loader(ctx)
+        .load_many(indicators.iter().map(|indicator| indicator.source_id))
+        .await
+        .map_err(ApiError::from)?;
+    let mut kinds: Vec<UnitKind> = match only_kind {
+        Some(kind) => vec![kind],
+        None => indicators
+            .iter()
+            .flat_map(|indicator| indicator.applies_to.iter().copied())
+            .collect(),
+    };
+    kinds.sort_by_key(|kind| kind.as_str());
+    kinds.dedup();
+    let units = store(ctx).units_of_kinds(&kinds).await?;
+    let filter = AnalysisFilter {
+        indicators: indicators.iter().map(|indicator| indicator.id).collect(),
+        school_years: years.to_vec(),
+        group,
+    };
+    let values = reader(ctx).values_for_analysis(&filter).await?;
+    Ok(Dataset::new(
+        indicators,
+        sources.into_values(),
+        units,
+        values,
+        reader(ctx).scope().clone(),
+    ))
+}
+
+/// The analysis queries: "Hvor er vi?"
+#[derive(Default)]
+pub struct AnalysisQuery;
+
+#[Object]
+impl AnalysisQuery {
+    /// Aggregat: indikatorer for a skoleeier, an utvalg, a set of enheter or the nation in one
+    /// skoleår: a value published by the source for the owner or nation is used as it is;
+    /// otherwise Varde computes an n-weighted mean (a sum for counts) over the members whose own
+    /// values are visible, so that no prikket (suppressed) value can be derived. Restricted
+    /// (local survey) aggregates: of a skoleeier for its own roles and national roles, of the
+    /// nation for national roles, of an utvalg or a set of units only for a caller who may read
+    /// every member on its own (otherwise two sets differing in one enhet would reveal it).
+    async fn aggregate(
+        &self,
+        ctx: &Context<'_>,
+        subject: SubjectRef,
+        #[graphql(desc = "Codes of the indikatorer, e.g. `ke_trivsel`; a set.")] indicators: Vec<
+            String,
+        >,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Gruppe; everyone when absent.")] group: Option<GroupInput>,
+    ) -> ApiResult<Vec<Aggregate>> {
+        let year = SchoolYear::new(school_year)?;
+        let group = GroupInput::group_of(group.as_ref())?;
+        let subject = subject.resolve(ctx).await?;
+        let dataset = load_dataset(ctx, &indicators, &[year], group, None).await?;
+        let subject = match &subject {
+            ResolvedSubject::Owner(owner) => AggregateSubject::Owner(owner.id),
+            ResolvedSubject::Members { units, .. } => AggregateSubject::Members(units),
+            ResolvedSubject::Nation => AggregateSubject::Nation,
+        };
+        Ok(dataset
+            .indicators()
+            .iter()
+            .zip(dataset.aggregates(subject, year))
+            .map(|(indicator, figure)| Aggregate::new(indicator, year, figure))
+            .collect())
+    }
+
+    /// Fargetabell (colour table): the enheter of a skoleeier (its units active that skoleår), an
+    /// utvalg or a set of enheter against indikatorer, each cell coloured by the indikator's
+    /// fargeregel, with skoleeier and national reference rows.
+    async fn colour_table(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whose enheter make the rows.")] rows: UnitSetRef,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of the indikatorer (the columns), in order; a set.")]
+        indicators: Vec<String>,
+        #[graphql(desc = "Gruppe; everyone when absent.")] group: Option<GroupInput>,
+    ) -> ApiResult<ColourTable> {
+        let year = SchoolYear::new(school_year)?;
+        let group = GroupInput::group_of(group.as_ref())?;
+        let rows = rows.resolve(ctx).await?;
+        let dataset = load_dataset(ctx, &indicators, &[year], group, None).await?;
+        colour_table::build(ctx, &dataset, rows, year, group).await
+    }
+
+    /// Trendgraf (trend series): one indikator for one enhet or skoleeier over every skoleår,
+    /// with change from the year before and the skoleeier's and nation's values beside it.
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        indicator: IndicatorRef,
+        #[graphql(desc = "The enhet or skoleeier the series describes.")] subject: TrendSubjectRef,
+        #[graphql(desc = "Gruppe; everyone when absent.")] group: Option<GroupInput>,
+    ) -> ApiResult<Trend> {
+        let group = GroupInput::group_of(group.as_ref())?;
+        let (unit, owner) = match &subject {
+            TrendSubjectRef::Unit(unit) => {
+                let unit = unit.resolve(ctx).await?;
+                let owner = load_reference(ctx, unit.owner_id).await?;
+                (Some(unit), owner)
+            }
+            TrendSubjectRef::Owner(owner) => (None, owner.resolve(ctx, None).await?),
+        };
+        let code = indicator.code(ctx).await?;
+        let years = store(ctx).school_years().await?;
+        let dataset = load_dataset(ctx, &[code], &years, group, None).await?;
+        Ok(trend::build(&dataset, unit, owner, &years, group))
+    }
+
+    /// Nøkkelinformasjon (key figures) for a skoleeier's start page: per indikator the owner's
+    /// value beside the national value in one skoleår.
+    async fn key_figures(
+        &self,
+        ctx: &Context<'_>,
+        owner: OwnerRef,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of the indikatorer, in order; a set.")] indicators: Vec<String>,
+    ) -> ApiResult<KeyFigures> {
+        let year = SchoolYear::new(school_year)?;
+        let owner = owner.resolve(ctx, None).await?;
+        let dataset = load_dataset(ctx, &indicators, &[year], ValueGroup::ALL, None).await?;
+        Ok(key_figures::build(&dataset, owner, year))
+    }
+
+    /// Nasjonal kulturskoleaggregering (for Norsk kulturskoleråd): for every kulturskole in the
+    /// country, one row per skoleeier that has one and a national row, each with per-indikator
+    /// aggregates and their coverage, across datakilder (pupil and parent surveys, GSI, KOSTRA).
+    /// Restricted (local survey) aggregates need a national role or the owner's own role.
+    async fn arts_school_aggregation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Skoleår (2024 for 2024-25).")] school_year: i32,
+        #[graphql(desc = "Codes of indikatorer that apply to kulturskoler, in order; a set.")]
+        indicators: Vec<String>,
+    ) -> ApiResult<ArtsSchoolAggregation> {
+        let year = SchoolYear::new(school_year)?;
+        let dataset = load_dataset(
+            ctx,
+            &indicators,
+            &[year],
+            ValueGroup::ALL,
+            Some(domain::UnitKind::ArtsSchool),
+        )
+        .await?;
+        arts_school::build(ctx, &dataset, year).await
+    }
+}

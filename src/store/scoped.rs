@@ -1,0 +1,70 @@
+//! The one way to read indicator values: a store handle bound to the caller's scope. Resolvers get
+//! nothing else that reads values, so a new field cannot read around the access rule
+//! ([`RestrictedScope::value_access`]).
+
+use std::collections::HashMap;
+
+use super::{AnalysisFilter, Page, Store, StoreResult, ValueFilter};
+use crate::domain::{IndicatorValue, OwnerId, RestrictedScope, SelectionId, UnitId, ValueAccess};
+
+/// Reads values as one caller may: lists hold only what it may read, analyses also what it may
+/// aggregate, each value tagged.
+#[derive(Debug, Clone)]
+pub struct ScopedReader {
+    store: Store,
+    scope: RestrictedScope,
+}
+
+impl ScopedReader {
+    pub fn new(store: Store, scope: RestrictedScope) -> Self {
+        Self { store, scope }
+    }
+
+    pub fn scope(&self) -> &RestrictedScope {
+        &self.scope
+    }
+
+    /// One page of readable values for each unit, in one statement.
+    pub async fn values_of_units(
+        &self,
+        units: &[UnitId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<UnitId, Vec<IndicatorValue>>> {
+        self.store
+            .values_of_units(&self.scope, units, filter, page)
+            .await
+    }
+
+    /// One page of readable values published for each owner itself, in one statement.
+    pub async fn values_of_owners(
+        &self,
+        owners: &[OwnerId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<OwnerId, Vec<IndicatorValue>>> {
+        self.store
+            .values_of_owners(&self.scope, owners, filter, page)
+            .await
+    }
+
+    /// One page of readable member-unit values for each selection, in one statement.
+    pub async fn values_of_selections(
+        &self,
+        selections: &[SelectionId],
+        filter: &ValueFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<SelectionId, Vec<IndicatorValue>>> {
+        self.store
+            .values_of_selections(&self.scope, selections, filter, page)
+            .await
+    }
+
+    /// Every value an analysis may use, with what the caller may do with each.
+    pub async fn values_for_analysis(
+        &self,
+        filter: &AnalysisFilter,
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+        self.store.values_for_analysis(&self.scope, filter).await
+    }
+}
