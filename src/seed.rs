@@ -12,10 +12,9 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     domain::{
-        self,
-        ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerCode,
-        OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope, Sensitivity,
-        UnitKind, UnitOfMeasure, ValueGroup,
+        self, ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber,
+        OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope,
+        Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
     },
     store::{
         SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,

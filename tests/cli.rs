@@ -53,7 +53,7 @@ async fn serve_seeds_an_empty_database(backend: Backend) {
     .expect("varde starts within two minutes");
     let body: Value = reqwest::Client::new()
         .post(&endpoint)
-        .json(&json!({ "query": "{ owner(code: \"3205\") { name units(first: 1) { edges { node { name } } } } }" }))
+        .json(&json!({ "query": "{ owner(by: {code: \"3205\"}) { name units(first: 1) { edges { node { name } } } } }" }))
         .send()
         .await
         .unwrap()

@@ -54,19 +54,19 @@ impl<S: Subscriber> Layer<S> for StatementCounter {
 const UNITS_WITH_RELATIONS: &str = "query($first: Int!) {
     units(first: $first) { edges { node {
         name owner { name code codeHistory { code } }
-        values(first: 10, schoolYears: [2024]) { edges { node { value indicator { name source { name } } } } }
+        values(first: 10, filter: {schoolYears: [2024]}) { edges { node { value indicator { name source { name } } } } }
     } } } }";
 
 /// Owners with their units and the units' values: two levels of paged relations.
 const OWNERS_WITH_UNITS: &str = "query($first: Int!) {
     owners(first: 10) { edges { node { name
         units(first: $first) { edges { node { name values(first: 3) { edges { node { value } } } } } }
-        values(first: 3, indicators: [\"eu_trivsel\"]) { edges { node { value indicator { code } } } }
+        values(first: 3, filter: {indicators: [\"eu_trivsel\"]}) { edges { node { value indicator { code } } } }
     } } } }";
 
 /// A colour table (fargetabell) over an utvalg, with owner and national reference rows.
 const COLOUR_TABLE: &str = "query($selection: ID!) {
-    colourTable(selectionId: $selection, schoolYear: 2025,
+    colourTable(rows: {selection: $selection}, schoolYear: 2025,
         indicators: [\"eu_trivsel\", \"np_lesing_5\", \"ke_trivsel\", \"gsi_elever\"]) {
         rows { unit { name owner { name } } cells { value colour indicator { name source { name } } } }
         ownerRow { label cells { value colour } } nationRow { label cells { value colour } } } }";
@@ -94,21 +94,21 @@ async fn colour_table_statements(
 const ANALYSES: [(&str, &str); 4] = [
     (
         "aggregate",
-        "query($indicators: [String!]!, $orgs: [String!]) {
-            aggregate(indicators: $indicators, schoolYear: 2024, orgNumbers: $orgs) {
+        "query($indicators: [String!]!, $units: [UnitRef!]!) {
+            aggregate(indicators: $indicators, schoolYear: 2024, subject: {units: $units}) {
                 value n computed membersCounted indicator { name source { name } } } }",
     ),
     (
         "colourTable",
         "query($indicators: [String!]!) {
-            colourTable(ownerCode: \"3303\", schoolYear: 2024, indicators: $indicators) {
+            colourTable(rows: {owner: {code: \"3303\"}}, schoolYear: 2024, indicators: $indicators) {
                 rows { unit { name } cells { value colour indicator { name } } }
                 ownerRow { cells { value } } nationRow { cells { value } } } }",
     ),
     (
         "keyFigures",
         "query($indicators: [String!]!) {
-            keyFigures(ownerCode: \"3303\", schoolYear: 2024, indicators: $indicators) {
+            keyFigures(owner: {code: \"3303\"}, schoolYear: 2024, indicators: $indicators) {
                 figures { indicator { name } ownerValue { value } nationValue { value } } } }",
     ),
     (
@@ -173,7 +173,7 @@ async fn statements_do_not_grow_with_the_number_of_units() {
         // A colour table over a small network (2 kulturskoler) and over the national selection.
         let selections = app
             .query(
-                "{ selections(schoolYear: 2025) { edges { node { id scope } } } }",
+                "{ selections(filter: {schoolYear: 2025}) { edges { node { id scope } } } }",
                 json!({}),
             )
             .await;
@@ -207,10 +207,10 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 .map(|row| row["code"].clone())
                 .collect()
         };
-        let arts_school_units: Vec<String> = helpers::seed_rows("units.csv")
+        let arts_school_units: Vec<serde_json::Value> = helpers::seed_rows("units.csv")
             .into_iter()
             .filter(|row| row["kind"] == "arts_school")
-            .map(|row| row["org_number"].clone())
+            .map(|row| json!({ "orgNumber": row["org_number"] }))
             .collect();
         for (name, query) in ANALYSES {
             let (one, many) = match name {
@@ -225,7 +225,7 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 &counter,
                 &token,
                 query,
-                json!({ "indicators": one, "orgs": arts_school_units[..1] }),
+                json!({ "indicators": one, "units": arts_school_units[..1] }),
             )
             .await;
             let lots = statements_of(
@@ -233,7 +233,7 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 &counter,
                 &token,
                 query,
-                json!({ "indicators": many, "orgs": arts_school_units }),
+                json!({ "indicators": many, "units": arts_school_units }),
             )
             .await;
             assert!(few > 0, "{backend:?}: {name} reads the database");

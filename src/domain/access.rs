@@ -227,7 +227,6 @@ impl Grants {
             _ => false,
         })
     }
-
 }
 
 #[cfg(test)]
@@ -327,7 +326,10 @@ mod tests {
         }
         .restricted_scope();
         assert_eq!(owner.value_access(true, &unit, Some(A)), ValueAccess::Read);
-        assert_eq!(owner.value_access(true, &unit, Some(B)), ValueAccess::Denied);
+        assert_eq!(
+            owner.value_access(true, &unit, Some(B)),
+            ValueAccess::Denied
+        );
         assert_eq!(
             owner.value_access(true, &Subject::Nation, None),
             ValueAccess::Denied

@@ -333,7 +333,13 @@ impl Dataset {
         )
     }
 
-    fn cell(&self, indicator: &Indicator, figure: Figure, owner: Option<OwnerId>, year: SchoolYear) -> Cell {
+    fn cell(
+        &self,
+        indicator: &Indicator,
+        figure: Figure,
+        owner: Option<OwnerId>,
+        year: SchoolYear,
+    ) -> Cell {
         Cell {
             colour: self.colour(indicator, &figure, owner, year),
             figure,
@@ -378,13 +384,19 @@ impl Dataset {
         };
         ColourTableFigures {
             rows,
-            owner_row: owner.map(|owner| reference_row(AggregateSubject::Owner(owner), Some(owner))),
+            owner_row: owner
+                .map(|owner| reference_row(AggregateSubject::Owner(owner), Some(owner))),
             nation_row: reference_row(AggregateSubject::Nation, None),
         }
     }
 
     /// The trend of the first indicator for `unit` (or, without one, for `owner`) over `years`.
-    pub fn trend(&self, unit: Option<&Unit>, owner: OwnerId, years: &[SchoolYear]) -> Vec<TrendFigure> {
+    pub fn trend(
+        &self,
+        unit: Option<&Unit>,
+        owner: OwnerId,
+        years: &[SchoolYear],
+    ) -> Vec<TrendFigure> {
         let Some(indicator) = self.indicators.first() else {
             return Vec::new();
         };
@@ -402,7 +414,13 @@ impl Dataset {
             .collect();
         let changes: HashMap<SchoolYear, Option<f64>> = trend(&series)
             .into_iter()
-            .map(|TrendPoint { school_year, change, .. }| (school_year, change))
+            .map(
+                |TrendPoint {
+                     school_year,
+                     change,
+                     ..
+                 }| (school_year, change),
+            )
             .collect();
         years
             .iter()
@@ -549,17 +567,28 @@ mod tests {
         let owners: HashMap<UnitId, OwnerId> =
             units.iter().map(|unit| (unit.id, unit.owner_id)).collect();
         let restricted = sensitivity == Sensitivity::Restricted;
-        let values = [unit_value(1, 4.0, 20), unit_value(2, 5.0, 30), unit_value(3, 2.0, 40)]
-            .into_iter()
-            .map(|value| {
-                let owner = match value.subject {
-                    Subject::Unit(unit) => owners.get(&unit).copied(),
-                    _ => None,
-                };
-                let access = scope.value_access(restricted, &value.subject, owner);
-                (value, access)
-            });
-        Dataset::new(vec![indicator()], [source(sensitivity)], units, values, scope)
+        let values = [
+            unit_value(1, 4.0, 20),
+            unit_value(2, 5.0, 30),
+            unit_value(3, 2.0, 40),
+        ]
+        .into_iter()
+        .map(|value| {
+            let owner = match value.subject {
+                Subject::Unit(unit) => owners.get(&unit).copied(),
+                _ => None,
+            };
+            let access = scope.value_access(restricted, &value.subject, owner);
+            (value, access)
+        })
+        .collect::<Vec<_>>();
+        Dataset::new(
+            vec![indicator()],
+            [source(sensitivity)],
+            units,
+            values,
+            scope,
+        )
     }
 
     #[test]
@@ -571,7 +600,10 @@ mod tests {
         let cell = data.unit_figure(indicator, &data.units()[0], year());
 
         assert!((owner.value.unwrap() - 4.6).abs() < 1e-12);
-        assert_eq!((owner.n, owner.computed, owner.members), (Some(50), true, 2));
+        assert_eq!(
+            (owner.n, owner.computed, owner.members),
+            (Some(50), true, 2)
+        );
         assert_eq!(cell.reason, Some(SuppressionReason::NotPermitted));
         assert_eq!((cell.value, cell.n), (None, None));
     }
@@ -616,12 +648,16 @@ mod tests {
             subject: Subject::Owner(A),
             ..unit_value(99, 3.3, 70)
         };
-        data.owner_values.insert((IndicatorId(1), A, year()), published);
+        data.owner_values
+            .insert((IndicatorId(1), A, year()), published);
         let indicator = data.indicators()[0].clone();
 
         let figure = data.aggregate(&indicator, AggregateSubject::Owner(A), year());
 
-        assert_eq!((figure.value, figure.n, figure.computed), (Some(3.3), Some(70), false));
+        assert_eq!(
+            (figure.value, figure.n, figure.computed),
+            (Some(3.3), Some(70), false)
+        );
         assert_eq!(figure.coverage, None);
     }
 
@@ -633,12 +669,17 @@ mod tests {
         let shown = public.colour_table(public.units().to_vec(), Some(A), year());
         let hidden = restricted.colour_table(restricted.units().to_vec(), Some(A), year());
 
-        let colours: Vec<Colour> = shown.rows.iter().map(|(_, cells)| cells[0].colour).collect();
-        assert_eq!(colours, [Colour::Green, Colour::Green, Colour::Red]);
-        assert!(hidden
+        let colours: Vec<Colour> = shown
             .rows
             .iter()
-            .all(|(_, cells)| cells[0].colour == Colour::None && cells[0].figure.value.is_none()));
+            .map(|(_, cells)| cells[0].colour)
+            .collect();
+        assert_eq!(colours, [Colour::Green, Colour::Green, Colour::Red]);
+        assert!(
+            hidden.rows.iter().all(
+                |(_, cells)| cells[0].colour == Colour::None && cells[0].figure.value.is_none()
+            )
+        );
         assert_eq!(hidden.owner_row.unwrap()[0].figure.n, Some(50));
     }
 

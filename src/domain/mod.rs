@@ -15,7 +15,8 @@ mod trend;
 pub use access::{Grants, RestrictedScope, Role, RoleKind, ScopeKind, ValueAccess};
 pub use aggregate::{Aggregate, AggregationMethod, aggregate};
 pub use analysis::{
-    AggregateSubject, ArtsSchoolRow, Cell, ColourTableFigures, Coverage, Dataset, Figure, TrendFigure,
+    AggregateSubject, ArtsSchoolRow, Cell, ColourTableFigures, Coverage, Dataset, Figure,
+    TrendFigure,
 };
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
 pub use colour::{Colour, classify};

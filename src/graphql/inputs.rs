@@ -90,10 +90,7 @@ impl UnitRef {
                 Self::OrgNumber(number) => numbers.push(OrgNumber::parse(number)?),
             }
         }
-        let by_id = loader(ctx)
-            .load_many(ids)
-            .await
-            .map_err(ApiError::from)?;
+        let by_id = loader(ctx).load_many(ids).await.map_err(ApiError::from)?;
         let by_number = store(ctx).units_by_org_numbers(&numbers).await?;
         let mut units: Vec<domain::Unit> = Vec::with_capacity(refs.len());
         for unit in refs {
@@ -135,9 +132,7 @@ impl IndicatorRef {
     /// The indicator named, or `None` when nothing has that identifier.
     pub async fn find(&self, ctx: &Context<'_>) -> ApiResult<Option<domain::Indicator>> {
         match self {
-            Self::Id(id) => {
-                load_one(ctx, IndicatorId(parse_id_of(NodeKind::Indicator, id)?)).await
-            }
+            Self::Id(id) => load_one(ctx, IndicatorId(parse_id_of(NodeKind::Indicator, id)?)).await,
             Self::Code(code) => load_one(ctx, IndicatorCode(code.clone())).await,
         }
     }
@@ -220,7 +215,10 @@ impl UnitSetRef {
                 let selection_id = SelectionId(parse_id_of(NodeKind::Selection, id)?);
                 let selection: domain::Selection =
                     load_one(ctx, selection_id).await?.ok_or_else(|| {
-                        ApiError::NotFound(format!("no utvalg (selection) has id {:?}", id.as_str()))
+                        ApiError::NotFound(format!(
+                            "no utvalg (selection) has id {:?}",
+                            id.as_str()
+                        ))
                     })?;
                 let owner = match selection.owner_id {
                     Some(owner) => load_one(ctx, owner).await?,

@@ -197,7 +197,12 @@ macro_rules! child_loader {
 child_loader!(OwnerId, UnitFilter, Unit, store.units_of_owners);
 child_loader!(SelectionId, UnitFilter, Unit, store.units_of_selections);
 child_loader!(UnitId, ValueFilter, IndicatorValue, reader.values_of_units);
-child_loader!(OwnerId, ValueFilter, IndicatorValue, reader.values_of_owners);
+child_loader!(
+    OwnerId,
+    ValueFilter,
+    IndicatorValue,
+    reader.values_of_owners
+);
 child_loader!(
     SelectionId,
     ValueFilter,

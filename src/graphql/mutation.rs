@@ -81,6 +81,8 @@ impl Mutation {
     /// whether the person had it.
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleInput) -> ApiResult<bool> {
         let role = authorized_role(ctx, &input).await?;
-        Ok(store(ctx).revoke_role(input.feide_user_id.trim(), role).await?)
+        Ok(store(ctx)
+            .revoke_role(input.feide_user_id.trim(), role)
+            .await?)
     }
 }

@@ -11,7 +11,9 @@ use super::{
         IndicatorFilterInput, IndicatorRef, OwnerFilterInput, OwnerRef, SelectionFilterInput,
         UnitFilterInput, UnitRef,
     },
-    objects::{DataSource, Indicator, Me, Owner, SchoolYear, Selection, Unit, load_one, principal, store},
+    objects::{
+        DataSource, Indicator, Me, Owner, SchoolYear, Selection, Unit, load_one, principal, store,
+    },
     paging::{self, Connection},
 };
 use crate::{

@@ -240,8 +240,12 @@ impl Store {
             .bind(filter.group.code())
             .push(" AND v.subject_level IN ")
             .bind_list(
-                [SubjectLevel::Unit, SubjectLevel::Owner, SubjectLevel::Nation]
-                    .map(SubjectLevel::as_str),
+                [
+                    SubjectLevel::Unit,
+                    SubjectLevel::Owner,
+                    SubjectLevel::Nation,
+                ]
+                .map(SubjectLevel::as_str),
             )
             .push(" ORDER BY v.id");
         let rows: Vec<AnalysisRow> = self.fetch_all(sql).await?;

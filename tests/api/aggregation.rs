@@ -25,24 +25,28 @@ const NATIONAL_READER: &str = "analytiker@kulturskoleradet.no";
 const KONGSBERG_ADMIN: &str = "radgiver@kongsberg.kommune.no";
 const KONGSBERG_ARTS_LEADER: &str = "leder.kulturskole@kongsberg.kommune.no";
 
-const AGGREGATE: &str = "query($indicators: [String!]!, $year: Int!, $ownerCode: String,
-    $selectionId: ID, $orgNumbers: [String!], $nation: Boolean) {
-    aggregate(indicators: $indicators, schoolYear: $year, ownerCode: $ownerCode,
-        selectionId: $selectionId, orgNumbers: $orgNumbers, nation: $nation) {
+const AGGREGATE: &str = "query($indicators: [String!]!, $year: Int!, $subject: SubjectRef!) {
+    aggregate(indicators: $indicators, schoolYear: $year, subject: $subject) {
         indicator { code } value n suppressed suppressionReason computed
         members membersCounted membersSuppressed membersMissing } }";
 
-const COLOUR_TABLE: &str = "query($ownerCode: String, $selectionId: ID, $year: Int!,
-    $indicators: [String!]!) {
-    colourTable(ownerCode: $ownerCode, selectionId: $selectionId, schoolYear: $year,
-        indicators: $indicators) {
+const COLOUR_TABLE: &str = "query($rows: UnitSetRef!, $year: Int!, $indicators: [String!]!) {
+    colourTable(rows: $rows, schoolYear: $year, indicators: $indicators) {
         rows { unit { orgNumber } cells { indicator { code } value n suppressed suppressionReason colour } }
         ownerRow { label cells { indicator { code } value n suppressed suppressionReason colour } }
         nationRow { label cells { indicator { code } value n suppressed suppressionReason colour } } } }";
 
-const TREND: &str = "query($indicator: String!, $orgNumber: String) {
-    trend(indicator: $indicator, orgNumber: $orgNumber) {
+const TREND: &str = "query($indicator: String!, $orgNumber: String!) {
+    trend(indicator: {code: $indicator}, subject: {unit: {orgNumber: $orgNumber}}) {
         points { schoolYear { year } value n suppressed suppressionReason change ownerValue nationValue } } }";
+
+/// A `units` set of a `SubjectRef`, by organisasjonsnummer.
+fn units<S: AsRef<str>>(org_numbers: &[S]) -> Value {
+    org_numbers
+        .iter()
+        .map(|org| json!({ "orgNumber": org.as_ref() }))
+        .collect()
+}
 
 fn threshold_of(indicator: &str) -> i64 {
     let source = seed_rows("indicators.csv")
@@ -134,7 +138,7 @@ async fn survey_values_below_the_threshold_are_suppressed_on_every_path(backend:
     let values = data_as(
         &app,
         Some(&leader),
-        "query($org: String!) { unit(orgNumber: $org) { values(indicators: [\"kf_informasjon\"], schoolYears: [2024]) {
+        "query($org: String!) { unit(by: {orgNumber: $org}) { values(filter: {indicators: [\"kf_informasjon\"], schoolYears: [2024]}) {
             edges { node { value n suppressed suppressionReason } } } } }",
         json!({ "org": org }),
     )
@@ -147,7 +151,7 @@ async fn survey_values_below_the_threshold_are_suppressed_on_every_path(backend:
         &app,
         Some(&admin),
         COLOUR_TABLE,
-        json!({ "ownerCode": "3303", "year": year, "indicators": [indicator] }),
+        json!({ "rows": { "owner": { "code": "3303" } }, "year": year, "indicators": [indicator] }),
     )
     .await;
     let row = table["colourTable"]["rows"]
@@ -167,7 +171,7 @@ async fn survey_values_below_the_threshold_are_suppressed_on_every_path(backend:
         &app,
         Some(&admin),
         AGGREGATE,
-        json!({ "indicators": [indicator], "year": year, "ownerCode": "3303" }),
+        json!({ "indicators": [indicator], "year": year, "subject": { "owner": { "code": "3303" } } }),
     )
     .await;
     let aggregate = &aggregate["aggregate"][0];
@@ -196,7 +200,7 @@ async fn a_computed_aggregate_is_the_weighted_mean_of_visible_members(backend: B
     let app = TestApp::spawn(backend).await;
     let selections = app
         .query(
-            "{ selections(schoolYear: 2025, scope: NATIONAL) { edges { node { id name } } } }",
+            "{ selections(filter: {schoolYear: 2025, scope: NATIONAL}) { edges { node { id name } } } }",
             json!({}),
         )
         .await;
@@ -217,7 +221,7 @@ async fn a_computed_aggregate_is_the_weighted_mean_of_visible_members(backend: B
         let data = app
             .query(
                 AGGREGATE,
-                json!({ "indicators": [indicator], "year": 2025, "selectionId": national["id"] }),
+                json!({ "indicators": [indicator], "year": 2025, "subject": { "selection": national["id"] } }),
             )
             .await;
         let aggregate = &data["aggregate"][0];
@@ -237,7 +241,7 @@ async fn a_published_owner_value_is_used_as_published(backend: Backend) {
     let data = app
         .query(
             AGGREGATE,
-            json!({ "indicators": ["eu_trivsel"], "year": 2024, "ownerCode": "3303" }),
+            json!({ "indicators": ["eu_trivsel"], "year": 2024, "subject": { "owner": { "code": "3303" } } }),
         )
         .await;
     let aggregate = &data["aggregate"][0];
@@ -280,12 +284,12 @@ async fn hidden_members_change_no_aggregate(backend: Backend) {
         let without: Vec<&String> = all.iter().filter(|org| **org != hidden).collect();
         let query = |variables: Value| data_as(&app, None, AGGREGATE, variables);
         let with_hidden = query(
-            json!({ "indicators": [indicator], "year": year, "orgNumbers": all }),
+            json!({ "indicators": [indicator], "year": year, "subject": { "units": units(&all) } }),
         )
         .await["aggregate"][0]
             .clone();
         let without_hidden =
-            query(json!({ "indicators": [indicator], "year": year, "orgNumbers": without })).await
+            query(json!({ "indicators": [indicator], "year": year, "subject": { "units": units(&without) } })).await
                 ["aggregate"][0]
                 .clone();
         for field in ["value", "n", "membersCounted", "suppressed"] {
@@ -308,8 +312,10 @@ async fn hidden_members_change_no_aggregate(backend: Backend) {
         let hidden = hidden_unit(indicator, year);
         let all = units_active_in("arts_school", year);
         let query = |variables: Value| data_as(&app, Some(&reader), AGGREGATE, variables);
-        let nation = query(json!({ "indicators": [indicator], "year": year, "nation": true }))
-            .await["aggregate"][0]
+        let nation = query(
+            json!({ "indicators": [indicator], "year": year, "subject": { "nation": true } }),
+        )
+        .await["aggregate"][0]
             .clone();
         let (expected, total, counted) = weighted_mean(indicator, year, &all);
         assert!((nation["value"].as_f64().unwrap() - expected).abs() < 1e-9);
@@ -318,7 +324,7 @@ async fn hidden_members_change_no_aggregate(backend: Backend) {
         assert_eq!(nation["membersSuppressed"], 1);
         let owner_code = owner_code_of(&hidden);
         let owner =
-            query(json!({ "indicators": [indicator], "year": year, "ownerCode": owner_code }))
+            query(json!({ "indicators": [indicator], "year": year, "subject": { "owner": { "code": owner_code } } }))
                 .await["aggregate"][0]
                 .clone();
         assert_eq!(owner["value"], Value::Null, "{owner}");
@@ -340,7 +346,7 @@ fn owner_code_of(org: &str) -> String {
         .clone()
 }
 
-/// Chosen sets of units (orgNumbers, an utvalg) give restricted aggregates only to a caller who
+/// Chosen sets of units (`units`, an utvalg) give restricted aggregates only to a caller who
 /// may read every member: otherwise two sets differing in one unit would reveal it. Owner and
 /// national aggregates stay open to national readers.
 async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
@@ -356,7 +362,7 @@ async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
     let network = data_as(
         &app,
         None,
-        "{ selections(schoolYear: 2025, scope: NETWORK) { edges { node { id } } } }",
+        "{ selections(filter: {schoolYear: 2025, scope: NETWORK}) { edges { node { id } } } }",
         json!({}),
     )
     .await["selections"]["edges"][0]["node"]["id"]
@@ -375,13 +381,16 @@ async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
 
     let reader = app.token_for(NATIONAL_READER).await;
     for subject in [
-        json!({ "orgNumbers": kongsberg }),
-        json!({ "orgNumbers": arts_schools }),
-        json!({ "selectionId": network }),
+        json!({ "subject": { "units": units(&kongsberg) } }),
+        json!({ "subject": { "units": units(&arts_schools) } }),
+        json!({ "subject": { "selection": network } }),
     ] {
         assert_hidden(&aggregate(reader.clone(), subject).await, "NOT_PERMITTED");
     }
-    for subject in [json!({ "ownerCode": "3303" }), json!({ "nation": true })] {
+    for subject in [
+        json!({ "subject": { "owner": { "code": "3303" } } }),
+        json!({ "subject": { "nation": true } }),
+    ] {
         let shown = aggregate(reader.clone(), subject).await;
         assert_eq!(shown["suppressed"], false, "{shown}");
     }
@@ -389,12 +398,20 @@ async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
     let (expected, _, _) = weighted_mean(indicator, year, &kongsberg);
     for user in [KONGSBERG_ADMIN, KONGSBERG_ARTS_LEADER] {
         let token = app.token_for(user).await;
-        let own = aggregate(token.clone(), json!({ "orgNumbers": kongsberg })).await;
+        let own = aggregate(
+            token.clone(),
+            json!({ "subject": { "units": units(&kongsberg) } }),
+        )
+        .await;
         assert!(
             (own["value"].as_f64().unwrap() - expected).abs() < 1e-9,
             "{own}"
         );
-        let mixed = aggregate(token, json!({ "orgNumbers": arts_schools })).await;
+        let mixed = aggregate(
+            token,
+            json!({ "subject": { "units": units(&arts_schools) } }),
+        )
+        .await;
         assert_hidden(&mixed, "NOT_PERMITTED");
     }
 }
@@ -450,7 +467,7 @@ async fn colour_cells_have_the_colour_of_the_indicator_rule(backend: Backend) {
     let data = app
         .query(
             COLOUR_TABLE,
-            json!({ "ownerCode": "3303", "year": year, "indicators": indicators }),
+            json!({ "rows": { "owner": { "code": "3303" } }, "year": year, "indicators": indicators }),
         )
         .await;
     let rows = data["colourTable"]["rows"].as_array().unwrap();
@@ -516,7 +533,7 @@ async fn suppressed_seed_cells_never_appear_in_tables_or_trends(backend: Backend
         assert_hidden(&point, "SUPPRESSED_AT_SOURCE");
         let owner = app
             .query(
-                "query($org: String!) { unit(orgNumber: $org) { owner { code } } }",
+                "query($org: String!) { unit(by: {orgNumber: $org}) { owner { code } } }",
                 json!({ "org": org }),
             )
             .await["unit"]["owner"]["code"]
@@ -524,7 +541,7 @@ async fn suppressed_seed_cells_never_appear_in_tables_or_trends(backend: Backend
         let table = app
             .query(
                 COLOUR_TABLE,
-                json!({ "ownerCode": owner, "year": year, "indicators": [indicator] }),
+                json!({ "rows": { "owner": { "code": owner } }, "year": year, "indicators": [indicator] }),
             )
             .await;
         let row = table["colourTable"]["rows"]
@@ -543,7 +560,7 @@ async fn anonymous_callers_get_no_restricted_aggregates(backend: Backend) {
     let data = app
         .query(
             AGGREGATE,
-            json!({ "indicators": ["ke_trivsel", "gsi_elever"], "year": 2024, "nation": true }),
+            json!({ "indicators": ["ke_trivsel", "gsi_elever"], "year": 2024, "subject": { "nation": true } }),
         )
         .await;
     let restricted = &data["aggregate"][0];
@@ -552,7 +569,7 @@ async fn anonymous_callers_get_no_restricted_aggregates(backend: Backend) {
     let table = app
         .query(
             COLOUR_TABLE,
-            json!({ "ownerCode": "3303", "year": 2024, "indicators": ["ke_trivsel"] }),
+            json!({ "rows": { "owner": { "code": "3303" } }, "year": 2024, "indicators": ["ke_trivsel"] }),
         )
         .await;
     for row in table["colourTable"]["rows"].as_array().unwrap() {

@@ -14,17 +14,23 @@ crate::on_both_databases!(
 async fn malformed_identifiers_are_bad_user_input(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cases = [
-        ("{ unit(orgNumber: \"123456789\") { name } }", "mod-11"),
-        ("{ owner(code: \"12345\") { name } }", "kommunenummer"),
         (
-            "{ units(schoolYear: 1850) { edges { cursor } } }",
+            "{ unit(by: {orgNumber: \"123456789\"}) { name } }",
+            "mod-11",
+        ),
+        ("{ owner(by: {code: \"12345\"}) { name } }", "kommunenummer"),
+        (
+            "{ units(filter: {schoolYear: 1850}) { edges { cursor } } }",
             "school year",
         ),
         ("{ node(id: \"not-an-id\") { id } }", "not a valid id"),
-        ("{ unit(id: \"T3duZXI6MQ\") { name } }", "not of a Unit"),
         (
-            "{ units(first: 1) { edges { node { values(group: \"trinn=99\") { edges { cursor } } } } } }",
-            "group",
+            "{ unit(by: {id: \"T3duZXI6MQ\"}) { name } }",
+            "not of a Unit",
+        ),
+        (
+            "{ units(first: 1) { edges { node { values(filter: {group: {grade: 99}}) { edges { cursor } } } } } }",
+            "trinn",
         ),
     ];
     for (query, needle) in cases {
@@ -44,7 +50,7 @@ async fn unknown_codes_in_filters_are_named_in_the_error(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = app
         .query_response(
-            "{ units(first: 1) { edges { node { values(indicators: [\"eu_trivsel\", \"eu_trivesl\"]) { edges { cursor } } } } } }",
+            "{ units(first: 1) { edges { node { values(filter: {indicators: [\"eu_trivsel\", \"eu_trivesl\"]}) { edges { cursor } } } } } }",
             json!({}),
         )
         .await;
@@ -57,14 +63,14 @@ async fn unknown_codes_in_filters_are_named_in_the_error(backend: Backend) {
     );
     let body = app
         .query_response(
-            "{ indicators(source: \"udir-nope\") { edges { cursor } } }",
+            "{ indicators(filter: {source: \"udir-nope\"}) { edges { cursor } } }",
             json!({}),
         )
         .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
     let body = app
         .query_response(
-            "{ units(ownerCode: \"9999\") { edges { cursor } } }",
+            "{ units(filter: {owner: {code: \"9999\"}}) { edges { cursor } } }",
             json!({}),
         )
         .await;
@@ -76,7 +82,7 @@ async fn unknown_things_asked_for_by_identifier_are_null(backend: Backend) {
     // Well-formed identifiers that nothing in the seeds has (970018131 is Udir's own number).
     let data = app
         .query(
-            "{ owner(code: \"9999\") { name } unit(orgNumber: \"970018131\") { name } indicator(code: \"nope\") { name } node(id: \"VW5pdDo5OTk5OTk\") { id } }",
+            "{ owner(by: {code: \"9999\"}) { name } unit(by: {orgNumber: \"970018131\"}) { name } indicator(by: {code: \"nope\"}) { name } node(id: \"VW5pdDo5OTk5OTk\") { id } }",
             json!({}),
         )
         .await;

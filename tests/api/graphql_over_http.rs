@@ -241,7 +241,7 @@ async fn browsers_get_graphiql(backend: Backend) {
 /// key where the query asked for it (GraphQL spec, serialized map ordering), as the raw body shows.
 async fn response_keys_follow_the_order_of_the_query(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let query = "{ owner(code: \"3205\") { units(first: 2) { edges { node { owner { code } name \
+    let query = "{ owner(by: {code: \"3205\"}) { units(first: 2) { edges { node { owner { code } name \
                  orgNumber } } } code ... on Owner { kind } name } }";
     let body = app
         .post_graphql(&json!({ "query": query }))

@@ -46,20 +46,20 @@ enum Rule {
 }
 
 const RULES: &[(&str, Rule)] = &[
-    ("QueryRoot.owners", Rule::Public),
-    ("QueryRoot.owner", Rule::Public),
-    ("QueryRoot.units", Rule::Public),
-    ("QueryRoot.unit", Rule::Public),
-    ("QueryRoot.schoolYears", Rule::Public),
-    ("QueryRoot.selections", Rule::Public),
-    ("QueryRoot.selection", Rule::Public),
-    ("QueryRoot.dataSources", Rule::Public),
-    ("QueryRoot.indicators", Rule::Public),
-    ("QueryRoot.indicator", Rule::Public),
-    ("QueryRoot.node", Rule::Public),
-    ("QueryRoot.me", Rule::Caller),
-    ("MutationRoot.grantRole", Rule::RoleChange),
-    ("MutationRoot.revokeRole", Rule::RoleChange),
+    ("Query.owners", Rule::Public),
+    ("Query.owner", Rule::Public),
+    ("Query.units", Rule::Public),
+    ("Query.unit", Rule::Public),
+    ("Query.schoolYears", Rule::Public),
+    ("Query.selections", Rule::Public),
+    ("Query.selection", Rule::Public),
+    ("Query.dataSources", Rule::Public),
+    ("Query.indicators", Rule::Public),
+    ("Query.indicator", Rule::Public),
+    ("Query.node", Rule::Public),
+    ("Query.me", Rule::Caller),
+    ("Mutation.grantRole", Rule::RoleChange),
+    ("Mutation.revokeRole", Rule::RoleChange),
     ("Owner.id", Rule::Public),
     ("Owner.name", Rule::Public),
     ("Owner.kind", Rule::Public),
@@ -128,11 +128,11 @@ const RULES: &[(&str, Rule)] = &[
     ("ValueGroup.code", Rule::ScopedValues),
     ("ValueGroup.grade", Rule::ScopedValues),
     ("ValueGroup.gender", Rule::ScopedValues),
-    ("QueryRoot.aggregate", Rule::ScopedAnalysis),
-    ("QueryRoot.artsSchoolAggregation", Rule::ScopedAnalysis),
-    ("QueryRoot.colourTable", Rule::ScopedAnalysis),
-    ("QueryRoot.keyFigures", Rule::ScopedAnalysis),
-    ("QueryRoot.trend", Rule::ScopedAnalysis),
+    ("Query.aggregate", Rule::ScopedAnalysis),
+    ("Query.artsSchoolAggregation", Rule::ScopedAnalysis),
+    ("Query.colourTable", Rule::ScopedAnalysis),
+    ("Query.keyFigures", Rule::ScopedAnalysis),
+    ("Query.trend", Rule::ScopedAnalysis),
     ("Aggregate.computed", Rule::ScopedAnalysis),
     ("Aggregate.indicator", Rule::ScopedAnalysis),
     ("Aggregate.members", Rule::ScopedAnalysis),
@@ -241,7 +241,7 @@ async fn every_field_has_an_access_rule(backend: Backend) {
 const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
 const DRAMMEN_ARTS_SCHOOL: &str = "903208074";
 
-const UNIT_VALUES: &str = "query($org: String) { unit(orgNumber: $org) {
+const UNIT_VALUES: &str = "query($org: String!) { unit(by: {orgNumber: $org}) {
     values(first: 500) { edges { node { value indicator { code source { sensitivity } } } } } } }";
 
 fn restricted_indicators() -> BTreeSet<String> {
@@ -294,7 +294,7 @@ async fn anonymous_callers_see_only_public_values(backend: Backend) {
     assert!(public > 0);
     assert_eq!(restricted, 0);
     let body = app
-        .query_as(None, "{ selections(scope: NETWORK, first: 10) { edges { node { values(first: 500) { edges { node { indicator { source { sensitivity } } } } } } } } }", json!({}))
+        .query_as(None, "{ selections(filter: {scope: NETWORK}, first: 10) { edges { node { values(first: 500) { edges { node { indicator { source { sensitivity } } } } } } } } }", json!({}))
         .await;
     assert!(!body.to_string().contains("RESTRICTED"), "{body}");
 }
@@ -322,7 +322,7 @@ async fn owner_and_unit_roles_see_their_own_restricted_values_only(backend: Back
     let body = app
         .query_as(
             Some(&token),
-            "{ selections(scope: NETWORK, schoolYear: 2025, first: 10) { edges { node { values(first: 500) { edges { node { unit { orgNumber } indicator { source { sensitivity } } } } } } } } }",
+            "{ selections(filter: {scope: NETWORK, schoolYear: 2025}, first: 10) { edges { node { values(first: 500) { edges { node { unit { orgNumber } indicator { source { sensitivity } } } } } } } } }",
             json!({}),
         )
         .await;
@@ -462,8 +462,8 @@ async fn roles_are_granted_only_within_scope(backend: Backend) {
         json!({ "input": {
             "feideUserId": "ny@kongsberg.kommune.no",
             "role": role,
-            "ownerCode": owner_code,
-            "unitOrgNumber": unit,
+            "owner": owner_code.map(|code| json!({ "code": code })),
+            "unit": unit.map(|org| json!({ "orgNumber": org })),
         }})
     };
     let anonymous = app
@@ -594,11 +594,11 @@ async fn the_demo_login_is_off_unless_enabled(backend: Backend) {
 }
 
 const ANALYSES: &str = "query($unit: String!) {
-    aggregate(indicators: [\"ke_trivsel\"], schoolYear: 2025, ownerCode: \"3303\") { value suppressionReason }
-    colourTable(ownerCode: \"3303\", schoolYear: 2025, indicators: [\"ke_trivsel\"]) {
+    aggregate(indicators: [\"ke_trivsel\"], schoolYear: 2025, subject: {owner: {code: \"3303\"}}) { value suppressionReason }
+    colourTable(rows: {owner: {code: \"3303\"}}, schoolYear: 2025, indicators: [\"ke_trivsel\"]) {
         rows { unit { orgNumber } cells { value suppressionReason } } ownerRow { cells { value suppressionReason } } }
-    trend(indicator: \"ke_trivsel\", orgNumber: $unit) { points { value suppressionReason ownerValue } }
-    keyFigures(ownerCode: \"3303\", schoolYear: 2025, indicators: [\"ke_trivsel\"]) { figures { ownerValue { value suppressionReason } } }
+    trend(indicator: {code: \"ke_trivsel\"}, subject: {unit: {orgNumber: $unit}}) { points { value suppressionReason ownerValue } }
+    keyFigures(owner: {code: \"3303\"}, schoolYear: 2025, indicators: [\"ke_trivsel\"]) { figures { ownerValue { value suppressionReason } } }
     artsSchoolAggregation(schoolYear: 2025, indicators: [\"ke_trivsel\"]) {
         owners { owner { code } aggregates { value suppressionReason } } } }";
 

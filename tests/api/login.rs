@@ -471,7 +471,7 @@ async fn cookie_sessions_cannot_send_cross_site_mutations(backend: Backend) {
     let app = session_app(backend, AuthConfig::default()).await;
     let admin = cookie_pair(&dev_login(&app, "radgiver@kongsberg.kommune.no", None).await);
     let mutation = "mutation { grantRole(input: { feideUserId: \"mallory@evil.example\", \
-                    role: OWNER_READER, ownerCode: \"3303\" }) { role } }";
+                    role: OWNER_READER, owner: { code: \"3303\" } }) { role } }";
     let client = Client::new();
     for content_type in [
         "application/x-www-form-urlencoded",

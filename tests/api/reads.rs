@@ -56,7 +56,7 @@ async fn owners_carry_their_current_code_and_code_history(backend: Backend) {
 async fn an_earlier_kommunenummer_finds_the_owner_it_became(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let query =
-        "query($code: String, $year: Int) { owner(code: $code, year: $year) { name code } }";
+        "query($code: String!, $year: Int) { owner(by: {code: $code}, year: $year) { name code } }";
     for (code, name) in [
         ("0231", "Lillestrøm kommune"),
         ("0219", "Bærum kommune"),
@@ -98,7 +98,7 @@ async fn units_filter_by_owner_code_kind_and_school_year(backend: Backend) {
         // 0604 is Kongsberg's number before 2020: filters accept earlier numbers too.
         let data = app
             .query(
-                "query($year: Int) { units(ownerCode: \"0604\", kind: SCHOOL, schoolYear: $year, first: 100) { edges { node { orgNumber kind owner { name } } } } }",
+                "query($year: Int) { units(filter: {owner: {code: \"0604\"}, kind: SCHOOL, schoolYear: $year}, first: 100) { edges { node { orgNumber kind owner { name } } } } }",
                 json!({ "year": year }),
             )
             .await;
@@ -157,7 +157,7 @@ fn returned_values(connection: &Value) -> BTreeSet<(String, String, String, bool
 }
 
 const UNIT_VALUES: &str = "query($org: String, $indicator: String!, $year: Int!) {
-    unit(orgNumber: $org) { values(indicators: [$indicator], schoolYears: [$year], first: 100) {
+    unit(by: {orgNumber: $org}) { values(filter: {indicators: [$indicator], schoolYears: [$year]}, first: 100) {
         edges { node { group { code } value n suppressed indicator { code } schoolYear { year label } } } } } }";
 
 async fn unit_values_match_the_seeded_rows(backend: Backend) {
@@ -206,7 +206,7 @@ async fn suppressed_cells_have_no_value(backend: Backend) {
     assert_eq!(cell["n"], Value::Null);
 }
 
-const SELECTION_BY_NAME: &str = "query($year: Int) { selections(schoolYear: $year, first: 100) {
+const SELECTION_BY_NAME: &str = "query($year: Int) { selections(filter: {schoolYear: $year}, first: 100) {
     edges { node { id name scope lastUpdated schoolYear { year } owner { name } units(first: 100) { edges { node { orgNumber } } } } } } }";
 
 async fn selection_units_are_the_seeded_members(backend: Backend) {
@@ -250,9 +250,9 @@ async fn selection_values_default_to_the_selection_year(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let data = app
         .query(
-            "{ selections(schoolYear: 2023, scope: OWNER, first: 1) { edges { node {
+            "{ selections(filter: {schoolYear: 2023, scope: OWNER}, first: 1) { edges { node {
                 units(first: 100) { edges { node { orgNumber } } }
-                values(indicators: [\"eu_trivsel\"], group: \"all\", first: 500) { edges { node { schoolYear { year } unit { orgNumber } value } } } } } } }",
+                values(filter: {indicators: [\"eu_trivsel\"], group: {}}, first: 500) { edges { node { schoolYear { year } unit { orgNumber } value } } } } } } }",
             json!({}),
         )
         .await;
@@ -284,8 +284,8 @@ async fn indicators_filter_by_source_category_and_unit_kind(backend: Backend) {
     let indicators = seed_rows("indicators.csv");
     let data = app
         .query(
-            "{ eu: indicators(source: \"udir-elevundersokelsen\", first: 100) { edges { node { code direction source { code } } } }
-               arts: indicators(unitKind: ARTS_SCHOOL, category: PRECONDITION, first: 100) { edges { node { code appliesTo category } } } }",
+            "{ eu: indicators(filter: {source: \"udir-elevundersokelsen\"}, first: 100) { edges { node { code direction source { code } } } }
+               arts: indicators(filter: {unitKind: ARTS_SCHOOL, category: PRECONDITION}, first: 100) { edges { node { code appliesTo category } } } }",
             json!({}),
         )
         .await;

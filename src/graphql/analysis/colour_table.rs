@@ -124,11 +124,13 @@ pub async fn build(
                 cells: cells(dataset, row),
             })
             .collect(),
-        owner_row: owner.zip(figures.owner_row).map(|(owner, row)| ColourTableReferenceRow {
-            label: owner.name.clone(),
-            owner: Some(Owner(owner)),
-            cells: cells(dataset, row),
-        }),
+        owner_row: owner
+            .zip(figures.owner_row)
+            .map(|(owner, row)| ColourTableReferenceRow {
+                label: owner.name.clone(),
+                owner: Some(Owner(owner)),
+                cells: cells(dataset, row),
+            }),
         nation_row: ColourTableReferenceRow {
             label: "Nasjonalt".into(),
             owner: None,

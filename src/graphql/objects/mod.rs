@@ -149,5 +149,13 @@ where
         school_year: filter.school_year.map(DomainSchoolYear::new).transpose()?,
     };
     let page = paging::page(after, before, first, last)?;
-    child_connection(ctx, parent, filter, page, |unit: &crate::domain::Unit| unit.id.0, Unit).await
+    child_connection(
+        ctx,
+        parent,
+        filter,
+        page,
+        |unit: &crate::domain::Unit| unit.id.0,
+        Unit,
+    )
+    .await
 }

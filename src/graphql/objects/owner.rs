@@ -9,8 +9,8 @@ use crate::{
         enums::OwnerKind,
         error::ApiResult,
         ids::{NodeKind, global_id},
-        loaders::CodesOf,
         inputs::{MemberUnitFilterInput, ValueFilterInput},
+        loaders::CodesOf,
         paging::Connection,
     },
 };
@@ -105,6 +105,12 @@ impl Owner {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        values_connection(ctx, self.0.id, filter.as_ref(), (after, before, first, last)).await
+        values_connection(
+            ctx,
+            self.0.id,
+            filter.as_ref(),
+            (after, before, first, last),
+        )
+        .await
     }
 }

@@ -69,6 +69,12 @@ impl Unit {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<IndicatorValue>> {
-        values_connection(ctx, self.0.id, filter.as_ref(), (after, before, first, last)).await
+        values_connection(
+            ctx,
+            self.0.id,
+            filter.as_ref(),
+            (after, before, first, last),
+        )
+        .await
     }
 }
