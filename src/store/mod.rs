@@ -52,6 +52,9 @@ pub enum StoreError {
     /// A stored row breaks a domain rule: the database was changed outside Varde.
     #[error("stored data is invalid: {0}")]
     InvalidStoredData(#[from] DomainError),
+    /// A stored reference points at nothing: the database was changed outside Varde.
+    #[error("stored reference to {0} points at nothing")]
+    BrokenReference(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -90,6 +90,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub store: Store,
+    /// The test database, for tests that read it around Varde.
+    pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -115,6 +117,7 @@ impl TestApp {
     ) -> Self {
         let (url, dir) = fresh_database(backend).await;
         let store = Store::connect(&url, 5).await.expect("connect");
+        let database_url = url.clone();
         store.migrate().await.expect("migrate");
         store
             .load_seed(&seed::demo().expect("demo seeds"))
@@ -131,6 +134,7 @@ impl TestApp {
             addr,
             client: Client::new(),
             store,
+            database_url,
             shutdown: Some(shutdown),
             _dir: dir,
         }

@@ -11,3 +11,4 @@ mod login;
 mod pagination;
 mod reads;
 mod schema;
+mod scoped_reader;

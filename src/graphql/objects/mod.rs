@@ -61,16 +61,17 @@ where
     loader(ctx).load_one(key).await.map_err(ApiError::from)
 }
 
-/// Loads an object that a stored reference points to: missing means a broken reference.
+/// Loads an object that a stored reference points to: missing means a broken reference, a fault
+/// of the server (the details go to the log, never to the caller).
 pub(crate) async fn load_reference<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<V>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
     StoreLoader: Loader<K, Value = V, Error = Arc<StoreError>>,
 {
-    let missing = format!("referenced {key:?} does not exist");
+    let missing = format!("{key:?}");
     load_one(ctx, key)
         .await?
-        .ok_or_else(|| ApiError::NotFound(missing))
+        .ok_or_else(|| StoreError::BrokenReference(missing).into())
 }
 
 /// Loads one page of a parent's children through the request's loader.
