@@ -3,7 +3,8 @@
 //!
 //! Layers, with dependencies pointing inward: [`domain`] (pure types and rules) ← [`store`]
 //! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
-//! [`seed`] loads the demo data; [`config`] and the binary are the thin shell.
+//! [`seed`] loads the demo data; [`auth`] logs callers in; [`cli`] and the binary are the thin
+//! shell.
 
 pub mod auth;
 pub mod cli;

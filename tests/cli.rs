@@ -1,6 +1,8 @@
 //! The binary: `varde schema` matches the checked-in SDL, `varde serve` on an empty database
 //! migrates and seeds it (one command serves a working demo), and the admin subcommands work.
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

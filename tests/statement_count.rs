@@ -5,6 +5,8 @@
 //! the code under test is instrumented for the test. This file is its own test binary with one
 //! test, so no other test's statements are counted.
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

@@ -1,4 +1,4 @@
-//! GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/), owned here because
+//! GraphQL over HTTP (<https://graphql.github.io/graphql-over-http/draft/>), owned here because
 //! async-graphql-axum's handler does not follow it: content negotiation on `Accept`, 405 for
 //! mutations over GET, 415 for bodies that are not JSON, batches only when configured, and no
 //! `data` entry when a request fails before execution.

@@ -3,7 +3,7 @@
 //! and returns domain types.
 //!
 //! Concrete pools rather than sqlx's `Any` driver: `Any` carries only basic types. The statement
-//! text is shared (see [`sql`]); only the migrations differ per dialect.
+//! text is shared (see [`Sql`]); only the migrations differ per dialect.
 
 mod auth;
 mod catalogue;

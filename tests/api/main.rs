@@ -1,6 +1,8 @@
 //! Integration tests: the real router, a real database, real HTTP. Each test runs on SQLite and on
 //! PostgreSQL (see `on_both_databases!`).
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 mod helpers;
 
 mod aggregation;
