@@ -1,7 +1,9 @@
-//! GraphiQL: served from the binary under a strict Content-Security-Policy.
+//! GraphiQL: served from the binary under a strict Content-Security-Policy, checked over HTTP, and
+//! used in a real browser (Debian's headless Chromium, cut off from everything but the server).
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{StatusCode, header, redirect};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{Backend, TestApp};
@@ -9,7 +11,10 @@ use crate::helpers::{Backend, TestApp};
 crate::on_both_databases!(
     the_root_redirects_to_graphiql,
     graphiql_and_its_assets_come_from_the_binary_under_a_strict_csp,
+    graphiql_runs_a_query_in_chromium_without_internet,
 );
+
+const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The policy of the page and its assets, with the page's style nonce or without.
 fn policy(style_src: &str) -> String {
@@ -140,4 +145,51 @@ async fn graphiql_and_its_assets_come_from_the_binary_under_a_strict_csp(backend
             "LICENSES.txt"
         ]
     );
+}
+
+/// The browser opens `/`, runs a query in GraphiQL and reads the answer in the result pane, with
+/// every request beyond the server refused and reported, as is any CSP violation.
+async fn graphiql_runs_a_query_in_chromium_without_internet(backend: Backend) {
+    assert!(
+        std::path::Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: run `bash .ci/run` as root, or `apt-get install chromium`"
+    );
+    let app = TestApp::spawn(backend).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/graphiql.mjs");
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(app.url("/"))
+        .arg(r#"{ owner(code: "3205") { name } }"#)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("node runs (tests/run.sh installs playwright-core)");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "the browser script printed no report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(report["error"], Value::Null, "{report:#}");
+    assert_eq!(report["url"], app.url("/graphql"), "{report:#}");
+    let shown: Value = serde_json::from_str(report["result"].as_str().unwrap())
+        .unwrap_or_else(|_| panic!("the result pane shows a JSON answer: {report:#}"));
+    assert_eq!(
+        shown,
+        json!({ "data": { "owner": { "name": "Lillestrøm kommune" } } })
+    );
+    assert_eq!(
+        report["rootTypes"],
+        "query: QueryRoot\nmutation: MutationRoot"
+    );
+    assert_eq!(report["dialog"], "Settings");
+    for list in [
+        "outsideRequests",
+        "failedRequests",
+        "cspViolations",
+        "pageErrors",
+    ] {
+        assert_eq!(report[list], json!([]), "{list}: {report:#}");
+    }
+    assert_eq!(report["inlineScriptRefused"], true, "{report:#}");
 }
