@@ -10,8 +10,9 @@ if ! command -v initdb >/dev/null 2>&1; then
   [ -n "$pgbin" ] && export PATH="$pgbin:$PATH"
 fi
 
-# Node test tools: the GraphQL-over-HTTP audit and the OpenID provider for the login tests.
-for tool in tests/graphql-http-audit tests/oidc-provider; do
+# Node test tools: the GraphQL-over-HTTP audit, the OpenID provider for the login tests, and
+# playwright-core, which drives Debian's Chromium (.ci/run installs it) through GraphiQL.
+for tool in tests/graphql-http-audit tests/oidc-provider tests/browser; do
   if [ ! -d "$tool/node_modules" ]; then
     (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi

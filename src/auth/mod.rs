@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 pub use oidc::{OidcClient, OidcConfig, VerifiedLogin};
+pub use secrets::random_token;
 
 use crate::{
     domain::{Grants, Role},

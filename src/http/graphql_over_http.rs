@@ -8,7 +8,7 @@ use axum::{
     body::Bytes,
     extract::{Query, RawQuery, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -152,16 +152,6 @@ fn wants_graphiql(headers: &HeaderMap, params: &QueryStringParams) -> bool {
         && header_text(headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn graphiql() -> Response {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Varde GraphQL")
-            .finish(),
-    )
-    .into_response()
-}
-
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query in the URL.
 pub async fn get(
     State(state): State<AppState>,
@@ -178,7 +168,7 @@ pub async fn get(
         Err(error) => return Refusal::bad_request(error.body_text()).into_response(),
     };
     if wants_graphiql(&headers, &params) {
-        return graphiql();
+        return super::graphiql::page();
     }
     let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
         return not_acceptable().into_response();

@@ -1,7 +1,9 @@
-//! The HTTP shell: the axum router with GraphQL over HTTP, health checks and the middleware
-//! every request passes (body limit, timeout, tracing). No SQL and no GraphQL types live here.
+//! The HTTP shell: the axum router with GraphQL over HTTP, GraphiQL, health checks and the
+//! middleware every request passes (body limit, timeout, tracing). No SQL and no GraphQL types
+//! live here.
 
 mod auth_routes;
+mod graphiql;
 mod graphql_over_http;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -10,6 +12,7 @@ use axum::{
     Router,
     extract::State,
     http::StatusCode,
+    response::Redirect,
     routing::{get, post},
 };
 use tokio::net::TcpListener;
@@ -61,10 +64,12 @@ pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
         config: Arc::new(config.clone()),
     };
     Router::new()
+        .route("/", get(root))
         .route(
             "/graphql",
             get(graphql_over_http::get).post(graphql_over_http::post),
         )
+        .route("/graphiql/{digest}/{name}", get(graphiql::asset))
         .route("/auth/login", get(auth_routes::login))
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))
@@ -81,6 +86,12 @@ pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
         .layer(TraceLayer::new_for_http())
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::new())
+}
+
+/// Sends newcomers to GraphiQL. 303 See Other, not a permanent redirect, so that browsers do not
+/// remember it and `/` stays free for a start page.
+async fn root() -> Redirect {
+    Redirect::to("/graphql")
 }
 
 /// The process is up.

@@ -14,7 +14,6 @@ crate::on_both_databases!(
     accept_decides_the_response_type_and_status,
     batches_are_refused_unless_configured,
     oversized_bodies_are_refused_with_413,
-    browsers_get_graphiql,
     response_keys_follow_the_order_of_the_query,
 );
 
@@ -216,25 +215,6 @@ async fn oversized_bodies_are_refused_with_413(backend: Backend) {
         .post_graphql(&json!({ "query": format!("{{ schoolYears {{ year }} {padding} }}") }))
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-}
-
-async fn browsers_get_graphiql(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let page = app
-        .client
-        .get(app.url("/graphql"))
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
-    );
 }
 
 /// Fields resolved through loaders finish after plain ones; the response must still list every

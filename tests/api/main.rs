@@ -7,6 +7,7 @@ mod helpers;
 
 mod aggregation;
 mod errors;
+mod graphiql;
 mod graphql_over_http;
 mod isolation;
 mod login;
