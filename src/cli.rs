@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::{
+    app,
     auth::{Auth, AuthConfig, OidcConfig},
     domain::{OrgNumber, OwnerCode, Role, RoleKind},
     graphql, http, seed,
@@ -352,34 +353,19 @@ async fn create_client(
 }
 
 async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> {
-    let auth = Auth::new(store.clone(), login.config(args.addr)?)?;
-    store.migrate().await.context("migrating")?;
-    if !args.no_seed && store.is_empty().await? {
-        tracing::info!("empty database: loading the demo seeds");
-        store
-            .load_seed(&seed::demo()?)
-            .await
-            .context("loading demo seeds")?;
-    }
-    let config = http::HttpConfig {
-        body_limit: args.body_limit,
-        request_timeout: Duration::from_secs(args.request_timeout),
-        max_batch_size: args.max_batch,
+    let settings = app::Settings {
+        http: http::HttpConfig {
+            body_limit: args.body_limit,
+            request_timeout: Duration::from_secs(args.request_timeout),
+            max_batch_size: args.max_batch,
+        },
+        auth: login.config(args.addr)?,
+        seed_demo: !args.no_seed,
     };
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
-    tracing::info!(
-        "serving GraphQL at http://{}/graphql ({})",
-        listener.local_addr()?,
-        store.dialect()
-    );
-    if auth.config().dev_login {
-        tracing::warn!("demo login enabled: /auth/dev-login?user=<Feide user id>");
-    }
-    let router = http::router(store.clone(), config, auth);
-    http::serve(listener, router, shutdown_signal()).await?;
-    Ok(())
+    app::run(listener, store.clone(), settings, shutdown_signal()).await
 }
 
 /// Completes on Ctrl-C or SIGTERM, so that open requests can finish.

@@ -6,6 +6,7 @@
 //! [`seed`] loads the demo data; [`auth`] logs callers in; [`cli`] and the binary are the thin
 //! shell.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod domain;

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::{net::TcpListener, sync::oneshot};
 use varde::{
+    app,
     auth::{Auth, AuthConfig},
-    http, seed,
+    http,
     store::Store,
 };
 
@@ -45,6 +46,22 @@ macro_rules! on_both_databases {
             )+
         }
     };
+}
+
+/// Server logs go to the test output when `TEST_LOG` is set (`TEST_LOG=1`, or a filter such as
+/// `TEST_LOG=varde=debug,sqlx=debug`); otherwise tests run silent.
+fn show_logs_when_asked() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let filter = if filter == "1" {
+            "info".to_owned()
+        } else {
+            filter
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
 }
 
 /// A fresh, empty database for one test. SQLite files live in a temporary directory kept alive
@@ -115,24 +132,31 @@ impl TestApp {
         config: http::HttpConfig,
         auth: AuthConfig,
     ) -> Self {
+        show_logs_when_asked();
         let (url, dir) = fresh_database(backend).await;
         let store = Store::connect(&url, 5).await.expect("connect");
         let database_url = url.clone();
-        store.migrate().await.expect("migrate");
-        store
-            .load_seed(&seed::demo().expect("demo seeds"))
-            .await
-            .expect("seed");
         let addr = listener.local_addr().unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let auth = Auth::new(store.clone(), auth).expect("auth");
-        let router = http::router(store.clone(), config, auth);
-        tokio::spawn(http::serve(listener, router, async {
+        let settings = app::Settings {
+            http: config,
+            auth,
+            seed_demo: true,
+        };
+        tokio::spawn(app::run(listener, store.clone(), settings, async {
             let _ = stopped.await;
         }));
+        // The service answers only once it has migrated and seeded the database.
+        let client = Client::new();
+        let ready = client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .expect("the service starts");
+        assert!(ready.status().is_success(), "the service starts: {ready:?}");
         Self {
             addr,
-            client: Client::new(),
+            client,
             store,
             database_url,
             shutdown: Some(shutdown),
