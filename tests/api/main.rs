@@ -15,3 +15,4 @@ mod pagination;
 mod reads;
 mod schema;
 mod scoped_reader;
+mod snapshots;
