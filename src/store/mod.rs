@@ -52,7 +52,23 @@ pub enum StoreError {
     InvalidStoredData(#[from] DomainError),
 }
 
+impl StoreError {
+    /// The database cannot be reached now (no connection within the acquire timeout, a broken
+    /// connection): a passing outage rather than a fault of Varde.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a query waits for a database connection unless configured otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The database Varde reads and writes.
 #[derive(Debug, Clone)]
@@ -128,13 +144,23 @@ where
 }
 
 impl Store {
-    /// Opens a pool for `url`: `sqlite:PATH` (the file is created when missing) or
-    /// `postgres://...`.
+    /// Opens a pool for `url` with the default acquire timeout.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        Self::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Opens a pool for `url`: `sqlite:PATH` (the file is created when missing) or
+    /// `postgres://...`. A query waits at most `acquire_timeout` for a connection, so that an
+    /// unreachable database fails requests fast.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> StoreResult<Self> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect(url)
                 .await?;
             Backend::Postgres(pool)
@@ -143,9 +169,10 @@ impl Store {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(acquire_timeout);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
             Backend::Sqlite(pool)

@@ -123,8 +123,8 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let auth = Auth::new(store.clone(), auth).expect("auth");
-        let router = http::router(store.clone(), config, auth);
-        tokio::spawn(http::serve(listener, router, async {
+        let app = http::app(store.clone(), config, auth);
+        tokio::spawn(http::serve(listener, app, async {
             let _ = stopped.await;
         }));
         Self {
