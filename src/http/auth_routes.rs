@@ -18,7 +18,8 @@ use crate::{
 };
 
 /// What the browser is told when the identity provider fails.
-const PROVIDER_MESSAGE: &str = "the identity provider could not be reached or answered wrongly; try again later";
+const PROVIDER_MESSAGE: &str =
+    "the identity provider could not be reached or answered wrongly; try again later";
 
 /// Cookie names: the `__Host-` prefix (Secure, no Domain, Path=/) unless cookies are configured
 /// insecure for plain-http local use, where browsers would refuse the prefix.

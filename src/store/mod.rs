@@ -18,7 +18,8 @@ mod values;
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
-    AssertSqlSafe, ColumnIndex, Decode, FromRow, PgPool, Row, SqlitePool, Type,
+    AssertSqlSafe, ColumnIndex, Connection, Decode, FromRow, PgPool, Row, SqliteConnection,
+    SqlitePool, Type,
     postgres::{PgPoolOptions, PgRow},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
 };
@@ -56,12 +57,21 @@ impl StoreError {
     /// The database cannot be reached now (no connection within the acquire timeout, a broken
     /// connection): a passing outage rather than a fault of Varde.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            // PostgreSQL refusing or dropping connections: connection exceptions (08),
+            // shutdown or termination (57P), too many connections (53300), and a database that
+            // does not accept connections now (55000).
+            Self::Database(sqlx::Error::Database(error)) => error.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code == "53300"
+                    || code == "55000"
+            }),
+            _ => false,
+        }
     }
 }
 
@@ -199,11 +209,29 @@ impl Store {
         Ok(())
     }
 
-    /// Answers whether the database can be reached (for /readyz).
+    /// Answers whether the database can be reached (for /readyz) with a real query. On SQLite
+    /// it runs on a fresh connection, which reads the file as it is on disk: pooled connections
+    /// answer from their page cache even after the file is gone or damaged.
     pub async fn ping(&self) -> StoreResult<()> {
         // COUNT(*) is BIGINT on PostgreSQL and INTEGER on SQLite: an i64 on both.
-        let probe = Sql::new("SELECT COUNT(*) FROM school_years");
-        self.fetch_optional::<(i64,)>(probe).await.map(drop)
+        const PROBE: &str = "SELECT COUNT(*) FROM school_years";
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let options = (*pool.connect_options())
+                    .clone()
+                    .create_if_missing(false)
+                    .read_only(true);
+                let mut connection = SqliteConnection::connect_with(&options).await?;
+                sqlx::query_as::<_, (i64,)>(PROBE)
+                    .fetch_one(&mut connection)
+                    .await?;
+                connection.close().await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, (i64,)>(PROBE).fetch_one(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -90,7 +90,10 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub store: Store,
+    /// The database URL, for tests that break the database under the server.
+    pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -124,14 +127,16 @@ impl TestApp {
         let (shutdown, stopped) = oneshot::channel::<()>();
         let auth = Auth::new(store.clone(), auth).expect("auth");
         let app = http::app(store.clone(), config, auth);
-        tokio::spawn(http::serve(listener, app, async {
+        let server = tokio::spawn(http::serve(listener, app, async {
             let _ = stopped.await;
         }));
         Self {
             addr,
             client: Client::new(),
             store,
+            database_url: url,
             shutdown: Some(shutdown),
+            server: Some(server),
             _dir: dir,
         }
     }
@@ -187,6 +192,21 @@ impl TestApp {
             .post_graphql(&json!({ "query": query, "variables": variables }))
             .await;
         response.json().await.expect("JSON body")
+    }
+}
+
+impl TestApp {
+    /// Starts a graceful shutdown and waits until the server has stopped.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server
+                .await
+                .expect("the server task ends without panicking"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod abuse;
 mod aggregation;
 mod errors;
 mod graphql_over_http;
