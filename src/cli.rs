@@ -265,7 +265,7 @@ struct ServeArgs {
     max_batch: usize,
 
     /// Highest cost of a query: the most fields its answer can hold (page sizes multiply).
-    #[arg(long, env = "VARDE_MAX_COST", default_value_t = 100_000, global = true)]
+    #[arg(long, env = "VARDE_MAX_COST", default_value_t = 250_000, global = true)]
     max_cost: u64,
 
     /// Deepest nesting of selections in a query.

@@ -68,7 +68,7 @@ pub struct QueryLimits {
 impl Default for QueryLimits {
     fn default() -> Self {
         Self {
-            max_cost: 100_000,
+            max_cost: 250_000,
             max_depth: 16,
             max_aliases: 100,
             max_fields_per_selection: 100,

@@ -209,14 +209,15 @@ impl Store {
         Ok(())
     }
 
-    /// Answers whether the database can be reached (for /readyz) with a real query. On SQLite
-    /// it runs on a fresh connection, which reads the file as it is on disk: pooled connections
-    /// answer from their page cache even after the file is gone or damaged.
+    /// Answers whether the database can be reached (for /readyz) with a real query through the
+    /// pool. On SQLite it runs again on a fresh connection, which reads the file as it is on
+    /// disk: pooled connections answer from their page cache even after the file is damaged.
     pub async fn ping(&self) -> StoreResult<()> {
         // COUNT(*) is BIGINT on PostgreSQL and INTEGER on SQLite: an i64 on both.
         const PROBE: &str = "SELECT COUNT(*) FROM school_years";
         match &self.backend {
             Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, (i64,)>(PROBE).fetch_one(pool).await?;
                 let options = (*pool.connect_options())
                     .clone()
                     .create_if_missing(false)
