@@ -48,7 +48,7 @@ pub async fn run(
     if auth.config().dev_login {
         tracing::warn!("demo login enabled: /auth/dev-login?user=<Feide user id>");
     }
-    let router = http::router(store, settings.http, auth);
-    http::serve(listener, router, shutdown).await?;
+    let app = http::app(store, settings.http, auth);
+    http::serve(listener, app, shutdown).await?;
     Ok(())
 }

@@ -28,6 +28,16 @@ pub struct Cli {
     )]
     database_url: String,
 
+    /// Seconds a request waits for a database connection before it fails with
+    /// SERVICE_UNAVAILABLE: a database that is gone is reported in seconds.
+    #[arg(
+        long,
+        env = "VARDE_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 3,
+        global = true
+    )]
+    db_acquire_timeout: u64,
+
     /// Most database connections this process opens.
     #[arg(
         long,
@@ -255,6 +265,83 @@ struct ServeArgs {
     #[arg(long, env = "VARDE_MAX_BATCH", default_value_t = 0, global = true)]
     max_batch: usize,
 
+    /// Highest cost of a query: the most fields its answer can hold (page sizes multiply).
+    #[arg(long, env = "VARDE_MAX_COST", default_value_t = 250_000, global = true)]
+    max_cost: u64,
+
+    /// Deepest nesting of selections in a query.
+    #[arg(long, env = "VARDE_MAX_DEPTH", default_value_t = 16, global = true)]
+    max_depth: usize,
+
+    /// Most aliased fields in a request.
+    #[arg(long, env = "VARDE_MAX_ALIASES", default_value_t = 100, global = true)]
+    max_aliases: usize,
+
+    /// Most fields in one selection set, fragments included.
+    #[arg(long, env = "VARDE_MAX_FIELDS", default_value_t = 100, global = true)]
+    max_fields: usize,
+
+    /// Most directives in a request.
+    #[arg(
+        long,
+        env = "VARDE_MAX_DIRECTIVES",
+        default_value_t = 50,
+        global = true
+    )]
+    max_directives: usize,
+
+    /// Largest answer, in bytes.
+    #[arg(long, env = "VARDE_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    max_response_bytes: usize,
+
+    /// Turn off introspection (`__schema`, `__type`).
+    #[arg(long, env = "VARDE_NO_INTROSPECTION", global = true)]
+    no_introspection: bool,
+
+    /// Seconds a client may take to send a request's headers, or stay idle between requests.
+    #[arg(
+        long,
+        env = "VARDE_HEADER_READ_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    header_read_timeout: u64,
+
+    /// Most connections served at once.
+    #[arg(
+        long,
+        env = "VARDE_MAX_CLIENT_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    max_client_connections: usize,
+
+    /// Requests per second per client (bearer token, else address); 0 turns rate limiting off.
+    #[arg(long, env = "VARDE_RATE_LIMIT", default_value_t = 100, global = true)]
+    rate_limit: u32,
+
+    /// Requests a client may send at once before its rate applies.
+    #[arg(long, env = "VARDE_RATE_BURST", default_value_t = 500, global = true)]
+    rate_burst: u32,
+
+    /// Seconds a graceful shutdown waits for requests in flight.
+    #[arg(
+        long,
+        env = "VARDE_SHUTDOWN_DEADLINE",
+        default_value_t = 10,
+        global = true
+    )]
+    shutdown_deadline: u64,
+
+    /// Milliseconds /readyz waits for the database.
+    #[arg(
+        long,
+        env = "VARDE_READY_TIMEOUT_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    ready_timeout_ms: u64,
+
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "VARDE_NO_SEED", global = true)]
     no_seed: bool,
@@ -274,9 +361,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    let store = Store::connect(&cli.database_url, cli.max_connections)
-        .await
-        .with_context(|| format!("connecting to {}", redact(&cli.database_url)))?;
+    let store = Store::connect_with(
+        &cli.database_url,
+        cli.max_connections,
+        Duration::from_secs(cli.db_acquire_timeout),
+    )
+    .await
+    .with_context(|| format!("connecting to {}", redact(&cli.database_url)))?;
     let result = match command {
         Command::Serve => serve(&store, cli.serve, &cli.login).await,
         Command::CreateClient { name, role } => {
@@ -358,6 +449,21 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
             body_limit: args.body_limit,
             request_timeout: Duration::from_secs(args.request_timeout),
             max_batch_size: args.max_batch,
+            query: graphql::QueryLimits {
+                max_cost: args.max_cost,
+                max_depth: args.max_depth,
+                max_aliases: args.max_aliases,
+                max_fields_per_selection: args.max_fields,
+                max_directives: args.max_directives,
+                max_response_bytes: args.max_response_bytes,
+                introspection: !args.no_introspection,
+            },
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            max_connections: args.max_client_connections,
+            rate_per_second: args.rate_limit,
+            rate_burst: args.rate_burst,
+            shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
+            ready_timeout: Duration::from_millis(args.ready_timeout_ms),
         },
         auth: login.config(args.addr)?,
         seed_demo: !args.no_seed,

@@ -86,12 +86,33 @@ pub struct OidcClient {
     provider: RwLock<Option<Arc<ProviderState>>>,
 }
 
+/// Refuses an issuer that is not https: its discovery document and keys decide who logs in.
+/// Plain http is allowed only on loopback, for a provider run beside Varde in tests.
+fn check_issuer(issuer: &str) -> Result<(), AuthError> {
+    let url = IssuerUrl::new(issuer.to_owned()).map_err(provider_error)?;
+    let url = url.url();
+    let loopback = match url.host() {
+        Some(openidconnect::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(openidconnect::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(openidconnect::url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+        Ok(())
+    } else {
+        Err(AuthError::Provider(format!(
+            "the OpenID issuer {issuer} must use https (plain http only on a loopback address)"
+        )))
+    }
+}
+
 fn provider_error(error: impl std::fmt::Display) -> AuthError {
     AuthError::Provider(error.to_string())
 }
 
 impl OidcClient {
     pub fn new(config: OidcConfig) -> Result<Self, AuthError> {
+        check_issuer(&config.issuer)?;
         // No redirects: a provider (or a forged discovery document) must not steer our requests
         // elsewhere (SSRF).
         let http = reqwest::Client::builder()
@@ -169,7 +190,9 @@ impl OidcClient {
             .request_async(&self.http)
             .await
             .map_err(|error| {
-                AuthError::LoginFailed(format!("the code exchange failed: {error}"))
+                // The provider's own text stays in the log: it is not ours to show.
+                tracing::warn!(%error, "the code exchange failed");
+                AuthError::LoginFailed("the provider did not accept the login code".into())
             })?;
         let _ = response.access_token(); // Feide's access token is never used nor passed on.
         let raw = response
@@ -311,5 +334,24 @@ mod tests {
             "reached",
             "the server answers"
         );
+    }
+
+    #[test]
+    fn an_issuer_must_be_https_unless_on_loopback() {
+        for allowed in [
+            "https://auth.dataporten.no",
+            "http://127.0.0.1:9000",
+            "http://[::1]:9000",
+            "http://localhost:9000",
+        ] {
+            assert!(check_issuer(allowed).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "http://auth.dataporten.no",
+            "http://10.0.0.5",
+            "ftp://auth.example",
+        ] {
+            assert!(check_issuer(refused).is_err(), "{refused}");
+        }
     }
 }

@@ -30,13 +30,35 @@ pub enum ErrorCode {
     LoginFailed,
     /// The OpenID provider could not be reached or answered wrongly.
     ProviderFailed,
+    /// The query's cost (the most fields its answer can hold) is above the limit.
+    QueryTooCostly,
+    /// The query nests selections deeper than the limit.
+    QueryTooDeep,
+    /// The request uses more aliases than the limit.
+    TooManyAliases,
+    /// A selection set holds more fields than the limit.
+    TooManyFields,
+    /// The request uses more directives than the limit.
+    TooManyDirectives,
+    /// A directive appears twice at one location (GraphQL spec 5.7.3).
+    DuplicateDirective,
+    /// The answer would be larger than the limit.
+    ResponseTooLarge,
+    /// The request took longer than the request timeout.
+    RequestTimeout,
+    /// The caller sent more requests than its rate allows (429 with `Retry-After`).
+    RateLimited,
+    /// The server holds as many connections as it may; health checks are still answered.
+    TooManyConnections,
+    /// The database cannot be reached now; the request may be retried.
+    ServiceUnavailable,
     /// A fault on the server side; the details are in the server log only.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and the test that checks it.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 20] = [
         Self::BadRequest,
         Self::GraphqlValidationFailed,
         Self::BadUserInput,
@@ -45,6 +67,17 @@ impl ErrorCode {
         Self::Forbidden,
         Self::LoginFailed,
         Self::ProviderFailed,
+        Self::QueryTooCostly,
+        Self::QueryTooDeep,
+        Self::TooManyAliases,
+        Self::TooManyFields,
+        Self::TooManyDirectives,
+        Self::DuplicateDirective,
+        Self::ResponseTooLarge,
+        Self::RequestTimeout,
+        Self::RateLimited,
+        Self::TooManyConnections,
+        Self::ServiceUnavailable,
         Self::Internal,
     ];
 
@@ -58,6 +91,17 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::LoginFailed => "LOGIN_FAILED",
             Self::ProviderFailed => "PROVIDER_FAILED",
+            Self::QueryTooCostly => "QUERY_TOO_COSTLY",
+            Self::QueryTooDeep => "QUERY_TOO_DEEP",
+            Self::TooManyAliases => "TOO_MANY_ALIASES",
+            Self::TooManyFields => "TOO_MANY_FIELDS",
+            Self::TooManyDirectives => "TOO_MANY_DIRECTIVES",
+            Self::DuplicateDirective => "DUPLICATE_DIRECTIVE",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::TooManyConnections => "TOO_MANY_CONNECTIONS",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -65,6 +109,9 @@ impl ErrorCode {
 
 /// The message every internal error shows: the details stay in the server log.
 pub const INTERNAL_MESSAGE: &str = "internal error; the server log has the details";
+
+/// The message of errors while the database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "the database cannot be reached now; try again shortly";
 
 /// A GraphQL-shaped error body (`{"errors": [{"message", "extensions": {"code"}}]}`) for answers
 /// made outside GraphQL execution: HTTP refusals and the auth routes.
@@ -88,8 +135,9 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// A fault on the server side; logged once by the executor, never shown in detail. The `Arc`
-    /// is shared by every field that waited on the same failed batch.
-    #[error("{}", INTERNAL_MESSAGE)]
+    /// is shared by every field that waited on the same failed batch. A database that cannot be
+    /// reached is told apart (`SERVICE_UNAVAILABLE`): the caller may retry.
+    #[error("{}", if .0.is_unavailable() { UNAVAILABLE_MESSAGE } else { INTERNAL_MESSAGE })]
     Internal(Arc<StoreError>),
 }
 
@@ -100,6 +148,7 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::BadUserInput(_) => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Internal(cause) if cause.is_unavailable() => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -125,3 +174,29 @@ impl From<Arc<StoreError>> for ApiError {
 
 /// The result type of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../README.md");
+        for code in ErrorCode::ALL {
+            assert!(
+                readme.contains(&format!("`{}`", code.as_str())),
+                "README.md does not list {}",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_service_unavailable() {
+        let error = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(error.code(), ErrorCode::ServiceUnavailable);
+        assert_eq!(error.to_string(), UNAVAILABLE_MESSAGE);
+        let error = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound));
+        assert_eq!(error.code(), ErrorCode::Internal);
+    }
+}

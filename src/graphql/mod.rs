@@ -7,11 +7,14 @@ mod error;
 mod field_order;
 mod ids;
 mod inputs;
+mod limits;
 mod loaders;
 mod mutation;
 mod objects;
 mod paging;
 mod query;
+
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{
     EmptySubscription, Request, Response, Schema,
@@ -19,7 +22,10 @@ use async_graphql::{
 };
 
 pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
+pub use limits::{QueryLimits, Violation};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+use tokio::task::AbortHandle;
 
 use crate::{
     auth::Principal,
@@ -29,12 +35,6 @@ use loaders::StoreLoader;
 use mutation::Mutation;
 use query::Query;
 
-/// Deepest selection nesting a query may have: generous for real dashboards, small enough that
-/// a hostile query cannot fan out without bound.
-const MAX_DEPTH: usize = 16;
-/// Upper bound on a query's complexity (roughly, the number of fields it may resolve per page).
-const MAX_COMPLEXITY: usize = 20_000;
-
 pub type VardeSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Executes GraphQL requests against the store.
@@ -42,12 +42,12 @@ pub type VardeSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct GraphqlService {
     schema: VardeSchema,
     store: Store,
+    limits: Arc<QueryLimits>,
+    index: Arc<limits::SchemaIndex>,
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -64,24 +64,72 @@ pub struct Outcome {
 }
 
 impl GraphqlService {
-    pub fn new(store: Store) -> Self {
-        let schema = schema_builder().data(store.clone()).finish();
-        Self { schema, store }
+    pub fn new(store: Store, limits: QueryLimits) -> Self {
+        let mut builder = schema_builder().data(store.clone());
+        if !limits.introspection {
+            builder = builder.disable_introspection();
+        }
+        let schema = builder.finish();
+        let index = limits::SchemaIndex::from_sdl(&schema.sdl());
+        Self {
+            schema,
+            store,
+            limits: Arc::new(limits),
+            index: Arc::new(index),
+        }
+    }
+
+    /// The limits requests are held to.
+    pub fn limits(&self) -> &QueryLimits {
+        &self.limits
     }
 
     /// Executes one request for `principal` with a fresh set of loaders, and gives every error an
-    /// `extensions.code`.
-    pub async fn execute(&self, request: Request, principal: Principal) -> Outcome {
+    /// `extensions.code`. A request beyond the limits is refused before any resolver runs.
+    pub async fn execute(&self, mut request: Request, principal: Principal) -> Outcome {
+        // A document that does not parse is left for execution to report.
+        let operation_name = request.operation_name.clone();
+        let variables = std::mem::take(&mut request.variables);
+        let checked = request.parsed_query().map(|document| {
+            limits::check(
+                document,
+                operation_name.as_deref(),
+                &variables,
+                &self.index,
+                &self.limits,
+            )
+        });
+        request.variables = variables;
+        if let Ok(Err(violations)) = checked {
+            return Outcome {
+                response: Response::from_errors(
+                    violations
+                        .into_iter()
+                        .map(Violation::into_server_error)
+                        .collect(),
+                ),
+                is_request_error: true,
+            };
+        }
+        // Loader tasks are spawned; they are aborted when this request ends or is dropped (a
+        // timeout, a client gone), so no query keeps running for nobody.
+        let tasks = AbortOnDrop::default();
+        let spawned = tasks.0.clone();
         // A cache per request: an object loaded once is not loaded again by a later field, and
         // nothing cached outlives the request or crosses to another caller.
         let reader = ScopedReader::new(self.store.clone(), principal.grants.restricted_scope());
         let loader: loaders::RequestLoader = DataLoader::with_cache(
             StoreLoader::new(self.store.clone(), reader.clone()),
-            tokio::spawn,
+            move |task| {
+                let handle = tokio::spawn(task).abort_handle();
+                if let Ok(mut spawned) = spawned.lock() {
+                    spawned.retain(|task| !task.is_finished());
+                    spawned.push(handle);
+                }
+            },
             HashMapCache::default(),
         );
         let query = request.query.clone();
-        let operation_name = request.operation_name.clone();
         let request = request.data(loader).data(reader).data(principal);
         let mut response = self.schema.execute(request).await;
         field_order::restore_query_order(&mut response.data, &query, operation_name.as_deref());
@@ -93,6 +141,18 @@ impl GraphqlService {
         Outcome {
             response,
             is_request_error,
+        }
+    }
+}
+
+/// The tasks a request spawned, aborted when it ends.
+#[derive(Default)]
+struct AbortOnDrop(Arc<Mutex<Vec<AbortHandle>>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Ok(tasks) = self.0.lock() {
+            tasks.iter().for_each(AbortHandle::abort);
         }
     }
 }

@@ -17,6 +17,10 @@ use crate::{
     graphql::{ErrorCode, INTERNAL_MESSAGE, error_body},
 };
 
+/// What the browser is told when the identity provider fails.
+const PROVIDER_MESSAGE: &str =
+    "the identity provider could not be reached or answered wrongly; try again later";
+
 /// Cookie names: the `__Host-` prefix (Secure, no Domain, Path=/) unless cookies are configured
 /// insecure for plain-http local use, where browsers would refuse the prefix.
 fn cookie_name(state: &AppState, base: &str) -> String {
@@ -81,6 +85,11 @@ impl IntoResponse for AuthError {
         };
         let message = match code {
             ErrorCode::Internal => INTERNAL_MESSAGE.to_owned(),
+            // The provider's own words go to the log, never to the browser.
+            ErrorCode::ProviderFailed => {
+                tracing::warn!(error = %self, "the identity provider failed");
+                PROVIDER_MESSAGE.to_owned()
+            }
             _ => self.to_string(),
         };
         let mut response = (status, axum::Json(error_body(code, &message))).into_response();
@@ -154,9 +163,10 @@ pub async fn callback(
     let attempt = cookie_value(&headers, &login_cookie);
     let (code, login_state) = match (params.code, params.state, params.error) {
         (_, _, Some(error)) => {
-            return Err(AuthError::LoginFailed(format!(
-                "the provider answered {error}"
-            )));
+            tracing::warn!(%error, "the provider refused a login");
+            return Err(AuthError::LoginFailed(
+                "the identity provider did not complete the login".into(),
+            ));
         }
         (Some(code), Some(login_state), None) => (code, login_state),
         _ => {

@@ -10,7 +10,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{AppState, auth_routes::Caller};
@@ -277,11 +279,7 @@ async fn execute_batch(
             Err(refusal) => return refusal.into_response(),
         }
     }
-    let mut response = axum::Json(Value::Array(answers)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, media_type.content_type());
-    response
+    json_answer(state, StatusCode::OK, media_type, &answers)
 }
 
 /// Checks the parameters and the operation kind, and builds the GraphQL request.
@@ -331,29 +329,79 @@ fn prepare(method: Method, params: RequestParams) -> Result<async_graphql::Reque
     Ok(request)
 }
 
-/// The response body: `data` only when execution started.
-fn body_of(outcome: Outcome) -> Value {
-    let mut body = Map::new();
+/// A response body: `data` only when execution started. Serialized straight from the executor's
+/// values, in the query's key order.
+#[derive(Serialize)]
+struct Body {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<async_graphql::ServerError>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: BTreeMap<String, async_graphql::Value>,
+}
+
+fn body_of(outcome: Outcome) -> Body {
     let response = outcome.response;
-    if !outcome.is_request_error {
-        body.insert(
-            "data".into(),
-            response.data.into_json().unwrap_or(Value::Null),
-        );
+    Body {
+        data: (!outcome.is_request_error).then_some(response.data),
+        errors: response.errors,
+        extensions: response.extensions,
     }
-    if !response.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
-        );
+}
+
+/// A buffer that refuses to grow beyond the response-size limit.
+struct Limited {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            return Err(std::io::Error::other("the answer is too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
     }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
-    Value::Object(body)
+}
+
+/// The JSON answer with `status`, or `RESPONSE_TOO_LARGE` when it would pass the limit: it is
+/// written into a buffer that stops at the limit, so no answer takes more memory than that.
+fn json_answer(
+    state: &AppState,
+    status: StatusCode,
+    media_type: MediaType,
+    body: &impl Serialize,
+) -> Response {
+    let limit = state.graphql.limits().max_response_bytes;
+    let mut buffer = Limited {
+        bytes: Vec::new(),
+        limit,
+    };
+    let (status, bytes) = match serde_json::to_writer(&mut buffer, body) {
+        Ok(()) => (status, buffer.bytes),
+        Err(_) => {
+            let mut refusal = error_body(
+                ErrorCode::ResponseTooLarge,
+                &format!(
+                    "the answer is larger than the limit of {limit} bytes; ask for fewer items"
+                ),
+            );
+            refusal["data"] = Value::Null;
+            refusal["errors"][0]["extensions"]["limit"] = limit.into();
+            (StatusCode::OK, refusal.to_string().into_bytes())
+        }
+    };
+    let mut response = (status, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media_type.content_type());
+    response
 }
 
 async fn execute_one(
@@ -373,11 +421,7 @@ async fn execute_one(
     } else {
         StatusCode::OK
     };
-    let mut response = (status, axum::Json(body_of(outcome))).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, media_type.content_type());
-    response
+    json_answer(state, status, media_type, &body_of(outcome))
 }
 
 #[cfg(test)]

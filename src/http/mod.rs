@@ -1,39 +1,60 @@
 //! The HTTP shell: the axum router with GraphQL over HTTP, GraphiQL, health checks and the
-//! middleware every request passes (body limit, timeout, tracing). No SQL and no GraphQL types
-//! live here.
+//! middleware every request passes (body limit, rate limit, timeout, tracing), and the server
+//! that holds connections to their limits ([`serve`]). No SQL and no GraphQL types live here.
 
 mod auth_routes;
 mod graphiql;
 mod graphql_over_http;
+mod rate_limit;
+mod server;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::State,
+    extract::{Request, State},
     http::StatusCode,
+    middleware::{self, Next},
     response::Redirect,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
-use tokio::net::TcpListener;
-use tower_http::{
-    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
-    trace::TraceLayer,
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
+
+use crate::{
+    auth::Auth,
+    graphql::{ErrorCode, GraphqlService, QueryLimits, error_body},
+    store::Store,
 };
 
-use crate::{auth::Auth, graphql::GraphqlService, store::Store};
-
 pub use graphql_over_http::{MediaType, negotiate};
+pub use server::serve;
 
 /// Limits and switches of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
-    /// Longest a request may take before it is answered 408.
+    /// Longest a request may take, answer written, before it is answered 408.
     pub request_timeout: Duration,
     /// Most operations in one JSON-array batch; 0 turns batching off.
     pub max_batch_size: usize,
+    /// What one GraphQL request may ask for.
+    pub query: QueryLimits,
+    /// Longest a connection may take to send a request's headers, and to wait idle for its next
+    /// request (hyper runs one timer for both).
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; beyond, health checks are answered and everything else
+    /// gets 503 `TOO_MANY_CONNECTIONS`.
+    pub max_connections: usize,
+    /// Requests per second a client (bearer token, else address) may send; 0 turns it off.
+    pub rate_per_second: u32,
+    /// Requests a client may send at once before the rate applies.
+    pub rate_burst: u32,
+    /// Longest graceful shutdown waits for requests in flight before it closes their connections.
+    pub shutdown_deadline: Duration,
+    /// Longest `/readyz` waits for the database.
+    pub ready_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -42,6 +63,13 @@ impl Default for HttpConfig {
             body_limit: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             max_batch_size: 0,
+            query: QueryLimits::default(),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            rate_per_second: 100,
+            rate_burst: 500,
+            shutdown_deadline: Duration::from_secs(10),
+            ready_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -55,15 +83,22 @@ pub struct AppState {
     config: Arc<HttpConfig>,
 }
 
-/// The complete router.
-pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
+/// The server's parts: the router and the limits [`serve`] holds connections to.
+pub struct App {
+    router: Router,
+    config: Arc<HttpConfig>,
+}
+
+/// The complete application: router and connection limits.
+pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
+    let config = Arc::new(config);
     let state = AppState {
-        graphql: GraphqlService::new(store.clone()),
+        graphql: GraphqlService::new(store.clone(), config.query.clone()),
         auth: Arc::new(auth),
         store,
-        config: Arc::new(config.clone()),
+        config: config.clone(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(root))
         .route(
             "/graphql",
@@ -75,17 +110,47 @@ pub fn router(store: Store, config: HttpConfig, auth: Auth) -> Router {
         .route("/auth/logout", post(auth_routes::logout))
         .route("/auth/token", post(auth_routes::token))
         .route("/auth/dev-login", get(auth_routes::dev_login))
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            whole_request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            rate_limit::Limiter::new(config.rate_per_second, config.rate_burst),
+            rate_limit::limit,
+        ))
+        // Health checks pass no rate limit: a load balancer must always get its answer.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
         .layer(TraceLayer::new_for_http())
         // A bug must cost one request a 500, never the connection or the process.
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::new());
+    App { router, config }
+}
+
+/// Bounds the whole request: handlers build their answers completely (GraphQL bodies are
+/// serialized within), so when the timer fires the work is dropped with the future, and loader
+/// tasks with it.
+async fn whole_request_timeout(
+    State(timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            axum::Json(error_body(
+                ErrorCode::RequestTimeout,
+                &format!(
+                    "the request took longer than {} s and was stopped",
+                    timeout.as_secs_f32()
+                ),
+            )),
+        )
+            .into_response(),
+    }
 }
 
 /// Sends newcomers to GraphiQL. 303 See Other, not a permanent redirect, so that browsers do not
@@ -99,27 +164,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// The database answers a real query within the readiness timeout.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, format!("ok ({})", state.store.dialect())),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unreachable".into(),
-            )
-        }
-    }
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then lets open requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let failure = match tokio::time::timeout(state.config.ready_timeout, state.store.ping()).await {
+        Ok(Ok(())) => return (StatusCode::OK, format!("ok ({})", state.store.dialect())),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("no answer within {:?}", state.config.ready_timeout),
+    };
+    tracing::warn!(%failure, "readiness check failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database unreachable".into(),
+    )
 }

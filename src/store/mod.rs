@@ -19,7 +19,8 @@ mod values;
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
-    AssertSqlSafe, ColumnIndex, Decode, FromRow, PgPool, Row, SqlitePool, Type,
+    AssertSqlSafe, ColumnIndex, Connection, Decode, FromRow, PgPool, Row, SqliteConnection,
+    SqlitePool, Type,
     postgres::{PgPoolOptions, PgRow},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
 };
@@ -57,7 +58,32 @@ pub enum StoreError {
     BrokenReference(String),
 }
 
+impl StoreError {
+    /// The database cannot be reached now (no connection within the acquire timeout, a broken
+    /// connection): a passing outage rather than a fault of Varde.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            // PostgreSQL refusing or dropping connections: connection exceptions (08),
+            // shutdown or termination (57P), too many connections (53300), and a database that
+            // does not accept connections now (55000).
+            Self::Database(sqlx::Error::Database(error)) => error.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code == "53300"
+                    || code == "55000"
+            }),
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a query waits for a database connection unless configured otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The database Varde reads and writes.
 #[derive(Debug, Clone)]
@@ -133,13 +159,23 @@ where
 }
 
 impl Store {
-    /// Opens a pool for `url`: `sqlite:PATH` (the file is created when missing) or
-    /// `postgres://...`.
+    /// Opens a pool for `url` with the default acquire timeout.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        Self::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Opens a pool for `url`: `sqlite:PATH` (the file is created when missing) or
+    /// `postgres://...`. A query waits at most `acquire_timeout` for a connection, so that an
+    /// unreachable database fails requests fast.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> StoreResult<Self> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect(url)
                 .await?;
             Backend::Postgres(pool)
@@ -148,9 +184,10 @@ impl Store {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(acquire_timeout);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
             Backend::Sqlite(pool)
@@ -177,11 +214,30 @@ impl Store {
         Ok(())
     }
 
-    /// Answers whether the database can be reached (for /readyz).
+    /// Answers whether the database can be reached (for /readyz) with a real query through the
+    /// pool. On SQLite it runs again on a fresh connection, which reads the file as it is on
+    /// disk: pooled connections answer from their page cache even after the file is damaged.
     pub async fn ping(&self) -> StoreResult<()> {
         // COUNT(*) is BIGINT on PostgreSQL and INTEGER on SQLite: an i64 on both.
-        let probe = Sql::new("SELECT COUNT(*) FROM school_years");
-        self.fetch_optional::<(i64,)>(probe).await.map(drop)
+        const PROBE: &str = "SELECT COUNT(*) FROM school_years";
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, (i64,)>(PROBE).fetch_one(pool).await?;
+                let options = (*pool.connect_options())
+                    .clone()
+                    .create_if_missing(false)
+                    .read_only(true);
+                let mut connection = SqliteConnection::connect_with(&options).await?;
+                sqlx::query_as::<_, (i64,)>(PROBE)
+                    .fetch_one(&mut connection)
+                    .await?;
+                connection.close().await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, (i64,)>(PROBE).fetch_one(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

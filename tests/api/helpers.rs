@@ -110,6 +110,7 @@ pub struct TestApp {
     /// The test database, for tests that read it around Varde.
     pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -143,7 +144,7 @@ impl TestApp {
             auth,
             seed_demo: true,
         };
-        tokio::spawn(app::run(listener, store.clone(), settings, async {
+        let server = tokio::spawn(app::run(listener, store.clone(), settings, async {
             let _ = stopped.await;
         }));
         // The service answers only once it has migrated and seeded the database.
@@ -160,6 +161,7 @@ impl TestApp {
             store,
             database_url,
             shutdown: Some(shutdown),
+            server: Some(server),
             _dir: dir,
         }
     }
@@ -215,6 +217,21 @@ impl TestApp {
             .post_graphql(&json!({ "query": query, "variables": variables }))
             .await;
         response.json().await.expect("JSON body")
+    }
+}
+
+impl TestApp {
+    /// Starts a graceful shutdown and waits until the server has stopped.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server
+                .await
+                .expect("the server task ends without panicking"),
+            None => Ok(()),
+        }
     }
 }
 

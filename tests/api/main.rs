@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod abuse;
 mod aggregation;
 mod errors;
 mod graphiql;
