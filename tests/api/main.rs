@@ -6,6 +6,7 @@
 mod helpers;
 
 mod aggregation;
+mod clients;
 mod errors;
 mod graphiql;
 mod graphql_over_http;
