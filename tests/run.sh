@@ -10,13 +10,23 @@ if ! command -v initdb >/dev/null 2>&1; then
   [ -n "$pgbin" ] && export PATH="$pgbin:$PATH"
 fi
 
-# Node test tools: the GraphQL-over-HTTP audit, the OpenID provider for the login tests, and
-# playwright-core, which drives Debian's Chromium (.ci/run installs it) through GraphiQL.
-for tool in tests/graphql-http-audit tests/oidc-provider tests/browser; do
+# Node test tools: the GraphQL-over-HTTP audit, the OpenID provider for the login tests,
+# playwright-core, which drives Debian's Chromium (.ci/run installs it) through GraphiQL, and
+# Apollo Client for the third-party client test.
+for tool in tests/graphql-http-audit tests/oidc-provider tests/browser tests/clients; do
   if [ ! -d "$tool/node_modules" ]; then
     (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
 done
+# Python's gql for the third-party client test, in tests/clients/.venv (made again when
+# requirements.txt changes).
+venv=tests/clients/.venv
+if ! cmp -s tests/clients/requirements.txt "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt >&2
+  cp tests/clients/requirements.txt "$venv/requirements.txt"
+fi
 
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/varde-pg.XXXXXX")
 trap 'bash tests/pg-cluster.sh stop "$pgdir" || true' EXIT

@@ -285,3 +285,70 @@ pub fn seed_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
         .map(|row| row.expect("seed row"))
         .collect()
 }
+
+/// One example of the README: a GraphQL document and the exact answer the README shows for it.
+#[derive(Debug, Clone)]
+pub struct ReadmeExample {
+    /// The document as the README prints it (a `# as USER` first line included).
+    pub query: String,
+    /// The seeded Feide user id the example runs as (its first line `# as USER`); anonymous
+    /// without one.
+    pub as_user: Option<String>,
+    /// The answer shown in the next fenced block, a `json` block.
+    pub expected: Value,
+}
+
+/// The README's examples, in order: every `graphql` block, and every shell block that sends a
+/// query with curl (`--data-urlencode 'query=...'`, its query being the quoted text). Each must be
+/// followed (after some prose) by a `json` block holding its exact answer; one that is not is
+/// an error, not a skipped example.
+pub fn readme_examples() -> Vec<ReadmeExample> {
+    let readme = include_str!("../../README.md");
+    let mut blocks: Vec<(&str, String)> = Vec::new();
+    let mut open: Option<(&str, String)> = None;
+    for line in readme.lines() {
+        match (open.take(), line.trim_start().strip_prefix("```")) {
+            (None, Some(language)) => open = Some((language.trim(), String::new())),
+            (None, None) => {}
+            (Some(block), Some(_)) => blocks.push(block),
+            (Some((language, mut text)), None) => {
+                text.push_str(line);
+                text.push('\n');
+                open = Some((language, text));
+            }
+        }
+    }
+    assert!(open.is_none(), "README: a fenced block is never closed");
+
+    let mut examples = Vec::new();
+    for (position, (language, text)) in blocks.iter().enumerate() {
+        let query = match *language {
+            "graphql" => text.clone(),
+            _ => match text.split_once("--data-urlencode 'query=") {
+                Some((_, rest)) => rest
+                    .split_once('\'')
+                    .expect("README: the curl example's query ends with a quote")
+                    .0
+                    .to_owned(),
+                None => continue,
+            },
+        };
+        let answer = match blocks.get(position + 1) {
+            Some(("json", answer)) => answer,
+            _ => panic!("README: this example is not followed by a ```json answer:\n{text}"),
+        };
+        let expected = serde_json::from_str(answer)
+            .unwrap_or_else(|error| panic!("README: the answer is not JSON ({error}):\n{answer}"));
+        let as_user = query
+            .lines()
+            .next()
+            .and_then(|first| first.trim().strip_prefix("# as "))
+            .map(|user| user.trim().to_owned());
+        examples.push(ReadmeExample {
+            query,
+            as_user,
+            expected,
+        });
+    }
+    examples
+}

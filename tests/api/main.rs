@@ -7,6 +7,7 @@ mod helpers;
 
 mod abuse;
 mod aggregation;
+mod clients;
 mod errors;
 mod graphiql;
 mod graphql_over_http;
