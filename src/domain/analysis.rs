@@ -412,15 +412,15 @@ impl Dataset {
             .zip(&figures)
             .map(|(&year, figure)| (year, figure.value))
             .collect();
+        // Values are published to the indicator's decimals; so is their difference, without the
+        // binary noise of the subtraction (1.2 - 1.3 is -0.1, not -0.10000000000000009).
+        let scale = 10f64.powi(i32::from(indicator.decimals));
         let changes: HashMap<SchoolYear, Option<f64>> = trend(&series)
             .into_iter()
-            .map(
-                |TrendPoint {
-                     school_year,
-                     change,
-                     ..
-                 }| (school_year, change),
-            )
+            .map(|point: TrendPoint| {
+                let change = point.change.map(|change| (change * scale).round() / scale);
+                (point.school_year, change)
+            })
             .collect();
         years
             .iter()
@@ -681,6 +681,25 @@ mod tests {
             )
         );
         assert_eq!(hidden.owner_row.unwrap()[0].figure.n, Some(50));
+    }
+
+    #[test]
+    fn a_trend_changes_by_the_difference_rounded_to_the_indicators_decimals() {
+        let mut data = dataset(Sensitivity::Public, Vec::new());
+        let earlier = SchoolYear::new(2023).unwrap();
+        let before = IndicatorValue {
+            school_year: earlier,
+            ..unit_value(1, 4.1, 20)
+        };
+        data.unit_values
+            .insert((IndicatorId(1), UnitId(1), earlier), before);
+        let unit = data.units()[0].clone();
+
+        let points = data.trend(Some(&unit), A, &[earlier, year()]);
+
+        assert_eq!(points[0].change, None);
+        assert_eq!(points[1].change, Some(-0.1));
+        assert_eq!(points[1].figure.value, Some(4.0));
     }
 
     #[test]

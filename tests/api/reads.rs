@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, seed_rows};
+use crate::helpers::{Backend, TestApp, readme_examples, seed_rows};
 
 crate::on_both_databases!(
     owners_carry_their_current_code_and_code_history,
@@ -17,7 +17,7 @@ crate::on_both_databases!(
     indicators_filter_by_source_category_and_unit_kind,
     every_node_is_found_again_by_its_global_id,
     health_and_readiness_answer,
-    the_readme_example_answers_as_shown,
+    the_readme_examples_answer_as_shown,
     units_are_listed_in_the_order_they_were_registered,
 );
 
@@ -366,33 +366,22 @@ async fn health_and_readiness_answer(backend: Backend) {
     assert_eq!(unready.status(), 503);
 }
 
-/// The README's first example: its query, sent as the README sends it (GET), answers the JSON
-/// the README shows.
-async fn the_readme_example_answers_as_shown(backend: Backend) {
-    let readme = include_str!("../../README.md");
-    let example = &readme[readme.find("## An example").expect("an example section")..];
-    let query = example
-        .split_once("--data-urlencode 'query=")
-        .and_then(|(_, rest)| rest.split_once('\''))
-        .expect("the example's query")
-        .0;
-    let answer = example
-        .split_once("```json")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the example's answer")
-        .0;
-    let expected: Value = serde_json::from_str(answer).expect("the README's answer is JSON");
+/// Every README example, sent as the README's curl sends its query (GET), as the example's user
+/// when it names one, answers the JSON the README shows.
+async fn the_readme_examples_answer_as_shown(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let body: Value = reqwest::Client::new()
-        .get(app.url("/graphql"))
-        .query(&[("query", query)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body, expected);
+    let examples = readme_examples();
+    assert!(examples.len() >= 3, "the README's examples are found");
+    for example in examples {
+        let mut request = reqwest::Client::new()
+            .get(app.url("/graphql"))
+            .query(&[("query", example.query.as_str())]);
+        if let Some(user) = &example.as_user {
+            request = request.bearer_auth(app.token_for(user).await);
+        }
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(body, example.expected, "{}", example.query);
+    }
 }
 
 /// Lists are ordered by registration (the id), and the seeds register units in the order of
