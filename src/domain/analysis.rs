@@ -710,4 +710,78 @@ mod tests {
         assert_eq!(data.arts_school_row(Some(A), year()).arts_schools, 2);
         assert_eq!(data.arts_school_row(None, year()).arts_schools, 3);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Any role a caller may hold over the three owners (1-3) and their units (1-9).
+        fn any_roles() -> impl Strategy<Value = Vec<Role>> {
+            let role = prop_oneof![
+                Just(Role::NationalReader),
+                (1i64..=3).prop_map(|owner| Role::OwnerReader(OwnerId(owner))),
+                (1i64..=9).prop_map(|unit| Role::UnitStaff(UnitId(unit))),
+            ];
+            proptest::collection::vec(role, 0..3)
+        }
+
+        /// Kulturskoler 1-9, unit u owned by owner (u - 1) % 3 + 1, each with a value and an n.
+        fn restricted_dataset(values: &[(f64, i64)], roles: Vec<Role>) -> Dataset {
+            let scope = Grants { roles }.restricted_scope();
+            let units: Vec<Unit> = (1..=9)
+                .map(|id| arts_school(id, OwnerId((id - 1) % 3 + 1)))
+                .collect();
+            let tagged: Vec<(IndicatorValue, ValueAccess)> = values
+                .iter()
+                .zip(&units)
+                .map(|(&(value, n), unit)| {
+                    let value = unit_value(unit.id.0, value, n);
+                    let access = scope.value_access(true, &value.subject, Some(unit.owner_id));
+                    (value, access)
+                })
+                .collect();
+            Dataset::new(
+                vec![indicator()],
+                [source(Sensitivity::Restricted)],
+                units,
+                tagged,
+                scope,
+            )
+        }
+
+        proptest! {
+            /// Whatever the roles, a restricted unit figure shows a number only to a caller who
+            /// may read the unit, and an aggregate over chosen units only to one who may read every
+            /// member: otherwise two chosen sets differing in one unit would reveal it.
+            #[test]
+            fn restricted_figures_show_numbers_only_within_the_scope(
+                values in proptest::collection::vec((1.0..5.0f64, 0i64..200), 9),
+                roles in any_roles(),
+                chosen in proptest::collection::btree_set(1i64..=9, 1..9),
+            ) {
+                let data = restricted_dataset(&values, roles);
+                let indicator = data.indicators()[0].clone();
+                let scope = data.scope.clone();
+                for unit in data.units() {
+                    let figure = data.unit_figure(&indicator, unit, year());
+                    if !scope.may_read_unit(unit.id, unit.owner_id) {
+                        prop_assert_eq!(figure.reason, Some(SuppressionReason::NotPermitted));
+                        prop_assert_eq!((figure.value, figure.n), (None, None));
+                    }
+                }
+                let members: Vec<UnitId> = chosen.into_iter().map(UnitId).collect();
+                let figure = data.aggregate(&indicator, AggregateSubject::Members(&members), year());
+                let all_readable = data
+                    .units()
+                    .iter()
+                    .filter(|unit| members.contains(&unit.id))
+                    .all(|unit| scope.may_read_unit(unit.id, unit.owner_id));
+                if !all_readable {
+                    prop_assert_eq!(figure.reason, Some(SuppressionReason::NotPermitted));
+                    prop_assert_eq!((figure.value, figure.n, figure.coverage), (None, None, None));
+                }
+            }
+        }
+    }
 }

@@ -158,28 +158,14 @@ impl Drop for AbortOnDrop {
 }
 
 /// Gives every error its `extensions.code`, and logs each internal failure once, with the path of
-/// the first field it reached: fields that waited on the same failed batch share one error.
+/// the first field it reached.
 fn set_error_codes(errors: &mut [async_graphql::ServerError]) {
-    let mut logged: Vec<*const store::StoreError> = Vec::new();
+    for (path, cause) in first_internal_failures(errors) {
+        tracing::error!(error = %cause, path = %path, "a GraphQL field failed");
+    }
     for error in errors {
         let code = match error.source::<ApiError>() {
-            Some(api_error) => {
-                if let ApiError::Internal(cause) = api_error
-                    && !logged.contains(&std::sync::Arc::as_ptr(cause))
-                {
-                    logged.push(std::sync::Arc::as_ptr(cause));
-                    let path: Vec<String> = error
-                        .path
-                        .iter()
-                        .map(|segment| match segment {
-                            async_graphql::PathSegment::Field(name) => name.clone(),
-                            async_graphql::PathSegment::Index(index) => index.to_string(),
-                        })
-                        .collect();
-                    tracing::error!(error = %cause, path = %path.join("."), "a GraphQL field failed");
-                }
-                api_error.code()
-            }
+            Some(api_error) => api_error.code(),
             None if error.path.is_empty() => ErrorCode::GraphqlValidationFailed,
             None => {
                 tracing::error!(message = %error.message, "a GraphQL field failed without a Varde error");
@@ -188,5 +174,91 @@ fn set_error_codes(errors: &mut [async_graphql::ServerError]) {
         };
         let extensions = error.extensions.get_or_insert_with(Default::default);
         extensions.set("code", code.as_str());
+    }
+}
+
+/// Each distinct internal failure with the path of the first field it reached: fields that waited
+/// on the same failed batch share one error (one `Arc`), and it is worth one log line.
+fn first_internal_failures(
+    errors: &[async_graphql::ServerError],
+) -> Vec<(String, Arc<store::StoreError>)> {
+    let mut failures: Vec<(String, Arc<store::StoreError>)> = Vec::new();
+    for error in errors {
+        if let Some(ApiError::Internal(cause)) = error.source::<ApiError>()
+            && !failures.iter().any(|(_, seen)| Arc::ptr_eq(seen, cause))
+        {
+            let path: Vec<String> = error
+                .path
+                .iter()
+                .map(|segment| match segment {
+                    async_graphql::PathSegment::Field(name) => name.clone(),
+                    async_graphql::PathSegment::Index(index) => index.to_string(),
+                })
+                .collect();
+            failures.push((path.join("."), cause.clone()));
+        }
+    }
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{ErrorExtensions, PathSegment, Pos, ServerError};
+
+    use super::*;
+
+    fn field_error(error: &ApiError, path: &[&str]) -> ServerError {
+        let mut server_error = async_graphql::Error::new_with_source(error.clone())
+            .extend()
+            .into_server_error(Pos::default());
+        server_error.path = path
+            .iter()
+            .map(|name| PathSegment::Field((*name).to_owned()))
+            .collect();
+        server_error
+    }
+
+    #[test]
+    fn a_failed_batch_is_logged_once_with_the_first_path_and_every_field_gets_its_code() {
+        let batch = ApiError::from(store::StoreError::BrokenReference("OwnerId(1)".into()));
+        let other = ApiError::from(store::StoreError::BrokenReference("UnitId(2)".into()));
+        let mut errors = vec![
+            field_error(&batch, &["units", "owner"]),
+            field_error(&batch, &["units", "owner"]),
+            field_error(&other, &["unit"]),
+            field_error(&ApiError::NotFound("no such".into()), &["owner"]),
+        ];
+
+        let failures = first_internal_failures(&errors);
+        set_error_codes(&mut errors);
+
+        let paths: Vec<&str> = failures.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["units.owner", "unit"]);
+        let codes: Vec<String> = errors
+            .iter()
+            .map(|error| {
+                error
+                    .extensions
+                    .as_ref()
+                    .unwrap()
+                    .get("code")
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "\"INTERNAL\"",
+                "\"INTERNAL\"",
+                "\"INTERNAL\"",
+                "\"NOT_FOUND\""
+            ]
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|error| !error.message.contains("OwnerId"))
+        );
     }
 }

@@ -27,6 +27,7 @@ crate::on_both_databases!(
     clients_beyond_their_rate_get_429_with_retry_after,
     graceful_shutdown_ends_whatever_a_client_does,
     readiness_tells_a_database_outage,
+    a_request_beyond_its_time_is_stopped_with_408,
 );
 
 /// Tight limits, so that each attack passes a limit with a small request.
@@ -437,4 +438,24 @@ async fn readiness_tells_a_database_outage(backend: Backend) {
                 .await;
         }
     }
+}
+
+/// The request timeout bounds the whole request: with a timeout no database round trip fits in,
+/// a query is answered 408 with its code, and the server goes on serving health checks.
+async fn a_request_beyond_its_time_is_stopped_with_408(backend: Backend) {
+    let config = HttpConfig {
+        request_timeout: Duration::from_nanos(1),
+        ..HttpConfig::default()
+    };
+    let app = TestApp::spawn_with(backend, config).await;
+
+    let response = app
+        .post_graphql(&json!({ "query": "{ owners(first: 500) { edges { node { name units { edges { node { name } } } } } } }" }))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["REQUEST_TIMEOUT"]);
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
 }
