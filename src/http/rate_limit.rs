@@ -1,5 +1,7 @@
 //! Per-client rate limiting: a client is its bearer token when it sends one, else its address.
-//! Beyond its rate it gets 429 with `Retry-After` and a `RATE_LIMITED` error body.
+//! Beyond its rate it gets 429 with `Retry-After` and a `RATE_LIMITED` error body. Every address
+//! also has a ceiling of [`ADDRESS_CEILING`] client rates, so that inventing a new bearer token
+//! for each request does not buy a new rate.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -34,10 +36,20 @@ enum Client {
 /// stays as small as the set of recent clients.
 const FORGET_EVERY: u64 = 1024;
 
+/// How many clients' rates one address may use together (tokens of several dashboards behind
+/// one municipal NAT), whatever tokens it sends.
+const ADDRESS_CEILING: NonZeroU32 = NonZeroU32::new(10).expect("ten is not zero");
+
+/// The rates of every client and every address.
+struct Limiters {
+    clients: DefaultKeyedRateLimiter<Client>,
+    addresses: DefaultKeyedRateLimiter<IpAddr>,
+}
+
 /// The rate of every client; `None` when rate limiting is off.
 #[derive(Clone)]
 pub struct Limiter {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<Client>>>,
+    limiter: Option<Arc<Limiters>>,
     requests: Arc<AtomicU64>,
 }
 
@@ -46,9 +58,13 @@ impl Limiter {
     pub fn new(per_second: u32, burst: u32) -> Self {
         let limiter = NonZeroU32::new(per_second).map(|rate| {
             let burst = NonZeroU32::new(burst).unwrap_or(rate);
-            Arc::new(RateLimiter::keyed(
-                Quota::per_second(rate).allow_burst(burst),
-            ))
+            let ceiling = |value: NonZeroU32| value.saturating_mul(ADDRESS_CEILING);
+            Arc::new(Limiters {
+                clients: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+                addresses: RateLimiter::keyed(
+                    Quota::per_second(ceiling(rate)).allow_burst(ceiling(burst)),
+                ),
+            })
         });
         Self {
             limiter,
@@ -63,23 +79,27 @@ pub async fn limit(State(state): State<Limiter>, request: Request, next: Next) -
         return next.run(request).await;
     };
     if state.requests.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == 0 {
-        limiter.retain_recent();
+        limiter.clients.retain_recent();
+        limiter.addresses.retain_recent();
     }
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
     let client = match bearer {
         Some(token) => Client::Token(token.to_owned()),
-        None => Client::Address(
-            request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip()),
-        ),
+        None => Client::Address(address),
     };
-    match limiter.check_key(&client) {
+    let checked = limiter
+        .addresses
+        .check_key(&address)
+        .and_then(|()| limiter.clients.check_key(&client));
+    match checked {
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

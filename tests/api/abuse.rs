@@ -362,6 +362,26 @@ async fn clients_beyond_their_rate_get_429_with_retry_after(backend: Backend) {
     let token = app.token_for("radgiver@kongsberg.kommune.no").await;
     let other = app.post_graphql_as(&query, Some(&token)).await;
     assert_eq!(other.status(), StatusCode::OK);
+    // Inventing a token for every request buys no new rate: the address has its ceiling.
+    let mut statuses = Vec::new();
+    for attempt in 0..500 {
+        let invented = format!("invented-{attempt}");
+        let status = app.post_graphql_as(&query, Some(&invented)).await.status();
+        statuses.push(status);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|status| *status == StatusCode::UNAUTHORIZED)
+    );
 }
 
 async fn graceful_shutdown_ends_whatever_a_client_does(backend: Backend) {
