@@ -307,6 +307,10 @@ struct ServeArgs {
     )]
     header_read_timeout: u64,
 
+    /// Seconds one write of an answer may stall before the connection is closed.
+    #[arg(long, env = "VARDE_WRITE_TIMEOUT", default_value_t = 10, global = true)]
+    write_timeout: u64,
+
     /// Most connections served at once.
     #[arg(
         long,
@@ -459,6 +463,7 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
                 introspection: !args.no_introspection,
             },
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            write_timeout: Duration::from_secs(args.write_timeout),
             max_connections: args.max_client_connections,
             rate_per_second: args.rate_limit,
             rate_burst: args.rate_burst,

@@ -44,6 +44,9 @@ pub struct HttpConfig {
     /// Longest a connection may take to send a request's headers, and to wait idle for its next
     /// request (hyper runs one timer for both).
     pub header_read_timeout: Duration,
+    /// Longest one write of an answer may stall: a client that stops reading loses the
+    /// connection instead of holding it, and the answer's memory, forever.
+    pub write_timeout: Duration,
     /// Most connections served at once; beyond, health checks are answered and everything else
     /// gets 503 `TOO_MANY_CONNECTIONS`.
     pub max_connections: usize,
@@ -65,6 +68,7 @@ impl Default for HttpConfig {
             max_batch_size: 0,
             query: QueryLimits::default(),
             header_read_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
             max_connections: 1024,
             rate_per_second: 100,
             rate_burst: 500,

@@ -17,6 +17,7 @@ use tokio::{
     sync::{Semaphore, watch},
     task::JoinSet,
 };
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 use super::App;
@@ -73,6 +74,7 @@ pub async fn serve(
             peer,
             limited,
             header_read_timeout: config.header_read_timeout,
+            write_timeout: config.write_timeout,
         };
         let stopping = stopping.clone();
         tasks.spawn(async move {
@@ -102,6 +104,7 @@ struct Connection {
     /// Beyond the connection limit: health checks only, no keep-alive.
     limited: bool,
     header_read_timeout: Duration,
+    write_timeout: Duration,
 }
 
 impl Connection {
@@ -111,6 +114,7 @@ impl Connection {
             peer,
             limited,
             header_read_timeout,
+            write_timeout,
         } = self;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let router = router.clone();
@@ -127,7 +131,9 @@ impl Connection {
             .timer(TokioTimer::new())
             .header_read_timeout(header_read_timeout)
             .keep_alive(!limited);
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(write_timeout));
+        let connection = builder.serve_connection(TokioIo::new(Box::pin(stream)), service);
         tokio::pin!(connection);
         tokio::select! {
             result = connection.as_mut() => log_end(result),

@@ -28,6 +28,7 @@ crate::on_both_databases!(
     graceful_shutdown_ends_whatever_a_client_does,
     readiness_tells_a_database_outage,
     a_request_beyond_its_time_is_stopped_with_408,
+    a_client_that_stops_reading_loses_its_connection,
 );
 
 /// Tight limits, so that each attack passes a limit with a small request.
@@ -478,4 +479,77 @@ async fn a_request_beyond_its_time_is_stopped_with_408(backend: Backend) {
     assert_eq!(error_codes(&body), ["REQUEST_TIMEOUT"]);
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// A client that asks for a large answer and stops reading does not hold its connection: once a
+/// write has stalled beyond the write timeout, the server closes it, and the client gets less than
+/// the answer's declared length.
+async fn a_client_that_stops_reading_loses_its_connection(backend: Backend) {
+    let config = HttpConfig {
+        write_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(120),
+        query: QueryLimits {
+            max_cost: u64::MAX,
+            max_aliases: 100,
+            max_response_bytes: 256 * 1024 * 1024,
+            ..QueryLimits::default()
+        },
+        rate_per_second: 0,
+        ..HttpConfig::default()
+    };
+    let app = TestApp::spawn_with(backend, config).await;
+    // Every value of every unit, 9 times over: megabytes more than socket buffers hold (4 MiB at
+    // most for the server's send buffer on Linux, 8 KiB for this receive buffer).
+    let fields: String = (0..9)
+        .map(|alias| {
+            format!(
+                "a{alias}: units(first: 500) {{ edges {{ node {{ name orgNumber \
+                 values(first: 500) {{ edges {{ node {{ value n suppressed schoolYear {{ label }} }} }} }} }} }} }} "
+            )
+        })
+        .collect();
+    let target = format!(
+        "/graphql?{}",
+        serde_urlencoded::to_string([("query", format!("{{ {fields} }}"))]).unwrap()
+    );
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {target} HTTP/1.1\r\nHost: varde\r\nAccept: application/json\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+
+    // Read the head only, then stop reading well past the write timeout.
+    let mut head = vec![0; 1024];
+    let read = stream.read(&mut head).await.unwrap();
+    let head = String::from_utf8_lossy(&head[..read]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let declared: usize = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .expect("a Content-Length")
+        .trim()
+        .parse()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut rest)).await;
+
+    assert!(
+        declared > 5 * 1024 * 1024,
+        "the answer is larger than socket buffers: {declared}"
+    );
+    assert!(
+        read + rest.len() < declared,
+        "the stalled connection was closed: {} of {declared} bytes arrived",
+        read + rest.len()
+    );
 }
