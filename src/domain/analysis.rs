@@ -453,7 +453,9 @@ impl Dataset {
     fn min_group_size(&self, indicator: &Indicator) -> usize {
         self.sources
             .get(&indicator.source_id)
-            .map_or(super::DEFAULT_MIN_GROUP_SIZE, |source| source.min_group_size)
+            .map_or(super::DEFAULT_MIN_GROUP_SIZE, |source| {
+                source.min_group_size
+            })
     }
 
     /// The threshold an aggregate of `indicator` is itself suppressed below: its source's (never
@@ -796,7 +798,10 @@ mod tests {
         assert_eq!((a.value, a.n, a.coverage), (None, None, None));
         assert_eq!(nation.n, Some(90));
         let row = data.arts_school_row(Some(A), year());
-        assert_eq!(row.aggregates[0].reason, Some(SuppressionReason::Complementary));
+        assert_eq!(
+            row.aggregates[0].reason,
+            Some(SuppressionReason::Complementary)
+        );
     }
 
     #[test]
@@ -873,7 +878,11 @@ mod tests {
         );
         let owner_cell = hidden.owner_row.unwrap()[0];
         assert_eq!(
-            (owner_cell.figure.n, owner_cell.figure.reason, owner_cell.colour),
+            (
+                owner_cell.figure.n,
+                owner_cell.figure.reason,
+                owner_cell.colour
+            ),
             (None, Some(SuppressionReason::TooFewMembers), Colour::None)
         );
         assert_eq!(hidden.nation_row[0].figure.n, Some(90));

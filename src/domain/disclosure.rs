@@ -71,7 +71,8 @@ fn safe(parts: &[Part], hidden: &[bool], min_group_size: usize) -> bool {
         .map(|(part, _)| part)
         .collect();
     lump.is_empty()
-        || (lump.len() >= 2 && lump.iter().map(|part| part.counted).sum::<usize>() >= min_group_size)
+        || (lump.len() >= 2
+            && lump.iter().map(|part| part.counted).sum::<usize>() >= min_group_size)
 }
 
 /// Complementary suppression over one partition: a parent (shown or not) and its parts, whose
