@@ -4,7 +4,7 @@
 //! A [`Dataset`] holds what one request loaded: indicators, the rules of their sources, units,
 //! and stored values each tagged with the caller's [`ValueAccess`]. Every number that leaves it
 //! passes through [`IndicatorValue::shown`] (prikking) and the caller's [`RestrictedScope`], and
-//! every aggregate of restricted data through the disclosure rules of [`super::disclosure`] (minimum
+//! every aggregate of restricted data through the disclosure rules of `domain::disclosure` (minimum
 //! group size, complementary suppression), in [`Dataset::aggregate`].
 //!
 //! Any new figure made from restricted unit data (a level distribution of self-assessments, an
@@ -287,7 +287,7 @@ impl Dataset {
     /// as stored (never recomputed); otherwise computed over the members visible themselves.
     ///
     /// Restricted data, for a caller who may not read every member on its own, also follows the
-    /// disclosure rules of [`super::disclosure`]: an aggregate over fewer counted members than its
+    /// disclosure rules of `domain::disclosure`: an aggregate over fewer counted members than its
     /// source's minimum group size is hidden ([`SuppressionReason::TooFewMembers`]), and owners
     /// and the nation are hidden further wherever a hidden owner would follow by subtraction
     /// ([`SuppressionReason::Complementary`]), decided over the whole partition (every owner of

@@ -31,6 +31,10 @@ const GROUPS: [(Option<&str>, &str); 3] = [
 
 /// One equation system: an indicator, a school year and a group.
 type CellKey = (String, i32, String);
+/// A seeded unit cell: (indicator, organisasjonsnummer, school year, group).
+type SeedKey = (String, String, i32, String);
+/// What the seeds hold for it: value, n, suppressed at source.
+type SeedCell = (Option<f64>, Option<i64>, bool);
 
 /// What the seeds say about the local surveys.
 struct World {
@@ -41,7 +45,7 @@ struct World {
     /// Owners with an arts school: key -> (name, current code).
     owners: BTreeMap<String, (String, String)>,
     /// Seeded unit rows: (indicator, org, year, group) -> (value, n, suppressed at source).
-    values: HashMap<(String, String, i32, String), (Option<f64>, Option<i64>, bool)>,
+    values: HashMap<SeedKey, SeedCell>,
     years: Vec<i32>,
 }
 
