@@ -126,6 +126,10 @@ UNITS = [
     ("stiftelsen_elvebyen", "school", "combined", "Elvebyen Montessoriskole", 16, None, None),
 ]
 
+# Minimum group size of every source: restricted aggregates shown to a caller who may not read every
+# member must rest on at least this many counted units (issue 16).
+MIN_GROUP_SIZE = 3
+
 # code, name, publisher, description, sensitivity, suppression_threshold
 DATA_SOURCES = [
     ("udir-elevundersokelsen", "Elevundersøkelsen", "Utdanningsdirektoratet",
@@ -280,6 +284,25 @@ MISSING_OWNER_CELLS = [("karmoy", "kostra_netto_driftsutgift", 2022)]  # SSB '..
 # Arts-school survey respondent overrides: (municipality, survey prefix, year) -> n
 SURVEY_N_OVERRIDE = {("karmoy", "ke_", 2022): 8, ("kongsberg", "kf_", 2024): 6}
 SURVEY_ABSENT = {("lillestrom", "kf_", 2021)}  # parent survey not run that year: no rows
+# 2025-26 is under way: so far only Kongsberg and Lillestrøm have run the parent survey.
+SURVEY_ABSENT |= {(owner, "kf_", 2025) for owner in ("drammen", "baerum", "karmoy")}
+
+# Disclosure control (issue 16) needs kommuner with one, two and three kulturskoler. These are added
+# after everything else, with their own random stream, so that no other value changes. Each carries
+# the local surveys only: its GSI and KOSTRA figures are reported within the kommune's main
+# kulturskole (the owner's published figures cover all of them).
+#   Lierdalen interkommunale kulturskole is shared by Drammen and Lier (not in the demo data) as a
+#   vertskommunesamarbeid (kommuneloven § 20-2): the host kommune, Drammen, runs it, so Drammen is
+#   its owner, and its survey results are Drammen's.
+# owner, name, relative size (pupils as a share of the owner's kulturskole pupils)
+EXTRA_ARTS_SCHOOLS = [
+    ("drammen", "Lierdalen interkommunale kulturskole", 0.5),
+    ("lillestrom", "Fetsund kulturskole", 0.35),
+    ("lillestrom", "Sørumsand kulturskole", 0.3),
+]
+EXTRA_SEED = SEED + 16
+# (unit name, prefix, year) -> n: a small response that Varde suppresses itself.
+EXTRA_SURVEY_N_OVERRIDE = {("Sørumsand kulturskole", "ke_", 2023): 7}
 
 GROUP_ORDER = ["all", "trinn=5", "trinn=7", "trinn=8", "trinn=9", "trinn=10",
                "kjonn=jenter", "kjonn=gutter",
@@ -398,6 +421,11 @@ class Generator:
         for owner, kind, stage, name, size, start, end in UNITS:
             self.units.append(dict(org=new_orgnr(self.rng, used), owner=owner, kind=kind, stage=stage,
                                    name=name, size=size, start=start, end=end))
+        self.extra_rng = random.Random(EXTRA_SEED)
+        for owner, name, share in EXTRA_ARTS_SCHOOLS:
+            self.units.append(dict(org=new_orgnr(self.extra_rng, used), owner=owner, kind="arts_school",
+                                   stage=None, name=name, size=None, start=None, end=None,
+                                   extra=share))
 
     def active(self, unit, year):
         return in_range(year, unit["start"], unit["end"])
@@ -684,7 +712,8 @@ class Generator:
         self.arts_pupils = {}
         for owner in MUNICIPALITIES:
             profile, trend = ARTS_PROFILE[owner], rng.uniform(-0.008, 0.01)
-            (school,) = [u for u in self.units if u["owner"] == owner and u["kind"] == "arts_school"]
+            (school,) = [u for u in self.units
+                         if u["owner"] == owner and u["kind"] == "arts_school" and "extra" not in u]
             for y in YEARS:
                 f = self.arts_year(profile, y, trend)
                 self.arts_pupils[(owner, y)] = f["pupils"]
@@ -704,13 +733,31 @@ class Generator:
         """Local surveys: raw per-kulturskole values and n, NOT pre-suppressed (Varde suppresses)."""
         rng = self.rng
         for owner in MUNICIPALITIES:
-            (school,) = [u for u in self.units if u["owner"] == owner and u["kind"] == "arts_school"]
+            (school,) = [u for u in self.units
+                         if u["owner"] == owner and u["kind"] == "arts_school" and "extra" not in u]
             effects = {code: rng.gauss(0, 0.22) for code in SURVEY}
             for y in YEARS:
                 for prefix, rate in (("ke_", (1.4, 2.4)), ("kf_", (1.2, 2.2))):
                     n = SURVEY_N_OVERRIDE.get(  # response grows with the square root of the school
                         (owner, prefix, y),
                         clamp(round(math.sqrt(self.arts_pupils[(owner, y)]) * rng.uniform(*rate)), 15, 120))
+                    for code, mean in SURVEY.items():
+                        if not code.startswith(prefix):
+                            continue
+                        v = soft_bound(mean + effects[code] + 0.02 * (y - 2021)
+                                       + rng.gauss(0, 0.6 / math.sqrt(n)), 1.0, 4.9)
+                        if (owner, prefix, y) not in SURVEY_ABSENT:
+                            self.emit(code, "unit", school["org"], y, {"all": (v, n)})
+        rng = self.extra_rng
+        for school in [u for u in self.units if "extra" in u]:
+            owner = school["owner"]
+            effects = {code: rng.gauss(0, 0.22) for code in SURVEY}
+            for y in YEARS:
+                for prefix, rate in (("ke_", (1.4, 2.4)), ("kf_", (1.2, 2.2))):
+                    pupils = self.arts_pupils[(owner, y)] * school["extra"]
+                    n = EXTRA_SURVEY_N_OVERRIDE.get(
+                        (school["name"], prefix, y),
+                        clamp(round(math.sqrt(pupils) * rng.uniform(*rate)), 15, 120))
                     for code, mean in SURVEY.items():
                         if not code.startswith(prefix):
                             continue
@@ -777,7 +824,8 @@ class Generator:
                             opt(u["end"])) for u in self.units]),
             "school_years.csv": (["year"], [(y,) for y in YEARS]),
             "data_sources.csv": (["code", "name", "publisher", "description", "sensitivity",
-                                  "suppression_threshold"], DATA_SOURCES),
+                                  "suppression_threshold", "min_group_size"],
+                                 [(*source, MIN_GROUP_SIZE) for source in DATA_SOURCES]),
             "indicators.csv": (INDICATOR_COLUMNS,
                                [[i[c] for c in INDICATOR_COLUMNS] for i in self.indicators]),
             "values.csv": (["indicator_code", "subject_level", "subject_code", "school_year", "group",

@@ -172,6 +172,7 @@ struct DataSourceRecord {
     description: String,
     sensitivity: String,
     suppression_threshold: i64,
+    min_group_size: i64,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +331,7 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
                 r.suppression_threshold >= 0,
                 "suppression_threshold must not be negative"
             );
+            ensure!(r.min_group_size >= 1, "min_group_size must be at least 1");
             Ok(SeedDataSource {
                 code: r.code,
                 name: r.name,
@@ -337,6 +339,7 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
                 description: r.description,
                 sensitivity: Sensitivity::parse(&r.sensitivity)?,
                 suppression_threshold: r.suppression_threshold,
+                min_group_size: r.min_group_size,
             })
         },
     )?;

@@ -3,18 +3,22 @@
 //!
 //! A [`Dataset`] holds what one request loaded: indicators, the rules of their sources, units,
 //! and stored values each tagged with the caller's [`ValueAccess`]. Every number that leaves it
-//! passes through [`IndicatorValue::shown`] (prikking) and the caller's [`RestrictedScope`].
+//! passes through [`IndicatorValue::shown`] (prikking) and the caller's [`RestrictedScope`], and
+//! every aggregate of restricted data through the disclosure rules of `domain::disclosure` (minimum
+//! group size, complementary suppression), in [`Dataset::aggregate`].
 //!
-//! Any new figure made from restricted unit data (a distribution of assessments, an export, a
-//! meeting snapshot) must be computed through [`Dataset::aggregate`], so that it follows the same
-//! disclosure rules as every other path.
+//! Any new figure made from restricted unit data (a level distribution of self-assessments, an
+//! export, a meeting snapshot) must be computed through [`Dataset::aggregate`], so that it follows
+//! the same disclosure rules as every other path; a new partition (county aggregates over their
+//! kommuner, kjønn groups under "all") must be added to [`Dataset::partition`].
 
 use std::collections::HashMap;
 
 use super::{
     AggregationMethod, Colour, ColourMode, DataSource, DataSourceId, Indicator, IndicatorId,
-    IndicatorValue, OwnerId, RestrictedScope, SchoolYear, Sensitivity, Subject, SuppressionReason,
-    TrendPoint, Unit, UnitId, UnitKind, ValueAccess, Visibility, aggregate, classify, trend,
+    IndicatorValue, OwnerId, Part, Protection, RestrictedScope, SchoolYear, Sensitivity, Subject,
+    SuppressionReason, TrendPoint, Unit, UnitId, UnitKind, ValueAccess, Visibility, aggregate,
+    classify, protect, too_few_members, trend,
 };
 
 /// Who an aggregate describes.
@@ -83,6 +87,28 @@ impl Figure {
     pub fn suppressed(&self) -> bool {
         self.reason.is_some()
     }
+
+    /// This figure hidden for `reason`: value, `n` and the coverage counts withheld alike.
+    fn withheld(self, reason: SuppressionReason) -> Self {
+        Self {
+            value: None,
+            n: None,
+            reason: Some(reason),
+            coverage: None,
+            ..self
+        }
+    }
+}
+
+/// An aggregate after prikking and the minimum group size, before complementary suppression, with
+/// what its partition needs to know.
+#[derive(Debug, Clone, Copy)]
+struct Primary {
+    figure: Figure,
+    /// Members whose values entered the number (all members for a published value).
+    counted: usize,
+    /// Its total `n` as computed (0 when none), also when the figure is hidden.
+    n: i64,
 }
 
 /// A cell of a colour table or a reference row: a figure with its colour.
@@ -125,6 +151,8 @@ struct SourceRules {
     restricted: bool,
     /// A computed aggregate resting on fewer respondents is itself suppressed.
     threshold: i64,
+    /// Restricted aggregates for a caller who may not read every member need this many counted.
+    min_group_size: usize,
 }
 
 /// Everything one analysis reads, loaded up front by the caller.
@@ -157,6 +185,9 @@ impl Dataset {
                     let rules = SourceRules {
                         restricted: source.sensitivity == Sensitivity::Restricted,
                         threshold: source.suppression_threshold,
+                        min_group_size: usize::try_from(source.min_group_size)
+                            .unwrap_or(super::DEFAULT_MIN_GROUP_SIZE)
+                            .max(1),
                     };
                     (source.id, rules)
                 })
@@ -236,8 +267,34 @@ impl Dataset {
         Figure::shown(self.unit_visibility(indicator, unit.id, year), 1)
     }
 
+    /// Whether the caller may read an aggregate of restricted data for `subject` at all.
+    fn permitted(&self, subject: AggregateSubject<'_>, members: &[&Unit]) -> bool {
+        match subject {
+            AggregateSubject::Owner(owner) => self.scope.may_read_aggregate(Some(owner)),
+            AggregateSubject::Nation => self.scope.may_read_aggregate(None),
+            AggregateSubject::Members(_) => self.reads_every(members),
+        }
+    }
+
+    /// Whether the caller may read every one of `members` on its own (then no disclosure rule
+    /// protects anything from it).
+    fn reads_every(&self, members: &[&Unit]) -> bool {
+        self.scope
+            .may_read_members(members.iter().map(|unit| (unit.id, unit.owner_id)))
+    }
+
     /// The aggregate of `indicator` for `subject` in `year`: a published owner or national value
     /// as stored (never recomputed); otherwise computed over the members visible themselves.
+    ///
+    /// Restricted data, for a caller who may not read every member on its own, also follows the
+    /// disclosure rules of `domain::disclosure`: an aggregate over fewer counted members than its
+    /// source's minimum group size is hidden ([`SuppressionReason::TooFewMembers`]), and owners
+    /// and the nation are hidden further wherever a hidden owner would follow by subtraction
+    /// ([`SuppressionReason::Complementary`]), decided over the whole partition (every owner of
+    /// the nation), so that the same question always gets the same answer.
+    ///
+    /// Every figure of restricted unit data must be made here (or pass the same rules): this is
+    /// where a new aggregate (a distribution of self-assessment levels, an export) plugs in.
     pub fn aggregate(
         &self,
         indicator: &Indicator,
@@ -245,25 +302,99 @@ impl Dataset {
         year: SchoolYear,
     ) -> Figure {
         let members = self.members(indicator, subject, year);
-        if self.is_restricted(indicator) {
-            let permitted = match subject {
-                AggregateSubject::Owner(owner) => self.scope.may_read_aggregate(Some(owner)),
-                AggregateSubject::Nation => self.scope.may_read_aggregate(None),
-                AggregateSubject::Members(_) => self
-                    .scope
-                    .may_read_members(members.iter().map(|unit| (unit.id, unit.owner_id))),
-            };
-            if !permitted {
-                return Figure::not_permitted(members.len());
-            }
+        let restricted = self.is_restricted(indicator);
+        if restricted && !self.permitted(subject, &members) {
+            return Figure::not_permitted(members.len());
         }
+        let primary = self.primary(indicator, subject, year, &members);
+        if !restricted || primary.figure.suppressed() || self.reads_every(&members) {
+            return primary.figure;
+        }
+        let (owners, parts, protection) = self.partition(indicator, year);
+        let hidden = match subject {
+            AggregateSubject::Owner(owner) => owners
+                .iter()
+                .position(|candidate| *candidate == owner)
+                .is_some_and(|index| protection.newly_hidden(&parts, index)),
+            AggregateSubject::Nation => !protection.parent_visible,
+            AggregateSubject::Members(_) => false,
+        };
+        if hidden {
+            primary.figure.withheld(SuppressionReason::Complementary)
+        } else {
+            primary.figure
+        }
+    }
+
+    /// The nation and its owners for `indicator` in `year` as the caller would see them by
+    /// prikking and the minimum group size, and what complementary suppression makes of them:
+    /// the owners (in id order), their parts and the protection.
+    ///
+    /// Decided over every owner with members, never only over what a request asked for. A new
+    /// partition of restricted data (county aggregates over their kommuner, kjønn or trinn groups
+    /// under "all", loaded in the same statement) belongs here.
+    fn partition(
+        &self,
+        indicator: &Indicator,
+        year: SchoolYear,
+    ) -> (Vec<OwnerId>, Vec<Part>, Protection) {
+        let nation_members = self.members(indicator, AggregateSubject::Nation, year);
+        let mut owners: Vec<OwnerId> = nation_members.iter().map(|unit| unit.owner_id).collect();
+        owners.sort();
+        owners.dedup();
+        let parent = self.primary(indicator, AggregateSubject::Nation, year, &nation_members);
+        let parent_visible = self.permitted(AggregateSubject::Nation, &nation_members)
+            && !parent.figure.suppressed()
+            && parent.figure.value.is_some();
+        let parts: Vec<Part> = owners
+            .iter()
+            .map(|&owner| {
+                let subject = AggregateSubject::Owner(owner);
+                let members = self.members(indicator, subject, year);
+                let primary = self.primary(indicator, subject, year, &members);
+                Part {
+                    counted: primary.counted,
+                    n: primary.n,
+                    hidden: !self.permitted(subject, &members)
+                        || primary.figure.suppressed()
+                        || primary.figure.value.is_none(),
+                }
+            })
+            .collect();
+        let protection = protect(parent_visible, &parts, self.min_group_size(indicator));
+        (owners, parts, protection)
+    }
+
+    /// An aggregate after prikking and (restricted data, for a caller who may not read every
+    /// member) the minimum group size; no complementary suppression yet.
+    fn primary(
+        &self,
+        indicator: &Indicator,
+        subject: AggregateSubject<'_>,
+        year: SchoolYear,
+        members: &[&Unit],
+    ) -> Primary {
+        let guarded = self.is_restricted(indicator) && !self.reads_every(members);
+        let min_group_size = self.min_group_size(indicator);
         let published = match subject {
             AggregateSubject::Owner(owner) => self.owner_values.get(&(indicator.id, owner, year)),
             AggregateSubject::Nation => self.nation_values.get(&(indicator.id, year)),
             AggregateSubject::Members(_) => None,
         };
         if let Some(published) = published {
-            return Figure::shown(published.shown(), members.len());
+            let figure = Figure::shown(published.shown(), members.len());
+            let counted = if figure.value.is_some() {
+                members.len()
+            } else {
+                0
+            };
+            let n = figure.n.unwrap_or(0);
+            let figure = if guarded && too_few_members(counted, min_group_size) {
+                figure.withheld(SuppressionReason::TooFewMembers)
+            } else {
+                figure
+            };
+            return Primary { figure, counted, n };
         }
         let visibilities: Vec<Visibility> = members
             .iter()
@@ -271,8 +402,12 @@ impl Dataset {
             .collect();
         let method = AggregationMethod::for_unit(indicator.unit_of_measure);
         let threshold = self.threshold(indicator);
+        // The total n before the aggregate's own prikking, for ordering parts only.
+        let n = aggregate(method, &visibilities, 0).respondents.unwrap_or(0);
         let result = aggregate(method, &visibilities, threshold);
-        let reason = if result.below_threshold {
+        let reason = if guarded && too_few_members(result.counted, min_group_size) {
+            Some(SuppressionReason::TooFewMembers)
+        } else if result.below_threshold {
             Some(SuppressionReason::BelowThreshold)
         } else if result.counted == 0 {
             // Every member with a value is hidden: the aggregate is as hidden as they are.
@@ -283,10 +418,10 @@ impl Dataset {
         } else {
             None
         };
-        Figure {
+        let figure = Figure {
             value: result.value,
             n: result.respondents,
-            reason,
+            reason: None,
             computed: true,
             members: result.members,
             coverage: Some(Coverage {
@@ -294,7 +429,33 @@ impl Dataset {
                 suppressed: result.suppressed,
                 missing: result.missing,
             }),
+        };
+        let figure = match reason {
+            Some(SuppressionReason::TooFewMembers) => {
+                figure.withheld(SuppressionReason::TooFewMembers)
+            }
+            Some(reason) => Figure {
+                value: None,
+                n: None,
+                reason: Some(reason),
+                ..figure
+            },
+            None => figure,
+        };
+        Primary {
+            figure,
+            counted: result.counted,
+            n,
         }
+    }
+
+    /// The minimum group size of `indicator`'s source (the default when the source is unknown).
+    fn min_group_size(&self, indicator: &Indicator) -> usize {
+        self.sources
+            .get(&indicator.source_id)
+            .map_or(super::DEFAULT_MIN_GROUP_SIZE, |source| {
+                source.min_group_size
+            })
     }
 
     /// The threshold an aggregate of `indicator` is itself suppressed below: its source's (never
@@ -529,6 +690,7 @@ mod tests {
             description: String::new(),
             sensitivity,
             suppression_threshold: 10,
+            min_group_size: 3,
         }
     }
 
@@ -592,20 +754,54 @@ mod tests {
     }
 
     #[test]
-    fn a_national_reader_gets_owner_aggregates_of_restricted_data_but_no_unit_cells() {
+    fn a_national_reader_gets_restricted_aggregates_over_enough_members_but_no_unit_cells() {
         let data = dataset(Sensitivity::Restricted, vec![Role::NationalReader]);
         let indicator = &data.indicators()[0];
 
         let owner = data.aggregate(indicator, AggregateSubject::Owner(A), year());
+        let nation = data.aggregate(indicator, AggregateSubject::Nation, year());
         let cell = data.unit_figure(indicator, &data.units()[0], year());
 
-        assert!((owner.value.unwrap() - 4.6).abs() < 1e-12);
-        assert_eq!(
-            (owner.n, owner.computed, owner.members),
-            (Some(50), true, 2)
-        );
+        assert_eq!(owner.reason, Some(SuppressionReason::TooFewMembers));
+        assert_eq!((owner.value, owner.n, owner.coverage), (None, None, None));
+        assert_eq!((owner.computed, owner.members), (true, 2));
+        assert!((nation.value.unwrap() - 310.0 / 90.0).abs() < 1e-12);
+        assert_eq!(nation.n, Some(90));
         assert_eq!(cell.reason, Some(SuppressionReason::NotPermitted));
         assert_eq!((cell.value, cell.n), (None, None));
+    }
+
+    #[test]
+    fn the_owners_own_roles_read_its_aggregate_whatever_its_size() {
+        let data = dataset(Sensitivity::Restricted, vec![Role::OwnerReader(B)]);
+        let indicator = &data.indicators()[0];
+
+        let own = data.aggregate(indicator, AggregateSubject::Owner(B), year());
+        let other = data.aggregate(indicator, AggregateSubject::Owner(A), year());
+
+        assert_eq!((own.value, own.n), (Some(2.0), Some(40)));
+        assert_eq!(other.reason, Some(SuppressionReason::NotPermitted));
+    }
+
+    #[test]
+    fn a_lone_hidden_owner_hides_the_next_smallest_so_the_nation_gives_neither_away() {
+        let mut data = dataset(Sensitivity::Restricted, vec![Role::NationalReader]);
+        data.sources.get_mut(&SURVEY).unwrap().min_group_size = 2;
+        let indicator = data.indicators()[0].clone();
+
+        let a = data.aggregate(&indicator, AggregateSubject::Owner(A), year());
+        let b = data.aggregate(&indicator, AggregateSubject::Owner(B), year());
+        let nation = data.aggregate(&indicator, AggregateSubject::Nation, year());
+
+        assert_eq!(b.reason, Some(SuppressionReason::TooFewMembers));
+        assert_eq!(a.reason, Some(SuppressionReason::Complementary));
+        assert_eq!((a.value, a.n, a.coverage), (None, None, None));
+        assert_eq!(nation.n, Some(90));
+        let row = data.arts_school_row(Some(A), year());
+        assert_eq!(
+            row.aggregates[0].reason,
+            Some(SuppressionReason::Complementary)
+        );
     }
 
     #[test]
@@ -680,7 +876,16 @@ mod tests {
                 |(_, cells)| cells[0].colour == Colour::None && cells[0].figure.value.is_none()
             )
         );
-        assert_eq!(hidden.owner_row.unwrap()[0].figure.n, Some(50));
+        let owner_cell = hidden.owner_row.unwrap()[0];
+        assert_eq!(
+            (
+                owner_cell.figure.n,
+                owner_cell.figure.reason,
+                owner_cell.colour
+            ),
+            (None, Some(SuppressionReason::TooFewMembers), Colour::None)
+        );
+        assert_eq!(hidden.nation_row[0].figure.n, Some(90));
     }
 
     #[test]

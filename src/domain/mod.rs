@@ -7,6 +7,7 @@ mod aggregate;
 mod analysis;
 mod codes;
 mod colour;
+mod disclosure;
 mod group;
 mod model;
 mod suppression;
@@ -20,6 +21,7 @@ pub use analysis::{
 };
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
 pub use colour::{Colour, classify};
+pub use disclosure::{DEFAULT_MIN_GROUP_SIZE, Part, Protection, protect, too_few_members};
 pub use group::{Gender, ValueGroup};
 pub use model::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};

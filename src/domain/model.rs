@@ -159,6 +159,9 @@ pub struct DataSource {
     pub sensitivity: Sensitivity,
     /// Values from fewer respondents than this are never shown (prikking).
     pub suppression_threshold: i64,
+    /// Minimum group size: an aggregate of this (restricted) source shown to a caller who may not
+    /// read every member on its own must rest on at least this many counted members.
+    pub min_group_size: i64,
 }
 
 /// Fargeregel: how a value is classified GREEN / YELLOW / RED. Data, not code: seeded per indicator.

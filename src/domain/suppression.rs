@@ -13,6 +13,12 @@ pub enum SuppressionReason {
     BelowThreshold,
     /// The value comes from a restricted (local) source the caller may not read in this form.
     NotPermitted,
+    /// An aggregate of restricted data rests on fewer counted members than its source's minimum
+    /// group size, for a caller who may not read every member on its own.
+    TooFewMembers,
+    /// Complementary (secondary) suppression: hidden so that another hidden cell cannot be worked
+    /// out by subtraction from the cells that are shown (see `domain::protect`).
+    Complementary,
 }
 
 /// What of a stored value may be shown. A hidden value carries neither its value nor its `n`.

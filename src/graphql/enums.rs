@@ -180,6 +180,14 @@ pub enum SuppressionReason {
     BelowThreshold,
     /// Ikke tilgang: the value comes from a restricted (local) data source the caller may not read.
     NotPermitted,
+    /// For få enheter: an aggregate of restricted (local) data rests on fewer units than the data
+    /// source's minimum group size (`DataSource.minGroupSize`), and the caller may not read every
+    /// unit on its own; value, n and the member counts are withheld.
+    TooFewMembers,
+    /// Sekundærprikket (complementary suppression): hidden so that another prikket figure cannot
+    /// be worked out by subtraction (the nation minus the other skoleeiere); value, n and the
+    /// member counts are withheld.
+    Complementary,
 }
 
 /// Farge (colour) of a fargetabell cell.

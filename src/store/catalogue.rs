@@ -17,6 +17,7 @@ struct DataSourceRow {
     description: String,
     sensitivity: String,
     suppression_threshold: i64,
+    min_group_size: i64,
 }
 
 impl TryFrom<DataSourceRow> for DataSource {
@@ -31,6 +32,7 @@ impl TryFrom<DataSourceRow> for DataSource {
             description: row.description,
             sensitivity: Sensitivity::parse(&row.sensitivity)?,
             suppression_threshold: row.suppression_threshold,
+            min_group_size: row.min_group_size,
         })
     }
 }
@@ -113,8 +115,8 @@ impl Store {
     /// All data sources: a short, fixed list, so not paged.
     pub async fn data_sources(&self, ids: Option<&[DataSourceId]>) -> StoreResult<Vec<DataSource>> {
         let mut sql = Sql::new(
-            "SELECT id, code, name, publisher, description, sensitivity, suppression_threshold \
-             FROM data_sources",
+            "SELECT id, code, name, publisher, description, sensitivity, suppression_threshold, \
+             min_group_size FROM data_sources",
         );
         if let Some(ids) = ids {
             sql.push(" WHERE id IN ")

@@ -70,6 +70,7 @@ pub struct SeedDataSource {
     pub description: String,
     pub sensitivity: Sensitivity,
     pub suppression_threshold: i64,
+    pub min_group_size: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -255,7 +256,7 @@ impl SeedData {
                 .collect(),
         ));
         statements.extend(inserts(
-            "INSERT INTO data_sources (code, name, publisher, description, sensitivity, suppression_threshold) ",
+            "INSERT INTO data_sources (code, name, publisher, description, sensitivity, suppression_threshold, min_group_size) ",
             "",
             self.data_sources
                 .iter()
@@ -267,6 +268,7 @@ impl SeedData {
                         text(&s.description),
                         text(s.sensitivity.as_str()),
                         Param::Int(s.suppression_threshold),
+                        Param::Int(s.min_group_size),
                     ]
                 })
                 .collect(),

@@ -387,13 +387,22 @@ async fn restricted_sets_of_units_need_every_member_readable(backend: Backend) {
     ] {
         assert_hidden(&aggregate(reader.clone(), subject).await, "NOT_PERMITTED");
     }
+    // Lillestrøm runs three kulturskoler: enough members for a national reader.
     for subject in [
-        json!({ "subject": { "owner": { "code": "3303" } } }),
+        json!({ "subject": { "owner": { "code": "3205" } } }),
         json!({ "subject": { "nation": true } }),
     ] {
         let shown = aggregate(reader.clone(), subject).await;
         assert_eq!(shown["suppressed"], false, "{shown}");
     }
+    // Kongsberg runs one: its aggregate would be that school's own result (issue 16).
+    let alone = aggregate(
+        reader.clone(),
+        json!({ "subject": { "owner": { "code": "3303" } } }),
+    )
+    .await;
+    assert_hidden(&alone, "TOO_FEW_MEMBERS");
+    assert_eq!(alone["membersCounted"], Value::Null, "{alone}");
 
     let (expected, _, _) = weighted_mean(indicator, year, &kongsberg);
     for user in [KONGSBERG_ADMIN, KONGSBERG_ARTS_LEADER] {

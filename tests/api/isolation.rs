@@ -98,6 +98,7 @@ const RULES: &[(&str, Rule)] = &[
     ("DataSource.description", Rule::Public),
     ("DataSource.sensitivity", Rule::Public),
     ("DataSource.suppressionThreshold", Rule::Public),
+    ("DataSource.minGroupSize", Rule::Public),
     ("Indicator.id", Rule::Public),
     ("Indicator.code", Rule::Public),
     ("Indicator.name", Rule::Public),
@@ -240,6 +241,8 @@ async fn every_field_has_an_access_rule(backend: Backend) {
 
 const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
 const DRAMMEN_ARTS_SCHOOL: &str = "903208074";
+/// Lierdalen interkommunale kulturskole: shared with Lier, run by Drammen as host kommune.
+const DRAMMEN_INTERMUNICIPAL_ARTS_SCHOOL: &str = "813778580";
 
 const UNIT_VALUES: &str = "query($org: String!) { unit(by: {orgNumber: $org}) {
     values(first: 500) { edges { node { value indicator { code source { sensitivity } } } } } } }";
@@ -316,7 +319,7 @@ async fn owner_and_unit_roles_see_their_own_restricted_values_only(backend: Back
         assert_eq!(other.1, 0, "{caller} sees nothing restricted of Kongsberg");
         assert!(other.0 > 0, "{caller} still sees Kongsberg's public values");
     }
-    // Through a network selection holding both owners' arts schools, only the own unit's
+    // Through a network selection holding both owners' arts schools, only the own owner's units'
     // restricted values come through.
     let token = app.token_for("analytiker@drammen.kommune.no").await;
     let body = app
@@ -341,7 +344,10 @@ async fn owner_and_unit_roles_see_their_own_restricted_values_only(backend: Back
     }
     assert_eq!(
         restricted_units,
-        BTreeSet::from([DRAMMEN_ARTS_SCHOOL.to_owned()])
+        BTreeSet::from([
+            DRAMMEN_ARTS_SCHOOL.to_owned(),
+            DRAMMEN_INTERMUNICIPAL_ARTS_SCHOOL.to_owned()
+        ])
     );
 }
 

@@ -8,6 +8,7 @@ mod helpers;
 mod abuse;
 mod aggregation;
 mod clients;
+mod disclosure;
 mod errors;
 mod graphiql;
 mod graphql_over_http;

@@ -67,6 +67,14 @@ impl DataSource {
     async fn suppression_threshold(&self) -> i64 {
         self.0.suppression_threshold
     }
+
+    /// Minste gruppestørrelse (minimum group size): an aggregate of this source's restricted data
+    /// shown to a caller who may not read every member on its own (a national reader's owner and
+    /// national figures) must rest on at least this many counted units; otherwise it is prikket
+    /// as TOO_FEW_MEMBERS. Statistics offices use 3 to 5 for institutions; the default is 3.
+    async fn min_group_size(&self) -> i64 {
+        self.0.min_group_size
+    }
 }
 
 /// Fargeregel (colour rule) of an indicator, used by fargetabeller (colour tables).

@@ -1,0 +1,538 @@
+//! The disclosure test (issue 16), which does not trust the rules: as a national reader and as the
+//! owner reader of another kommune, collect every answer the analysis queries give about the local
+//! surveys on the demo data (every owner, the nation, every group, every school year: aggregates,
+//! key figures, colour tables, trends with their changes, the national kulturskole aggregation).
+//!
+//! Each shown aggregate is a linear equation over a member set known from the seeds: `Σ n·value`
+//! and `Σ n` over the units counted (units with a value that prikking lets through). Both share one
+//! coefficient matrix, so a hidden cell (a unit's own value and `n`, or a hidden aggregate) is
+//! determined exactly when its member vector lies in the row space of the equations shown. The
+//! test solves that with exact integer elimination and asserts that no hidden cell is determined.
+//! A value shown without its `n` (a trend's ownerValue) is counted as if its `n` were shown too:
+//! a stronger attacker than the real one. A change beside a hidden value counts as a disclosure.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, seed_rows};
+use varde::http::HttpConfig;
+
+crate::on_both_databases!(no_hidden_survey_cell_follows_from_the_analysis_answers);
+
+const NATIONAL_READER: &str = "analytiker@kulturskoleradet.no";
+const OTHER_OWNER_READER: &str = "analytiker@drammen.kommune.no";
+/// The groups asked for: everyone, and the kjønn split (GraphQL input, value group code).
+const GROUPS: [(Option<&str>, &str); 3] = [
+    (None, "all"),
+    (Some("GIRLS"), "kjonn=jenter"),
+    (Some("BOYS"), "kjonn=gutter"),
+];
+
+/// One equation system: an indicator, a school year and a group.
+type CellKey = (String, i32, String);
+/// A seeded unit cell: (indicator, organisasjonsnummer, school year, group).
+type SeedKey = (String, String, i32, String);
+/// What the seeds hold for it: value, n, suppressed at source.
+type SeedCell = (Option<f64>, Option<i64>, bool);
+
+/// What the seeds say about the local surveys.
+struct World {
+    /// Restricted indicators (the pupil and parent surveys) with their source's threshold.
+    indicators: BTreeMap<String, i64>,
+    /// Arts schools in seed order: (organisasjonsnummer, owner key, active from, active to).
+    units: Vec<(String, String, Option<i32>, Option<i32>)>,
+    /// Owners with an arts school: key -> (name, current code).
+    owners: BTreeMap<String, (String, String)>,
+    /// Seeded unit rows: (indicator, org, year, group) -> (value, n, suppressed at source).
+    values: HashMap<SeedKey, SeedCell>,
+    years: Vec<i32>,
+}
+
+impl World {
+    fn load() -> Self {
+        let sources: HashMap<String, (String, i64)> = seed_rows("data_sources.csv")
+            .into_iter()
+            .map(|row| {
+                let threshold = row["suppression_threshold"].parse().unwrap();
+                (row["code"].clone(), (row["sensitivity"].clone(), threshold))
+            })
+            .collect();
+        let indicators: BTreeMap<String, i64> = seed_rows("indicators.csv")
+            .into_iter()
+            .filter_map(|row| {
+                let (sensitivity, threshold) = &sources[&row["source_code"]];
+                (sensitivity == "restricted").then(|| (row["code"].clone(), *threshold))
+            })
+            .collect();
+        assert!(indicators.len() >= 2, "the seeds have local surveys");
+        let units: Vec<_> = seed_rows("units.csv")
+            .into_iter()
+            .filter(|row| row["kind"] == "arts_school")
+            .map(|row| {
+                (
+                    row["org_number"].clone(),
+                    row["owner_key"].clone(),
+                    row["active_from"].parse().ok(),
+                    row["active_to"].parse().ok(),
+                )
+            })
+            .collect();
+        let codes: HashMap<String, String> = seed_rows("owner_codes.csv")
+            .into_iter()
+            .filter(|row| row["valid_to"].is_empty())
+            .map(|row| (row["owner_key"].clone(), row["code"].clone()))
+            .collect();
+        let owners = seed_rows("owners.csv")
+            .into_iter()
+            .filter(|row| units.iter().any(|unit| unit.1 == row["key"]))
+            .map(|row| {
+                let code = codes[&row["key"]].clone();
+                (row["key"].clone(), (row["name"].clone(), code))
+            })
+            .collect();
+        let values = seed_rows("values.csv")
+            .into_iter()
+            .filter(|row| {
+                row["subject_level"] == "unit" && indicators.contains_key(&row["indicator_code"])
+            })
+            .map(|row| {
+                let key = (
+                    row["indicator_code"].clone(),
+                    row["subject_code"].clone(),
+                    row["school_year"].parse().unwrap(),
+                    row["group"].clone(),
+                );
+                let cell = (
+                    row["value"].parse().ok(),
+                    row["n"].parse().ok(),
+                    row["suppressed"] == "true",
+                );
+                (key, cell)
+            })
+            .collect();
+        let years = seed_rows("school_years.csv")
+            .into_iter()
+            .map(|row| row["year"].parse().unwrap())
+            .collect();
+        Self {
+            indicators,
+            units,
+            owners,
+            values,
+            years,
+        }
+    }
+
+    fn active(&self, unit: usize, year: i32) -> bool {
+        let (_, _, from, to) = &self.units[unit];
+        from.is_none_or(|from| from <= year) && to.is_none_or(|to| year <= to)
+    }
+
+    /// The seeded `n` of a unit's cell if prikking lets it enter an aggregate.
+    fn counted_n(&self, cell: &CellKey, unit: usize) -> Option<i64> {
+        let (indicator, year, group) = cell;
+        let key = (
+            indicator.clone(),
+            self.units[unit].0.clone(),
+            *year,
+            group.clone(),
+        );
+        match self.values.get(&key) {
+            Some((Some(_), Some(n), false)) if *n >= self.indicators[indicator] && *n > 0 => {
+                Some(*n)
+            }
+            _ => None,
+        }
+    }
+
+    fn has_value(&self, cell: &CellKey, unit: usize) -> bool {
+        let (indicator, year, group) = cell;
+        let key = (
+            indicator.clone(),
+            self.units[unit].0.clone(),
+            *year,
+            group.clone(),
+        );
+        self.values.contains_key(&key)
+    }
+
+    /// The member vector of an owner's (`Some`) or the nation's aggregate: 1 for every active unit
+    /// counted by prikking.
+    fn members(&self, cell: &CellKey, owner: Option<&str>) -> Vec<i64> {
+        (0..self.units.len())
+            .map(|unit| {
+                let in_subject = owner.is_none_or(|owner| self.units[unit].1 == owner);
+                i64::from(
+                    in_subject && self.active(unit, cell.1) && self.counted_n(cell, unit).is_some(),
+                )
+            })
+            .collect()
+    }
+
+    fn unit_index(&self, org: &str) -> usize {
+        self.units.iter().position(|unit| unit.0 == org).unwrap()
+    }
+
+    fn owner_by_name(&self, name: &str) -> String {
+        self.owners
+            .iter()
+            .find(|(_, (owner_name, _))| owner_name == name)
+            .map(|(key, _)| key.clone())
+            .unwrap_or_else(|| panic!("no owner named {name}"))
+    }
+}
+
+/// Everything one caller learnt: per equation system, the member vectors shown and the hidden cells.
+#[derive(Default)]
+struct Knowledge {
+    shown: HashMap<CellKey, Vec<Vec<i64>>>,
+    hidden: BTreeSet<(CellKey, Vec<i64>)>,
+    /// Changes shown beside a hidden value: each gives that value away.
+    change_leaks: Vec<String>,
+    answers: usize,
+}
+
+impl Knowledge {
+    /// Records one aggregate answer (`value` and `n` as answered) over `members`.
+    fn aggregate(&mut self, world: &World, cell: &CellKey, members: Vec<i64>, answer: &Value) {
+        self.answers += 1;
+        if members.iter().all(|member| *member == 0) {
+            assert!(
+                answer["value"].is_null(),
+                "a value over no counted member: {answer}"
+            );
+            return;
+        }
+        if answer["value"].is_null() {
+            assert!(
+                answer["n"].is_null() || answer.get("n").is_none(),
+                "n beside a hidden value: {answer}"
+            );
+            self.hidden.insert((cell.clone(), members));
+        } else {
+            if let Some(n) = answer.get("n").and_then(Value::as_i64) {
+                // The member set is right: its seeded n adds up to the answer's.
+                let expected: i64 = members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, member)| **member == 1)
+                    .map(|(unit, _)| world.counted_n(cell, unit).unwrap())
+                    .sum();
+                assert_eq!(n, expected, "n of {cell:?} over {members:?}: {answer}");
+            }
+            self.shown.entry(cell.clone()).or_default().push(members);
+        }
+    }
+
+    /// Records one unit's own cell as answered.
+    fn unit(&mut self, world: &World, cell: &CellKey, unit: usize, answer: &Value) {
+        self.answers += 1;
+        let mut vector = vec![0; world.units.len()];
+        vector[unit] = 1;
+        if !answer["value"].is_null() {
+            self.shown.entry(cell.clone()).or_default().push(vector);
+        } else if world.has_value(cell, unit) {
+            self.hidden.insert((cell.clone(), vector));
+        }
+    }
+
+    /// Every unit cell with a seeded value is a hidden cell unless the caller was shown it.
+    fn every_unit_hidden_unless_shown(&mut self, world: &World) {
+        for key in world.values.keys() {
+            let (indicator, org, year, group) = key;
+            let cell = (indicator.clone(), *year, group.clone());
+            let unit = world.unit_index(org);
+            let mut vector = vec![0; world.units.len()];
+            vector[unit] = 1;
+            let shown = self
+                .shown
+                .get(&cell)
+                .is_some_and(|rows| rows.contains(&vector));
+            if !shown {
+                self.hidden.insert((cell, vector));
+            }
+        }
+    }
+
+    /// (hidden cells tried, those determined by the answers) and a description of each determined.
+    fn solve(&self) -> (usize, Vec<String>) {
+        let mut determined = Vec::new();
+        for (cell, vector) in &self.hidden {
+            let rows = self.shown.get(cell).cloned().unwrap_or_default();
+            let without = rank(rows.clone());
+            let mut with = rows;
+            with.push(vector.clone());
+            if rank(with) == without {
+                determined.push(format!("{cell:?} members {vector:?}"));
+            }
+        }
+        determined.extend(self.change_leaks.iter().cloned());
+        (self.hidden.len(), determined)
+    }
+}
+
+/// The rank of integer rows, by fraction-free elimination (exact).
+fn rank(mut rows: Vec<Vec<i64>>) -> usize {
+    let columns = rows.first().map_or(0, Vec::len);
+    let mut rank = 0;
+    for column in 0..columns {
+        let Some(pivot) = (rank..rows.len()).find(|&row| rows[row][column] != 0) else {
+            continue;
+        };
+        rows.swap(rank, pivot);
+        for row in 0..rows.len() {
+            if row != rank && rows[row][column] != 0 {
+                let (a, b) = (rows[rank][column], rows[row][column]);
+                let pivot_row = rows[rank].clone();
+                for (target, source) in rows[row].iter_mut().zip(&pivot_row) {
+                    *target = *target * a - *source * b;
+                }
+                let divisor = rows[row].iter().fold(0, |g, x| gcd(g, x.abs()));
+                if divisor > 1 {
+                    rows[row].iter_mut().for_each(|x| *x /= divisor);
+                }
+            }
+        }
+        rank += 1;
+    }
+    rank
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn group_input(group: Option<&str>) -> Value {
+    group.map_or(Value::Null, |gender| json!({ "gender": gender }))
+}
+
+async fn data(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let body = app.query_as(Some(token), query, variables).await;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    body["data"].clone()
+}
+
+/// Collects every analysis answer about the local surveys that `token`'s holder gets.
+async fn collect(app: &TestApp, world: &World, token: &str) -> Knowledge {
+    let mut known = Knowledge::default();
+    let indicators: Vec<&String> = world.indicators.keys().collect();
+    for &year in &world.years {
+        let cell = |indicator: &str, group: &str| (indicator.to_owned(), year, group.to_owned());
+        // aggregate: every owner and the nation, every group.
+        let subjects: Vec<(Option<&str>, Value)> = world
+            .owners
+            .iter()
+            .map(|(key, (_, code))| (Some(key.as_str()), json!({ "owner": { "code": code } })))
+            .chain([(None, json!({ "nation": true }))])
+            .collect();
+        for (owner, subject) in &subjects {
+            for (group, code) in GROUPS {
+                let answer = data(
+                    app,
+                    token,
+                    "query($s: SubjectRef!, $i: [String!]!, $y: Int!, $g: GroupInput) {
+                        aggregate(subject: $s, indicators: $i, schoolYear: $y, group: $g) {
+                            indicator { code } value n } }",
+                    json!({ "s": subject, "i": indicators, "y": year, "g": group_input(group) }),
+                )
+                .await;
+                for figure in answer["aggregate"].as_array().unwrap() {
+                    let cell = cell(figure["indicator"]["code"].as_str().unwrap(), code);
+                    known.aggregate(world, &cell, world.members(&cell, *owner), figure);
+                }
+            }
+        }
+        for (key, (_, code)) in &world.owners {
+            // keyFigures: the owner beside the nation.
+            let answer = data(
+                app,
+                token,
+                "query($o: String!, $i: [String!]!, $y: Int!) {
+                    keyFigures(owner: {code: $o}, schoolYear: $y, indicators: $i) { figures {
+                        ownerValue { indicator { code } value n } nationValue { value n } } } }",
+                json!({ "o": code, "i": indicators, "y": year }),
+            )
+            .await;
+            for figure in answer["keyFigures"]["figures"].as_array().unwrap() {
+                let cell = cell(
+                    figure["ownerValue"]["indicator"]["code"].as_str().unwrap(),
+                    "all",
+                );
+                known.aggregate(
+                    world,
+                    &cell,
+                    world.members(&cell, Some(key)),
+                    &figure["ownerValue"],
+                );
+                known.aggregate(
+                    world,
+                    &cell,
+                    world.members(&cell, None),
+                    &figure["nationValue"],
+                );
+            }
+            // colourTable: the owner's units, its reference row and the nation's.
+            let answer = data(
+                app,
+                token,
+                "query($o: String!, $i: [String!]!, $y: Int!) {
+                    colourTable(rows: {owner: {code: $o}}, schoolYear: $y, indicators: $i) {
+                        rows { unit { orgNumber } cells { indicator { code } value n } }
+                        ownerRow { cells { indicator { code } value n } }
+                        nationRow { cells { indicator { code } value n } } } }",
+                json!({ "o": code, "i": indicators, "y": year }),
+            )
+            .await;
+            let table = &answer["colourTable"];
+            for row in table["rows"].as_array().unwrap() {
+                let unit = world.unit_index(row["unit"]["orgNumber"].as_str().unwrap());
+                for answer in row["cells"].as_array().unwrap() {
+                    let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
+                    known.unit(world, &cell, unit, answer);
+                }
+            }
+            for (row, owner) in [("ownerRow", Some(key.as_str())), ("nationRow", None)] {
+                for answer in table[row]["cells"].as_array().unwrap() {
+                    let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
+                    known.aggregate(world, &cell, world.members(&cell, owner), answer);
+                }
+            }
+        }
+        // artsSchoolAggregation: every owner row and the nation.
+        let answer = data(
+            app,
+            token,
+            "query($i: [String!]!, $y: Int!) { artsSchoolAggregation(schoolYear: $y, indicators: $i) {
+                owners { owner { name } aggregates { indicator { code } value n } }
+                nation { aggregates { indicator { code } value n } } } }",
+            json!({ "i": indicators, "y": year }),
+        )
+        .await;
+        let aggregation = &answer["artsSchoolAggregation"];
+        for row in aggregation["owners"].as_array().unwrap() {
+            let owner = world.owner_by_name(row["owner"]["name"].as_str().unwrap());
+            for answer in row["aggregates"].as_array().unwrap() {
+                let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
+                known.aggregate(world, &cell, world.members(&cell, Some(&owner)), answer);
+            }
+        }
+        for answer in aggregation["nation"]["aggregates"].as_array().unwrap() {
+            let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
+            known.aggregate(world, &cell, world.members(&cell, None), answer);
+        }
+    }
+    // trend: every owner and every arts school, every indicator and group, over every year.
+    let subjects: Vec<(Option<usize>, String, Value)> = world
+        .owners
+        .iter()
+        .map(|(key, (_, code))| (None, key.clone(), json!({ "owner": { "code": code } })))
+        .chain(
+            world
+                .units
+                .iter()
+                .enumerate()
+                .map(|(index, (org, owner, _, _))| {
+                    (
+                        Some(index),
+                        owner.clone(),
+                        json!({ "unit": { "orgNumber": org } }),
+                    )
+                }),
+        )
+        .collect();
+    for indicator in &indicators {
+        for (unit, owner, subject) in &subjects {
+            for (group, code) in GROUPS {
+                let answer = data(
+                    app,
+                    token,
+                    "query($i: String!, $s: TrendSubjectRef!, $g: GroupInput) {
+                        trend(indicator: {code: $i}, subject: $s, group: $g) {
+                            points { schoolYear { year } value n change ownerValue nationValue } } }",
+                    json!({ "i": indicator, "s": subject, "g": group_input(group) }),
+                )
+                .await;
+                let points = answer["trend"]["points"].as_array().unwrap();
+                let mut previous: Option<(i64, bool)> = None;
+                for point in points {
+                    let year =
+                        i32::try_from(point["schoolYear"]["year"].as_i64().unwrap()).unwrap();
+                    let cell = ((*indicator).clone(), year, code.to_owned());
+                    match unit {
+                        Some(unit) => known.unit(world, &cell, *unit, point),
+                        None => {
+                            known.aggregate(world, &cell, world.members(&cell, Some(owner)), point)
+                        }
+                    }
+                    let value_only = |value: &Value| json!({ "value": value.clone() });
+                    known.aggregate(
+                        world,
+                        &cell,
+                        world.members(&cell, Some(owner)),
+                        &value_only(&point["ownerValue"]),
+                    );
+                    known.aggregate(
+                        world,
+                        &cell,
+                        world.members(&cell, None),
+                        &value_only(&point["nationValue"]),
+                    );
+                    let shown = !point["value"].is_null();
+                    if !point["change"].is_null() {
+                        let before = previous.filter(|(before, _)| *before == i64::from(year) - 1);
+                        if !shown || before.is_none_or(|(_, shown)| !shown) {
+                            known
+                                .change_leaks
+                                .push(format!("change of {subject} {indicator} {code} {year}"));
+                        }
+                    }
+                    previous = Some((i64::from(year), shown));
+                }
+            }
+        }
+    }
+    known.every_unit_hidden_unless_shown(world);
+    known
+}
+
+async fn no_hidden_survey_cell_follows_from_the_analysis_answers(backend: Backend) {
+    // Hundreds of questions: the rate limit is not what this test is about.
+    let config = HttpConfig {
+        rate_per_second: 0,
+        ..HttpConfig::default()
+    };
+    let app = TestApp::spawn_with(backend, config).await;
+    let world = World::load();
+    let mut per_owner_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, owner, _, _) in &world.units {
+        *per_owner_count.entry(owner.as_str()).or_default() += 1;
+    }
+    let sizes: BTreeSet<usize> = per_owner_count.values().copied().collect();
+    assert!(
+        [1, 2, 3].iter().all(|size| sizes.contains(size)),
+        "the demo data has kommuner with one, two and three kulturskoler: {per_owner_count:?}"
+    );
+    let mut report = Vec::new();
+    for caller in [NATIONAL_READER, OTHER_OWNER_READER] {
+        let token = app.token_for(caller).await;
+        let known = collect(&app, &world, &token).await;
+        let shown: usize = known.shown.values().map(Vec::len).sum();
+        let (tried, determined) = known.solve();
+        report.push(format!(
+            "{caller}: {} answers, {shown} equations shown, {tried} hidden cells tried, {} determined",
+            known.answers,
+            determined.len()
+        ));
+        assert!(tried > 0, "{caller}: no hidden cell to try");
+        assert!(
+            determined.is_empty(),
+            "{caller}: {} answers; of {tried} hidden cells tried, {} are determined: {determined:#?}",
+            known.answers,
+            determined.len()
+        );
+    }
+    // Shown with --nocapture; the counts are the test's result.
+    println!("disclosure: {}", report.join("; "));
+    app.stop().await.unwrap();
+}
