@@ -731,40 +731,35 @@ class Generator:
 
     def gen_arts_surveys(self):
         """Local surveys: raw per-kulturskole values and n, NOT pre-suppressed (Varde suppresses)."""
-        rng = self.rng
         for owner in MUNICIPALITIES:
             (school,) = [u for u in self.units
                          if u["owner"] == owner and u["kind"] == "arts_school" and "extra" not in u]
-            effects = {code: rng.gauss(0, 0.22) for code in SURVEY}
-            for y in YEARS:
-                for prefix, rate in (("ke_", (1.4, 2.4)), ("kf_", (1.2, 2.2))):
-                    n = SURVEY_N_OVERRIDE.get(  # response grows with the square root of the school
-                        (owner, prefix, y),
-                        clamp(round(math.sqrt(self.arts_pupils[(owner, y)]) * rng.uniform(*rate)), 15, 120))
-                    for code, mean in SURVEY.items():
-                        if not code.startswith(prefix):
-                            continue
-                        v = soft_bound(mean + effects[code] + 0.02 * (y - 2021)
-                                       + rng.gauss(0, 0.6 / math.sqrt(n)), 1.0, 4.9)
-                        if (owner, prefix, y) not in SURVEY_ABSENT:
-                            self.emit(code, "unit", school["org"], y, {"all": (v, n)})
-        rng = self.extra_rng
+            self.emit_survey(self.rng, school, lambda y, owner=owner: self.arts_pupils[(owner, y)],
+                             lambda prefix, y, owner=owner: SURVEY_N_OVERRIDE.get((owner, prefix, y)))
         for school in [u for u in self.units if "extra" in u]:
             owner = school["owner"]
-            effects = {code: rng.gauss(0, 0.22) for code in SURVEY}
-            for y in YEARS:
-                for prefix, rate in (("ke_", (1.4, 2.4)), ("kf_", (1.2, 2.2))):
-                    pupils = self.arts_pupils[(owner, y)] * school["extra"]
-                    n = EXTRA_SURVEY_N_OVERRIDE.get(
-                        (school["name"], prefix, y),
-                        clamp(round(math.sqrt(pupils) * rng.uniform(*rate)), 15, 120))
-                    for code, mean in SURVEY.items():
-                        if not code.startswith(prefix):
-                            continue
-                        v = soft_bound(mean + effects[code] + 0.02 * (y - 2021)
-                                       + rng.gauss(0, 0.6 / math.sqrt(n)), 1.0, 4.9)
-                        if (owner, prefix, y) not in SURVEY_ABSENT:
-                            self.emit(code, "unit", school["org"], y, {"all": (v, n)})
+            self.emit_survey(
+                self.extra_rng, school,
+                lambda y, owner=owner, school=school: self.arts_pupils[(owner, y)] * school["extra"],
+                lambda prefix, y, school=school: EXTRA_SURVEY_N_OVERRIDE.get((school["name"], prefix, y)))
+
+    def emit_survey(self, rng, school, pupils_in, n_override):
+        """One kulturskole's pupil and parent surveys over the years: a response that grows with the
+        square root of the school (unless overridden), values around the national means."""
+        owner = school["owner"]
+        effects = {code: rng.gauss(0, 0.22) for code in SURVEY}
+        for y in YEARS:
+            for prefix, rate in (("ke_", (1.4, 2.4)), ("kf_", (1.2, 2.2))):
+                drawn = clamp(round(math.sqrt(pupils_in(y)) * rng.uniform(*rate)), 15, 120)
+                overridden = n_override(prefix, y)
+                n = drawn if overridden is None else overridden
+                for code, mean in SURVEY.items():
+                    if not code.startswith(prefix):
+                        continue
+                    v = soft_bound(mean + effects[code] + 0.02 * (y - 2021)
+                                   + rng.gauss(0, 0.6 / math.sqrt(n)), 1.0, 4.9)
+                    if (owner, prefix, y) not in SURVEY_ABSENT:
+                        self.emit(code, "unit", school["org"], y, {"all": (v, n)})
 
     # ---------------------------------------------------------------- selections
     def build_selections(self):
