@@ -412,8 +412,11 @@ impl Store {
         Ok(count == 0)
     }
 
-    /// Writes the whole data set in one transaction.
+    /// Writes the whole data set in one transaction, then gathers the planner's statistics: until
+    /// `ANALYZE`, PostgreSQL plans the analysis statements for empty tables (one colour-table
+    /// statement took 4.9 ms instead of 0.7 in issue 15's trace). Both dialects take `ANALYZE`.
     pub async fn load_seed(&self, data: &SeedData) -> StoreResult<()> {
-        self.execute_in_transaction(data.statements()).await
+        self.execute_in_transaction(data.statements()).await?;
+        self.execute_in_transaction(vec![Sql::new("ANALYZE")]).await
     }
 }

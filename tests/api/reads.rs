@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, readme_examples, seed_rows};
 
 crate::on_both_databases!(
+    seeding_leaves_the_tables_analysed,
     owners_carry_their_current_code_and_code_history,
     an_earlier_kommunenummer_finds_the_owner_it_became,
     units_filter_by_owner_code_kind_and_school_year,
@@ -405,4 +406,35 @@ async fn units_are_listed_in_the_order_they_were_registered(backend: Backend) {
         .map(|row| row["org_number"].clone())
         .collect();
     assert_eq!(listed, seeded);
+}
+
+/// The planner has statistics for the seeded tables at once: seeding ends with `ANALYZE`.
+async fn seeding_leaves_the_tables_analysed(backend: Backend) {
+    use sqlx::Connection;
+
+    let app = TestApp::spawn(backend).await;
+    let statistics: (i64,) = match backend {
+        Backend::Sqlite => {
+            let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'indicator_values'")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap()
+        }
+        Backend::Postgres => {
+            let mut connection = sqlx::PgConnection::connect(&app.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as("SELECT COUNT(*) FROM pg_stats WHERE tablename = 'indicator_values'")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        statistics.0 > 0,
+        "{backend:?}: no statistics on indicator_values"
+    );
 }
