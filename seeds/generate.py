@@ -311,6 +311,25 @@ GROUP_ORDER = ["all", "trinn=5", "trinn=7", "trinn=8", "trinn=9", "trinn=10",
 LEVEL_ORDER = ["nation", "county", "owner", "unit"]
 
 
+# Kulturskoler have more girls than boys; the split varies by school and year.
+SURVEY_GIRLS_SHARE = (0.55, 0.8)
+
+
+def survey_by_gender(org, code, year, value, n):
+    """A survey cell for everyone split into jenter and gutter that add up to it (n and n x value).
+    Drawn from its own generator, so that the cells for everyone and all other data stay as they
+    were; small boys' halves fall below the threshold, and Varde's own suppression must cope."""
+    rng = random.Random(f"kjonn-{org}-{code}-{year}")
+    girls = min(n - 1, max(1, round(n * rng.uniform(*SURVEY_GIRLS_SHARE))))
+    boys = n - girls
+    gap = rng.gauss(0.15, 0.2)
+    return {
+        "all": (value, n),
+        "kjonn=jenter": (value + gap * boys / n, girls),
+        "kjonn=gutter": (value - gap * girls / n, boys),
+    }
+
+
 # =============================================================================================
 # Helpers
 # =============================================================================================
@@ -759,7 +778,8 @@ class Generator:
                     v = soft_bound(mean + effects[code] + 0.02 * (y - 2021)
                                    + rng.gauss(0, 0.6 / math.sqrt(n)), 1.0, 4.9)
                     if (owner, prefix, y) not in SURVEY_ABSENT:
-                        self.emit(code, "unit", school["org"], y, {"all": (v, n)})
+                        self.emit(code, "unit", school["org"], y,
+                                  survey_by_gender(school["org"], code, y, v, n))
 
     # ---------------------------------------------------------------- selections
     def build_selections(self):

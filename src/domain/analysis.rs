@@ -9,16 +9,20 @@
 //!
 //! Any new figure made from restricted unit data (a level distribution of self-assessments, an
 //! export, a meeting snapshot) must be computed through [`Dataset::aggregate`], so that it follows
-//! the same disclosure rules as every other path; a new partition (county aggregates over their
-//! kommuner, kjønn groups under "all") must be added to [`Dataset::partition`].
+//! the same disclosure rules as every other path; a new relation among restricted aggregates
+//! (county aggregates over their kommuner) must be added to the table that `Dataset::protect_table`
+//! protects.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use super::{
     AggregationMethod, Colour, ColourMode, DataSource, DataSourceId, Indicator, IndicatorId,
-    IndicatorValue, OwnerId, Part, Protection, RestrictedScope, SchoolYear, Sensitivity, Subject,
-    SuppressionReason, TrendPoint, Unit, UnitId, UnitKind, ValueAccess, Visibility, aggregate,
-    classify, protect, too_few_members, trend,
+    IndicatorValue, OwnerId, Part, Relation, RestrictedScope, SchoolYear, Sensitivity, Subject,
+    SuppressionReason, TrendPoint, Unit, UnitId, UnitKind, ValueAccess, ValueGroup, Visibility,
+    aggregate, classify, group_relations, protect_related, too_few_members, trend,
 };
 
 /// Who an aggregate describes.
@@ -155,27 +159,44 @@ struct SourceRules {
     min_group_size: usize,
 }
 
-/// Everything one analysis reads, loaded up front by the caller.
-#[derive(Debug, Clone)]
+/// An owner's (`Some`) or the nation's (`None`) aggregate of one group: a cell of the table that
+/// complementary suppression protects.
+type TableCell = (Option<OwnerId>, ValueGroup);
+
+/// Per indicator and school year, the table cells complementary suppression hides.
+type HiddenCells = HashMap<(IndicatorId, SchoolYear), Arc<HashSet<TableCell>>>;
+
+/// Everything one analysis reads, loaded up front by the caller: the figures of one group, and for
+/// restricted indicators every group, since the groups bind each other ("all" is the sum of its
+/// kjønn groups) and complementary suppression must see them together.
+#[derive(Debug)]
 pub struct Dataset {
     indicators: Vec<Indicator>,
     sources: HashMap<DataSourceId, SourceRules>,
     units: Vec<Unit>,
-    unit_values: HashMap<(IndicatorId, UnitId, SchoolYear), IndicatorValue>,
-    owner_values: HashMap<(IndicatorId, OwnerId, SchoolYear), IndicatorValue>,
-    nation_values: HashMap<(IndicatorId, SchoolYear), IndicatorValue>,
+    /// The group asked for.
+    group: ValueGroup,
+    /// Per indicator and school year, the groups stored for it.
+    groups: HashMap<(IndicatorId, SchoolYear), Vec<ValueGroup>>,
+    unit_values: HashMap<(IndicatorId, UnitId, SchoolYear, ValueGroup), IndicatorValue>,
+    owner_values: HashMap<(IndicatorId, OwnerId, SchoolYear, ValueGroup), IndicatorValue>,
+    nation_values: HashMap<(IndicatorId, SchoolYear, ValueGroup), IndicatorValue>,
     scope: RestrictedScope,
+    /// The cells complementary suppression hides, per indicator and school year, decided once per
+    /// request for the whole table (see [`Dataset::complementary`]).
+    complementary: Mutex<HiddenCells>,
 }
 
 impl Dataset {
-    /// Builds the dataset from what the caller's scoped reader returned. Values the caller may
-    /// not use at all ([`ValueAccess::Denied`]) never enter it.
+    /// Builds the dataset from what the caller's scoped reader returned, for figures of `group`.
+    /// Values the caller may not use at all ([`ValueAccess::Denied`]) never enter it.
     pub fn new(
         indicators: Vec<Indicator>,
         sources: impl IntoIterator<Item = DataSource>,
         units: Vec<Unit>,
         values: impl IntoIterator<Item = (IndicatorValue, ValueAccess)>,
         scope: RestrictedScope,
+        group: ValueGroup,
     ) -> Self {
         let mut dataset = Self {
             indicators,
@@ -193,25 +214,38 @@ impl Dataset {
                 })
                 .collect(),
             units,
+            group,
+            groups: HashMap::new(),
             unit_values: HashMap::new(),
             owner_values: HashMap::new(),
             nation_values: HashMap::new(),
             scope,
+            complementary: Mutex::default(),
         };
         for (value, access) in values {
             if access == ValueAccess::Denied {
                 continue;
             }
-            let (indicator, year) = (value.indicator_id, value.school_year);
+            let (indicator, year, group) = (value.indicator_id, value.school_year, value.group);
+            let groups = dataset.groups.entry((indicator, year)).or_default();
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
             match value.subject {
                 Subject::Unit(unit) => {
-                    dataset.unit_values.insert((indicator, unit, year), value);
+                    dataset
+                        .unit_values
+                        .insert((indicator, unit, year, group), value);
                 }
                 Subject::Owner(owner) => {
-                    dataset.owner_values.insert((indicator, owner, year), value);
+                    dataset
+                        .owner_values
+                        .insert((indicator, owner, year, group), value);
                 }
                 Subject::Nation => {
-                    dataset.nation_values.insert((indicator, year), value);
+                    dataset
+                        .nation_values
+                        .insert((indicator, year, group), value);
                 }
                 Subject::County(_) => {}
             }
@@ -252,10 +286,16 @@ impl Dataset {
             .collect()
     }
 
-    /// The stored value of a unit as this dataset may use it in an aggregate.
-    fn unit_visibility(&self, indicator: &Indicator, unit: UnitId, year: SchoolYear) -> Visibility {
+    /// The stored value of a unit in `group` as this dataset may use it in an aggregate.
+    fn unit_visibility(
+        &self,
+        indicator: &Indicator,
+        unit: UnitId,
+        year: SchoolYear,
+        group: ValueGroup,
+    ) -> Visibility {
         self.unit_values
-            .get(&(indicator.id, unit, year))
+            .get(&(indicator.id, unit, year, group))
             .map_or(Visibility::Missing, IndicatorValue::shown)
     }
 
@@ -264,7 +304,10 @@ impl Dataset {
         if self.is_restricted(indicator) && !self.scope.may_read_unit(unit.id, unit.owner_id) {
             return Figure::not_permitted(1);
         }
-        Figure::shown(self.unit_visibility(indicator, unit.id, year), 1)
+        Figure::shown(
+            self.unit_visibility(indicator, unit.id, year, self.group),
+            1,
+        )
     }
 
     /// Whether the caller may read an aggregate of restricted data for `subject` at all.
@@ -288,10 +331,10 @@ impl Dataset {
     ///
     /// Restricted data, for a caller who may not read every member on its own, also follows the
     /// disclosure rules of `domain::disclosure`: an aggregate over fewer counted members than its
-    /// source's minimum group size is hidden ([`SuppressionReason::TooFewMembers`]), and owners
-    /// and the nation are hidden further wherever a hidden owner would follow by subtraction
-    /// ([`SuppressionReason::Complementary`]), decided over the whole partition (every owner of
-    /// the nation), so that the same question always gets the same answer.
+    /// source's minimum group size is hidden ([`SuppressionReason::TooFewMembers`]), and owners,
+    /// the nation and their groups are hidden further wherever a hidden one would follow by
+    /// subtraction ([`SuppressionReason::Complementary`]), decided over the whole table (every
+    /// owner of the nation, every group), so that the same question always gets the same answer.
     ///
     /// Every figure of restricted unit data must be made here (or pass the same rules): this is
     /// where a new aggregate (a distribution of self-assessment levels, an export) plugs in.
@@ -306,63 +349,138 @@ impl Dataset {
         if restricted && !self.permitted(subject, &members) {
             return Figure::not_permitted(members.len());
         }
-        let primary = self.primary(indicator, subject, year, &members);
+        let primary = self.primary(indicator, subject, year, self.group, &members);
         if !restricted || primary.figure.suppressed() || self.reads_every(&members) {
             return primary.figure;
         }
-        let (owners, parts, protection) = self.partition(indicator, year);
-        let hidden = match subject {
-            AggregateSubject::Owner(owner) => owners
-                .iter()
-                .position(|candidate| *candidate == owner)
-                .is_some_and(|index| protection.newly_hidden(&parts, index)),
-            AggregateSubject::Nation => !protection.parent_visible,
-            AggregateSubject::Members(_) => false,
+        let row = match subject {
+            AggregateSubject::Owner(owner) => Some(owner),
+            AggregateSubject::Nation => None,
+            AggregateSubject::Members(_) => return primary.figure,
         };
-        if hidden {
+        if self
+            .complementary(indicator, year)
+            .contains(&(row, self.group))
+        {
             primary.figure.withheld(SuppressionReason::Complementary)
         } else {
             primary.figure
         }
     }
 
-    /// The nation and its owners for `indicator` in `year` as the caller would see them by
-    /// prikking and the minimum group size, and what complementary suppression makes of them:
-    /// the owners (in id order), their parts and the protection.
+    /// The owner and national cells of `indicator` in `year` that complementary suppression hides
+    /// from this caller, worked out once per request.
+    fn complementary(&self, indicator: &Indicator, year: SchoolYear) -> Arc<HashSet<TableCell>> {
+        let mut decided = self
+            .complementary
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(
+            decided
+                .entry((indicator.id, year))
+                .or_insert_with(|| Arc::new(self.protect_table(indicator, year))),
+        )
+    }
+
+    /// Complementary suppression over the table of `indicator` in `year`: rows are every owner
+    /// with members and the nation, columns every group stored. Its relations: in each column the
+    /// nation is the sum of its owners; in each row a group is the sum of the groups that split
+    /// it (with a residual for the members counted in one but not in all of them). Cells start
+    /// hidden as the caller would see them by prikking, access and the minimum group size; a
+    /// row the caller may read member by member is known, so it neither needs nor gives cover.
     ///
-    /// Decided over every owner with members, never only over what a request asked for. A new
-    /// partition of restricted data (county aggregates over their kommuner, kjønn or trinn groups
-    /// under "all", loaded in the same statement) belongs here.
-    fn partition(
-        &self,
-        indicator: &Indicator,
-        year: SchoolYear,
-    ) -> (Vec<OwnerId>, Vec<Part>, Protection) {
+    /// Decided over the whole table, never only over what a request asked for. A new partition of
+    /// restricted data (county aggregates over their kommuner) belongs here.
+    fn protect_table(&self, indicator: &Indicator, year: SchoolYear) -> HashSet<TableCell> {
+        let groups: Vec<ValueGroup> = {
+            let mut groups = self
+                .groups
+                .get(&(indicator.id, year))
+                .cloned()
+                .unwrap_or_default();
+            if !groups.contains(&self.group) {
+                groups.push(self.group);
+            }
+            groups
+        };
         let nation_members = self.members(indicator, AggregateSubject::Nation, year);
-        let mut owners: Vec<OwnerId> = nation_members.iter().map(|unit| unit.owner_id).collect();
-        owners.sort();
-        owners.dedup();
-        let parent = self.primary(indicator, AggregateSubject::Nation, year, &nation_members);
-        let parent_visible = self.permitted(AggregateSubject::Nation, &nation_members)
-            && !parent.figure.suppressed()
-            && parent.figure.value.is_some();
-        let parts: Vec<Part> = owners
+        let mut rows: Vec<Option<OwnerId>> = nation_members
             .iter()
-            .map(|&owner| {
-                let subject = AggregateSubject::Owner(owner);
-                let members = self.members(indicator, subject, year);
-                let primary = self.primary(indicator, subject, year, &members);
-                Part {
-                    counted: primary.counted,
+            .map(|unit| Some(unit.owner_id))
+            .collect();
+        rows.sort();
+        rows.dedup();
+        rows.push(None);
+        let index = |row: usize, group: usize| row * groups.len() + group;
+
+        let mut cells = Vec::with_capacity(rows.len() * groups.len());
+        let mut known_rows = Vec::with_capacity(rows.len());
+        let mut row_members = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let subject = row.map_or(AggregateSubject::Nation, AggregateSubject::Owner);
+            let members = self.members(indicator, subject, year);
+            let known = self.reads_every(&members);
+            let permitted = self.permitted(subject, &members);
+            for &group in &groups {
+                let primary = self.primary(indicator, subject, year, group, &members);
+                cells.push(Part {
+                    counted: if known { 0 } else { primary.counted },
                     n: primary.n,
-                    hidden: !self.permitted(subject, &members)
+                    hidden: !permitted
                         || primary.figure.suppressed()
                         || primary.figure.value.is_none(),
-                }
+                });
+            }
+            known_rows.push(known);
+            row_members.push(members);
+        }
+
+        let nation = rows.len() - 1;
+        let mut relations: Vec<Relation> = (0..groups.len())
+            .map(|group| Relation {
+                parent: index(nation, group),
+                parts: (0..nation).map(|row| index(row, group)).collect(),
+                residual: None,
             })
             .collect();
-        let protection = protect(parent_visible, &parts, self.min_group_size(indicator));
-        (owners, parts, protection)
+        for (parent, parts) in group_relations(&groups) {
+            for (row, members) in row_members.iter().enumerate() {
+                if known_rows[row] {
+                    continue;
+                }
+                // Members counted in some of the parent and its parts but not in all of them.
+                let partial = members
+                    .iter()
+                    .filter(|unit| {
+                        let counted = |group: usize| {
+                            matches!(
+                                self.unit_visibility(indicator, unit.id, year, groups[group]),
+                                Visibility::Visible { .. }
+                            )
+                        };
+                        let in_parent = counted(parent);
+                        parts.iter().any(|&part| counted(part) != in_parent)
+                    })
+                    .count();
+                relations.push(Relation {
+                    parent: index(row, parent),
+                    parts: parts.iter().map(|&part| index(row, part)).collect(),
+                    residual: (partial > 0).then_some(Part {
+                        counted: partial,
+                        n: 0,
+                        hidden: true,
+                    }),
+                });
+            }
+        }
+
+        let hidden = protect_related(&cells, &relations, self.min_group_size(indicator));
+        rows.iter()
+            .flat_map(|row| groups.iter().map(move |group| (*row, *group)))
+            .zip(cells.iter().zip(hidden))
+            .filter(|(_, (cell, now))| *now && !cell.hidden)
+            .map(|(cell, _)| cell)
+            .collect()
     }
 
     /// An aggregate after prikking and (restricted data, for a caller who may not read every
@@ -372,13 +490,16 @@ impl Dataset {
         indicator: &Indicator,
         subject: AggregateSubject<'_>,
         year: SchoolYear,
+        group: ValueGroup,
         members: &[&Unit],
     ) -> Primary {
         let guarded = self.is_restricted(indicator) && !self.reads_every(members);
         let min_group_size = self.min_group_size(indicator);
         let published = match subject {
-            AggregateSubject::Owner(owner) => self.owner_values.get(&(indicator.id, owner, year)),
-            AggregateSubject::Nation => self.nation_values.get(&(indicator.id, year)),
+            AggregateSubject::Owner(owner) => {
+                self.owner_values.get(&(indicator.id, owner, year, group))
+            }
+            AggregateSubject::Nation => self.nation_values.get(&(indicator.id, year, group)),
             AggregateSubject::Members(_) => None,
         };
         if let Some(published) = published {
@@ -398,7 +519,7 @@ impl Dataset {
         }
         let visibilities: Vec<Visibility> = members
             .iter()
-            .map(|unit| self.unit_visibility(indicator, unit.id, year))
+            .map(|unit| self.unit_visibility(indicator, unit.id, year, group))
             .collect();
         let method = AggregationMethod::for_unit(indicator.unit_of_measure);
         let threshold = self.threshold(indicator);
@@ -717,6 +838,7 @@ mod tests {
             value: Some(value),
             respondents: Some(n),
             suppressed_at_source: false,
+            complementary: false,
             threshold: 10,
         }
     }
@@ -750,6 +872,7 @@ mod tests {
             units,
             values,
             scope,
+            ValueGroup::ALL,
         )
     }
 
@@ -781,6 +904,62 @@ mod tests {
 
         assert_eq!((own.value, own.n), (Some(2.0), Some(40)));
         assert_eq!(other.reason, Some(SuppressionReason::NotPermitted));
+    }
+
+    #[test]
+    fn a_kjonn_half_that_leaves_out_a_prikket_school_is_hidden_with_its_sibling() {
+        // Owner A's three schools; the third one's boys are too few (n 4 < 10), so A's boys
+        // figure counts two schools where A's figure for everyone counts three: everyone minus
+        // girls minus boys would give that school's prikket boys.
+        let units = vec![arts_school(1, A), arts_school(2, A), arts_school(3, A)];
+        let mut values = Vec::new();
+        for (unit, boys) in [(1, 20), (2, 25), (3, 4)] {
+            let cells = [
+                ("all", 30 + boys),
+                ("kjonn=jenter", 30),
+                ("kjonn=gutter", boys),
+            ];
+            for (index, (group, n)) in (0..).zip(cells) {
+                values.push(IndicatorValue {
+                    id: ValueId(unit * 10 + index),
+                    group: ValueGroup::parse(group).unwrap(),
+                    ..unit_value(unit, 4.0, n)
+                });
+            }
+        }
+        let scope = Grants {
+            roles: vec![Role::NationalReader],
+        }
+        .restricted_scope();
+        let tagged: Vec<_> = values
+            .into_iter()
+            .map(|value| {
+                let access = scope.value_access(true, &value.subject, Some(A));
+                (value, access)
+            })
+            .collect();
+        let figure_of = |group: &str| {
+            let mut data = Dataset::new(
+                vec![indicator()],
+                [source(Sensitivity::Restricted)],
+                units.clone(),
+                tagged.clone(),
+                scope.clone(),
+                ValueGroup::parse(group).unwrap(),
+            );
+            // Two schools' boys are then enough on their own.
+            data.sources.get_mut(&SURVEY).unwrap().min_group_size = 2;
+            data.aggregate(&data.indicators()[0], AggregateSubject::Owner(A), year())
+        };
+
+        let everyone = figure_of("all");
+        let (girls, boys) = (figure_of("kjonn=jenter"), figure_of("kjonn=gutter"));
+
+        // Boys are hidden with the prikket school's: together they are a lump of three schools.
+        assert_eq!(everyone.n, Some(139));
+        assert_eq!(boys.reason, Some(SuppressionReason::Complementary));
+        assert_eq!(boys.n, None);
+        assert_eq!((girls.reason, girls.n), (None, Some(90)));
     }
 
     #[test]
@@ -845,7 +1024,7 @@ mod tests {
             ..unit_value(99, 3.3, 70)
         };
         data.owner_values
-            .insert((IndicatorId(1), A, year()), published);
+            .insert((IndicatorId(1), A, year(), ValueGroup::ALL), published);
         let indicator = data.indicators()[0].clone();
 
         let figure = data.aggregate(&indicator, AggregateSubject::Owner(A), year());
@@ -896,8 +1075,10 @@ mod tests {
             school_year: earlier,
             ..unit_value(1, 4.1, 20)
         };
-        data.unit_values
-            .insert((IndicatorId(1), UnitId(1), earlier), before);
+        data.unit_values.insert(
+            (IndicatorId(1), UnitId(1), earlier, ValueGroup::ALL),
+            before,
+        );
         let unit = data.units()[0].clone();
 
         let points = data.trend(Some(&unit), A, &[earlier, year()]);
@@ -952,6 +1133,7 @@ mod tests {
                 units,
                 tagged,
                 scope,
+                ValueGroup::ALL,
             )
         }
 

@@ -10,19 +10,26 @@
 //! - [`protect`]: under a visible parent (the nation over its owners; a group "all" over its kjønn
 //!   groups), the hidden parts follow by subtraction as one lump. That lump must itself be safe:
 //!   at least two parts resting together on at least `min_group_size` members. Otherwise the
-//!   smallest visible parts are hidden too, and when none is left, the parent.
+//!   smallest visible parts are hidden too, and when none is left, the parent. A hidden parent
+//!   whose parts are all shown takes its smallest part with it.
+//! - [`protect_related`]: cells bound by several relations at once (owners by groups, with the
+//!   nation and "all" as totals), [`protect`] on each in turn until nothing more is hidden.
+//! - [`protect_unit_groups`]: the same inside one unit's groups, over respondents, decided when
+//!   the values are written.
 //!
-//! The rules decide over a whole partition (every owner of the nation for one indicator, school
-//! year and group), never over what one request asked for, so the same question always gets the
-//! same answer. [`super::Dataset::aggregate`] applies them; **any new figure made from restricted
-//! unit data (level distributions of self-assessments, exports, meeting snapshots) must be computed
-//! through it, or pass its parts and parent through [`protect`] and [`too_few_members`] itself**,
-//! and `tests/api/disclosure.rs` (which solves every answer as a linear system) must be extended to
-//! collect it.
+//! The rules decide over a whole table (every owner of the nation and every group, for one
+//! indicator and school year), never over what one request asked for, so the same question always
+//! gets the same answer. [`super::Dataset::aggregate`] applies them; **any new figure made from
+//! restricted unit data (level distributions of self-assessments, exports, meeting snapshots) must
+//! be computed through it, or pass its parts and parents through [`protect_related`] and
+//! [`too_few_members`] itself**, and `tests/api/disclosure.rs` (which solves every answer as a
+//! linear system) must be extended to collect it.
 //!
 //! Figures a public source published itself are shown as published, even where the source's own
 //! suppression leaves a hidden cell derivable: that disclosure is the source's, and hiding what is
 //! public elsewhere protects no one.
+
+use super::{ValueGroup, group_relations};
 
 /// The minimum group size when a source says nothing else.
 pub const DEFAULT_MIN_GROUP_SIZE: usize = 3;
@@ -78,23 +85,34 @@ fn safe(parts: &[Part], hidden: &[bool], min_group_size: usize) -> bool {
 /// Complementary suppression over one partition: a parent (shown or not) and its parts, whose
 /// counted members add up to the parent's. Hides the smallest visible parts (fewest members, then
 /// smallest `n`, then first given) until the hidden ones form a safe lump, and the parent when no
-/// visible part is left. Deterministic: the same partition always gets the same answer.
+/// visible part is left. A hidden parent whose parts are all shown would follow by addition: the
+/// smallest part is hidden with it. Deterministic: the same partition always gets the same answer.
 pub fn protect(parent_visible: bool, parts: &[Part], min_group_size: usize) -> Protection {
     let mut hidden: Vec<bool> = parts.iter().map(|part| part.hidden).collect();
+    let smallest_visible = |hidden: &[bool]| {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(index, part)| !hidden[*index] && part.counted > 0)
+            .min_by_key(|(index, part)| (part.counted, part.n, *index))
+            .map(|(index, _)| index)
+    };
     if !parent_visible {
+        // A hidden parent follows by addition when every part that adds to it is shown.
+        let covered = parts
+            .iter()
+            .zip(&hidden)
+            .any(|(part, hidden)| *hidden && part.counted > 0);
+        if !covered && let Some(index) = smallest_visible(&hidden) {
+            hidden[index] = true;
+        }
         return Protection {
             parent_visible,
             hidden,
         };
     }
     while !safe(parts, &hidden, min_group_size) {
-        let next = parts
-            .iter()
-            .enumerate()
-            .filter(|(index, part)| !hidden[*index] && part.counted > 0)
-            .min_by_key(|(index, part)| (part.counted, part.n, *index))
-            .map(|(index, _)| index);
-        match next {
+        match smallest_visible(&hidden) {
             Some(index) => hidden[index] = true,
             None => {
                 return Protection {
@@ -108,6 +126,100 @@ pub fn protect(parent_visible: bool, parts: &[Part], min_group_size: usize) -> P
         parent_visible,
         hidden,
     }
+}
+
+/// An additive relation among cells: the parent is the sum of its parts (value × `n` and `n`),
+/// plus a residual where some of the parent's members are counted in it but not in every part (a
+/// kulturskole whose kjønn cells are prikket counts in the owner's "all" but not in its kjønn
+/// groups). The residual is never shown; the parent minus the visible parts gives it together with
+/// the hidden parts, so it is one more hidden part of the lump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub parent: usize,
+    pub parts: Vec<usize>,
+    pub residual: Option<Part>,
+}
+
+/// Complementary suppression over cells bound by several relations at once: a table of owners by
+/// groups, with the nation and the group "all" as totals, where hiding a cell to cover another in
+/// its column can leave a lone hidden cell in its row. Applies [`protect`] to each relation in turn
+/// until none hides anything more (hiding only grows, so this ends). Returns, per cell, whether it
+/// is hidden.
+pub fn protect_related(cells: &[Part], relations: &[Relation], min_group_size: usize) -> Vec<bool> {
+    let mut hidden: Vec<bool> = cells.iter().map(|cell| cell.hidden).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for relation in relations {
+            let parts: Vec<Part> = relation
+                .parts
+                .iter()
+                .map(|&cell| Part {
+                    hidden: hidden[cell],
+                    ..cells[cell]
+                })
+                .chain(relation.residual)
+                .collect();
+            let protection = protect(!hidden[relation.parent], &parts, min_group_size);
+            for (index, &cell) in relation.parts.iter().enumerate() {
+                if protection.hidden[index] && !hidden[cell] {
+                    hidden[cell] = true;
+                    changed = true;
+                }
+            }
+            if !protection.parent_visible && !hidden[relation.parent] {
+                hidden[relation.parent] = true;
+                changed = true;
+            }
+        }
+    }
+    hidden
+}
+
+/// One stored cell of a unit's restricted value in one group, as an import writes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupCell {
+    pub group: ValueGroup,
+    /// Respondents behind it; `None` when there is no value.
+    pub respondents: Option<i64>,
+    /// Hidden by prikking (suppressed at source or below the source's threshold).
+    pub hidden: bool,
+}
+
+/// Complementary suppression among one unit's groups of one indicator and school year (the group
+/// "all" and its kjønn or trinn groups): which cells must be hidden besides those prikket, so that
+/// no prikket group follows by subtraction. Here the members of a lump are respondents: hidden
+/// parts are safe together when at least two rest on at least the source's `threshold`
+/// respondents. Decided once, when the values are written, so that every path that shows a
+/// unit's values (value lists, colour tables, trends, exports) shows the same cells.
+pub fn protect_unit_groups(cells: &[GroupCell], threshold: i64) -> Vec<bool> {
+    let parts: Vec<Part> = cells
+        .iter()
+        .map(|cell| {
+            let n = cell.respondents.unwrap_or(0);
+            Part {
+                counted: cell
+                    .respondents
+                    .map_or(0, |n| usize::try_from(n).unwrap_or(0).max(1)),
+                n,
+                hidden: cell.hidden,
+            }
+        })
+        .collect();
+    let groups: Vec<ValueGroup> = cells.iter().map(|cell| cell.group).collect();
+    let relations: Vec<Relation> = group_relations(&groups)
+        .into_iter()
+        .map(|(parent, parts)| Relation {
+            parent,
+            parts,
+            residual: None,
+        })
+        .collect();
+    protect_related(
+        &parts,
+        &relations,
+        usize::try_from(threshold).unwrap_or(0).max(1),
+    )
 }
 
 #[cfg(test)]
@@ -152,10 +264,74 @@ mod tests {
     }
 
     #[test]
-    fn a_hidden_parent_needs_nothing_more() {
+    fn a_hidden_parent_with_a_hidden_part_needs_nothing_more() {
         let parts = [part(3, 90, false), part(1, 20, true)];
 
         assert_eq!(protect(false, &parts, 3).hidden, [false, true]);
+    }
+
+    #[test]
+    fn a_hidden_parent_whose_parts_are_all_shown_takes_the_smallest_with_it() {
+        let parts = [part(3, 90, false), part(0, 0, false), part(2, 40, false)];
+
+        assert_eq!(protect(false, &parts, 3).hidden, [false, false, true]);
+    }
+
+    #[test]
+    fn a_cell_hidden_to_cover_its_column_makes_its_row_hide_another() {
+        // Two owners by two kjønn groups; "all" columns left out. Owner 0's girls are too few.
+        // Cells: 0 girls, 1 boys (owner 0); 2 girls, 3 boys (owner 1); 4 girls, 5 boys (nation);
+        // 6 everyone of owner 0, 7 of owner 1.
+        let cells = [
+            part(1, 10, true),
+            part(3, 60, false),
+            part(3, 50, false),
+            part(3, 70, false),
+            part(4, 60, false),
+            part(6, 130, false),
+            part(3, 70, false),
+            part(3, 120, false),
+        ];
+        let relation = |parent, parts: [usize; 2]| Relation {
+            parent,
+            parts: parts.to_vec(),
+            residual: None,
+        };
+        let relations = [
+            relation(4, [0, 2]),
+            relation(5, [1, 3]),
+            relation(6, [0, 1]),
+            relation(7, [2, 3]),
+        ];
+
+        let hidden = protect_related(&cells, &relations, 3);
+
+        // The girls' column hides owner 1's girls; owner 1's row then hides its boys, the boys'
+        // column owner 0's boys: every hidden cell has a hidden sibling in each of its relations.
+        assert_eq!(hidden, [true, true, true, true, false, false, false, false]);
+    }
+
+    #[test]
+    fn a_prikket_half_of_a_unit_hides_the_other_half() {
+        let group = |code| ValueGroup::parse(code).unwrap();
+        let cell = |code, respondents: i64, hidden| GroupCell {
+            group: group(code),
+            respondents: Some(respondents),
+            hidden,
+        };
+        let split = [
+            cell("all", 40, false),
+            cell("kjonn=jenter", 34, false),
+            cell("kjonn=gutter", 6, true),
+        ];
+        let whole = [
+            cell("all", 40, false),
+            cell("kjonn=jenter", 20, false),
+            cell("kjonn=gutter", 20, false),
+        ];
+
+        assert_eq!(protect_unit_groups(&split, 10), [false, true, true]);
+        assert_eq!(protect_unit_groups(&whole, 10), [false, false, false]);
     }
 
     proptest! {
@@ -192,6 +368,12 @@ mod tests {
                 prop_assert!(lump.len() != 1);
                 let members: usize = lump.iter().map(|part| part.counted).sum();
                 prop_assert!(lump.is_empty() || members >= min_group_size);
+            }
+            if !protection.parent_visible && parts.iter().any(|part| part.counted > 0) {
+                prop_assert!(parts
+                    .iter()
+                    .zip(&protection.hidden)
+                    .any(|(part, hidden)| *hidden && part.counted > 0));
             }
             for (part, hidden) in parts.iter().zip(&protection.hidden) {
                 if !hidden {

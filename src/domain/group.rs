@@ -88,6 +88,34 @@ impl ValueGroup {
     }
 }
 
+/// The additive relations among `groups`: for each group and each of its open dimensions (trinn,
+/// kjønn), the groups that split it along that dimension alone (`all` into `kjonn=jenter` and
+/// `kjonn=gutter`; `trinn=7` into `trinn=7;kjonn=jenter` and `trinn=7;kjonn=gutter`). Given as
+/// indexes into `groups`: (parent, parts), for every split with at least one part present.
+///
+/// A split's groups are taken to make up their parent together, as the sources report them.
+pub fn group_relations(groups: &[ValueGroup]) -> Vec<(usize, Vec<usize>)> {
+    let mut relations = Vec::new();
+    for (parent, group) in groups.iter().enumerate() {
+        let splits: [&dyn Fn(&ValueGroup) -> bool; 2] = [
+            &|part| group.grade.is_none() && part.grade.is_some() && part.gender == group.gender,
+            &|part| group.gender.is_none() && part.gender.is_some() && part.grade == group.grade,
+        ];
+        for splits_along in splits {
+            let parts: Vec<usize> = groups
+                .iter()
+                .enumerate()
+                .filter(|(_, part)| splits_along(part))
+                .map(|(index, _)| index)
+                .collect();
+            if !parts.is_empty() {
+                relations.push((parent, parts));
+            }
+        }
+    }
+    relations
+}
+
 impl fmt::Display for ValueGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.grade, self.gender) {
@@ -102,6 +130,25 @@ impl fmt::Display for ValueGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_split_along_one_dimension_at_a_time() {
+        let groups: Vec<ValueGroup> = [
+            "all",
+            "kjonn=jenter",
+            "kjonn=gutter",
+            "trinn=7",
+            "trinn=7;kjonn=jenter",
+        ]
+        .into_iter()
+        .map(|code| ValueGroup::parse(code).unwrap())
+        .collect();
+
+        assert_eq!(
+            group_relations(&groups),
+            vec![(0, vec![3]), (0, vec![1, 2]), (1, vec![4]), (3, vec![4])]
+        );
+    }
 
     #[test]
     fn canonical_codes_round_trip() {

@@ -21,8 +21,11 @@ pub use analysis::{
 };
 pub use codes::{CountyNumber, Kommunenummer, OrgNumber, OwnerCode, SchoolYear};
 pub use colour::{Colour, classify};
-pub use disclosure::{DEFAULT_MIN_GROUP_SIZE, Part, Protection, protect, too_few_members};
-pub use group::{Gender, ValueGroup};
+pub use disclosure::{
+    DEFAULT_MIN_GROUP_SIZE, GroupCell, Part, Protection, Relation, protect, protect_related,
+    protect_unit_groups, too_few_members,
+};
+pub use group::{Gender, ValueGroup, group_relations};
 pub use model::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};
 pub use trend::{TrendPoint, trend};

@@ -225,6 +225,10 @@ pub struct IndicatorValue {
     pub respondents: Option<i64>,
     /// The source itself suppressed the value (Udir's "*", SSB's ":").
     pub suppressed_at_source: bool,
+    /// Hidden by complementary suppression among its unit's groups, so that a prikket group cannot
+    /// be worked out by subtraction; decided when the value was written
+    /// ([`super::protect_unit_groups`]).
+    pub complementary: bool,
     /// Its data source's suppression threshold (prikking below this `n`), carried with the value
     /// so that [`IndicatorValue::shown`] needs nothing else to decide what may be shown.
     pub threshold: i64,

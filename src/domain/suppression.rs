@@ -72,6 +72,9 @@ pub fn visibility(
 impl IndicatorValue {
     /// What of this value may be shown under its source's suppression threshold.
     pub fn visibility(&self, threshold: i64) -> Visibility {
+        if self.complementary && !self.suppressed_at_source {
+            return Visibility::Suppressed(SuppressionReason::Complementary);
+        }
         visibility(
             self.value,
             self.respondents,
@@ -147,6 +150,7 @@ mod tests {
             value: Some(3.9),
             respondents: Some(7),
             suppressed_at_source: false,
+            complementary: false,
             threshold: 10,
         };
         assert_eq!(

@@ -1,11 +1,14 @@
 //! Writes a complete, validated data set (the demo seeds) in one transaction.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind, RoleKind,
-    SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+    ColourRule, CountyNumber, Direction, GroupCell, IndicatorCategory, OrgNumber, OwnerKind,
+    RoleKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure,
+    ValueGroup, Visibility, protect_unit_groups, visibility,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
@@ -180,6 +183,66 @@ fn inserts_from_values(target: &str, select: &str, joins: &str, rows: Vec<Vec<Pa
 
 impl SeedData {
     /// Every statement that writes the data set, in dependency order.
+    /// Indexes into `values` of the restricted unit values that complementary suppression hides
+    /// among their unit's groups (per indicator, unit and school year), so that no prikket group
+    /// follows from "all" and the other groups.
+    fn complementary_values(&self) -> HashSet<usize> {
+        let restricted_sources: HashMap<&str, i64> = self
+            .data_sources
+            .iter()
+            .filter(|source| source.sensitivity == Sensitivity::Restricted)
+            .map(|source| (source.code.as_str(), source.suppression_threshold))
+            .collect();
+        let thresholds: HashMap<&str, i64> = self
+            .indicators
+            .iter()
+            .filter_map(|indicator| {
+                let threshold = restricted_sources.get(indicator.source_code.as_str())?;
+                Some((indicator.code.as_str(), *threshold))
+            })
+            .collect();
+        let mut families: HashMap<(&str, &str, SchoolYear), Vec<usize>> = HashMap::new();
+        for (index, value) in self.values.iter().enumerate() {
+            if let SeedSubject::Unit(org) = &value.subject
+                && thresholds.contains_key(value.indicator_code.as_str())
+            {
+                let key = (
+                    value.indicator_code.as_str(),
+                    org.as_str(),
+                    value.school_year,
+                );
+                families.entry(key).or_default().push(index);
+            }
+        }
+        let mut hidden = HashSet::new();
+        for ((indicator, _, _), members) in families {
+            let threshold = thresholds[indicator];
+            let cells: Vec<GroupCell> = members
+                .iter()
+                .map(|&index| {
+                    let value = &self.values[index];
+                    let shown =
+                        visibility(value.value, value.respondents, value.suppressed, threshold);
+                    GroupCell {
+                        group: value.group,
+                        respondents: (value.value.is_some() || value.suppressed)
+                            .then(|| value.respondents.unwrap_or(0)),
+                        hidden: matches!(shown, Visibility::Suppressed(_)),
+                    }
+                })
+                .collect();
+            let protected = protect_unit_groups(&cells, threshold);
+            hidden.extend(
+                members
+                    .iter()
+                    .zip(cells.iter().zip(protected))
+                    .filter(|(_, (cell, now))| *now && !cell.hidden)
+                    .map(|(index, _)| *index),
+            );
+        }
+        hidden
+    }
+
     fn statements(&self) -> Vec<Sql> {
         let mut statements = Vec::new();
         statements.extend(inserts(
@@ -316,12 +379,20 @@ impl SeedData {
         ));
         statements.extend(inserts_from_values(
             "indicator_values (indicator_id, subject_level, unit_id, owner_id, county_number, \
-             school_year, group_code, value, respondents, suppressed)",
-            "i.id, v.column2, u.id, o.id, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10",
+             school_year, group_code, value, respondents, suppressed, complementary)",
+            "i.id, v.column2, u.id, o.id, v.column5, v.column6, v.column7, v.column8, v.column9, \
+             v.column10, v.column11",
             "JOIN indicators i ON i.code = v.column1 \
              LEFT JOIN units u ON u.org_number = v.column3 \
              LEFT JOIN owners o ON o.org_number = v.column4",
-            self.values.iter().map(SeedValue::row).collect(),
+            {
+                let complementary = self.complementary_values();
+                self.values
+                    .iter()
+                    .enumerate()
+                    .map(|(index, value)| value.row(complementary.contains(&index)))
+                    .collect()
+            },
         ));
         statements.extend(inserts_from_values(
             "selections (name, school_year, scope, owner_id, last_updated)",
@@ -380,7 +451,7 @@ impl SeedData {
 }
 
 impl SeedValue {
-    fn row(&self) -> Vec<Param> {
+    fn row(&self, complementary: bool) -> Vec<Param> {
         let (level, unit, owner, county) = match &self.subject {
             SeedSubject::Unit(org) => ("unit", Some(org.as_str()), None, None),
             SeedSubject::Owner(org) => ("owner", None, Some(org.as_str()), None),
@@ -398,6 +469,7 @@ impl SeedValue {
             Param::Float(self.value),
             Param::OptionalInt(self.respondents),
             Param::Bool(self.suppressed),
+            Param::Bool(complementary),
         ]
     }
 }

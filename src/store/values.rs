@@ -9,7 +9,7 @@ use crate::domain::{
 };
 
 const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
-    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed, \
+    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed, v.complementary, \
     (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s ON s.id = i.source_id \
      WHERE i.id = v.indicator_id) AS threshold";
 
@@ -26,6 +26,7 @@ struct ValueRow {
     value: Option<f64>,
     respondents: Option<i64>,
     suppressed: bool,
+    complementary: bool,
     threshold: i64,
 }
 
@@ -55,6 +56,7 @@ impl TryFrom<ValueRow> for IndicatorValue {
             value: row.value,
             respondents: row.respondents,
             suppressed_at_source: row.suppressed,
+            complementary: row.complementary,
             threshold: row.threshold,
         })
     }
@@ -236,9 +238,13 @@ impl Store {
                     .iter()
                     .map(|year| i64::from(year.start_year())),
             )
-            .push(" AND v.group_code = ")
-            .bind(filter.group.code())
-            .push(" AND v.subject_level IN ")
+            .push(" AND (v.group_code = ")
+            .bind(filter.group.code());
+        if !filter.every_group_of.is_empty() {
+            sql.push(" OR v.indicator_id IN ")
+                .bind_list(filter.every_group_of.iter().map(|id| id.0));
+        }
+        sql.push(") AND v.subject_level IN ")
             .bind_list(
                 [
                     SubjectLevel::Unit,
@@ -273,10 +279,12 @@ struct AnalysisRow {
 }
 
 /// Which values an analysis (aggregate, colour table, trend) reads: indicators x school years in
-/// one group.
+/// one group, and in every group for the indicators listed in `every_group_of` (restricted ones,
+/// whose groups complementary suppression must see together).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnalysisFilter {
     pub indicators: Vec<IndicatorId>,
     pub school_years: Vec<SchoolYear>,
     pub group: ValueGroup,
+    pub every_group_of: Vec<IndicatorId>,
 }

@@ -4,10 +4,13 @@
 //! key figures, colour tables, trends with their changes, the national kulturskole aggregation).
 //!
 //! Each shown aggregate is a linear equation over a member set known from the seeds: `Σ n·value`
-//! and `Σ n` over the units counted (units with a value that prikking lets through). Both share one
-//! coefficient matrix, so a hidden cell (a unit's own value and `n`, or a hidden aggregate) is
-//! determined exactly when its member vector lies in the row space of the equations shown. The
-//! test solves that with exact integer elimination and asserts that no hidden cell is determined.
+//! and `Σ n` over the unit cells counted (cells with a value that prikking lets through). Per
+//! indicator and school year the unknowns are every unit's cells in every group, bound by one
+//! identity per unit (everyone = jenter + gutter, in `n` and in `n·value`). Both share one
+//! coefficient matrix, so a hidden cell (a unit's own value and `n` in a group, or a hidden
+//! aggregate) is determined exactly when its vector lies in the row space of the equations shown
+//! and the identities. The test solves that with exact integer elimination and asserts that no
+//! hidden cell is determined.
 //! A value shown without its `n` (a trend's ownerValue) is counted as if its `n` were shown too:
 //! a stronger attacker than the real one. A change beside a hidden value counts as a disclosure.
 
@@ -15,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, seed_rows};
+use crate::helpers::{Backend, TestApp, seed_rows, stored_rows};
 use varde::http::HttpConfig;
 
 crate::on_both_databases!(no_hidden_survey_cell_follows_from_the_analysis_answers);
@@ -29,7 +32,9 @@ const GROUPS: [(Option<&str>, &str); 3] = [
     (Some("BOYS"), "kjonn=gutter"),
 ];
 
-/// One equation system: an indicator, a school year and a group.
+/// One equation system: an indicator and a school year.
+type SystemKey = (String, i32);
+/// An answer's place: an indicator, a school year and a group (its value group code).
 type CellKey = (String, i32, String);
 /// A seeded unit cell: (indicator, organisasjonsnummer, school year, group).
 type SeedKey = (String, String, i32, String);
@@ -46,11 +51,14 @@ struct World {
     owners: BTreeMap<String, (String, String)>,
     /// Seeded unit rows: (indicator, org, year, group) -> (value, n, suppressed at source).
     values: HashMap<SeedKey, SeedCell>,
+    /// Unit cells the database holds as hidden by complementary suppression among their groups
+    /// (decided when the values were written): they enter no aggregate.
+    complementary: BTreeSet<SeedKey>,
     years: Vec<i32>,
 }
 
 impl World {
-    fn load() -> Self {
+    async fn load(app: &TestApp) -> Self {
         let sources: HashMap<String, (String, i64)> = seed_rows("data_sources.csv")
             .into_iter()
             .map(|row| {
@@ -120,8 +128,41 @@ impl World {
             units,
             owners,
             values,
+            complementary: complementary_cells(&app.database_url).await,
             years,
         }
+    }
+
+    /// The index of a group in the unknowns of a unit.
+    fn group_index(group: &str) -> usize {
+        GROUPS.iter().position(|(_, code)| *code == group).unwrap()
+    }
+
+    /// The position of a unit's cell in `group` among the unknowns of a system.
+    fn unknown(unit: usize, group: &str) -> usize {
+        unit * GROUPS.len() + Self::group_index(group)
+    }
+
+    fn unknowns(&self) -> usize {
+        self.units.len() * GROUPS.len()
+    }
+
+    /// Everyone = jenter + gutter, per unit with all three cells seeded.
+    fn identities(&self, system: &SystemKey) -> Vec<Vec<i64>> {
+        (0..self.units.len())
+            .filter(|&unit| {
+                GROUPS
+                    .iter()
+                    .all(|(_, group)| self.has_value(&cell_of(system, group), unit))
+            })
+            .map(|unit| {
+                let mut row = vec![0; self.unknowns()];
+                row[Self::unknown(unit, "all")] = 1;
+                row[Self::unknown(unit, "kjonn=jenter")] = -1;
+                row[Self::unknown(unit, "kjonn=gutter")] = -1;
+                row
+            })
+            .collect()
     }
 
     fn active(&self, unit: usize, year: i32) -> bool {
@@ -139,7 +180,11 @@ impl World {
             group.clone(),
         );
         match self.values.get(&key) {
-            Some((Some(_), Some(n), false)) if *n >= self.indicators[indicator] && *n > 0 => {
+            Some((Some(_), Some(n), false))
+                if *n >= self.indicators[indicator]
+                    && *n > 0
+                    && !self.complementary.contains(&key) =>
+            {
                 Some(*n)
             }
             _ => None,
@@ -157,17 +202,24 @@ impl World {
         self.values.contains_key(&key)
     }
 
-    /// The member vector of an owner's (`Some`) or the nation's aggregate: 1 for every active unit
-    /// counted by prikking.
+    /// The member vector of an owner's (`Some`) or the nation's aggregate: 1 for the cell of every
+    /// active unit counted by prikking in the cell's group.
     fn members(&self, cell: &CellKey, owner: Option<&str>) -> Vec<i64> {
-        (0..self.units.len())
-            .map(|unit| {
-                let in_subject = owner.is_none_or(|owner| self.units[unit].1 == owner);
-                i64::from(
-                    in_subject && self.active(unit, cell.1) && self.counted_n(cell, unit).is_some(),
-                )
-            })
-            .collect()
+        let mut vector = vec![0; self.unknowns()];
+        for unit in 0..self.units.len() {
+            let in_subject = owner.is_none_or(|owner| self.units[unit].1 == owner);
+            if in_subject && self.active(unit, cell.1) && self.counted_n(cell, unit).is_some() {
+                vector[Self::unknown(unit, &cell.2)] = 1;
+            }
+        }
+        vector
+    }
+
+    /// The vector of one unit's own cell.
+    fn unit_cell(&self, cell: &CellKey, unit: usize) -> Vec<i64> {
+        let mut vector = vec![0; self.unknowns()];
+        vector[Self::unknown(unit, &cell.2)] = 1;
+        vector
     }
 
     fn unit_index(&self, org: &str) -> usize {
@@ -183,11 +235,30 @@ impl World {
     }
 }
 
+fn cell_of(system: &SystemKey, group: &str) -> CellKey {
+    (system.0.clone(), system.1, group.to_owned())
+}
+
+fn system_of(cell: &CellKey) -> SystemKey {
+    (cell.0.clone(), cell.1)
+}
+
+/// The unit cells stored as hidden by complementary suppression: (indicator, org, year, group).
+async fn complementary_cells(database_url: &str) -> BTreeSet<SeedKey> {
+    const QUERY: &str = "SELECT i.code, u.org_number, v.school_year, v.group_code \
+        FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
+        JOIN units u ON u.id = v.unit_id WHERE v.complementary";
+    let rows: Vec<(String, String, i64, String)> = stored_rows(database_url, QUERY).await;
+    rows.into_iter()
+        .map(|(indicator, org, year, group)| (indicator, org, i32::try_from(year).unwrap(), group))
+        .collect()
+}
+
 /// Everything one caller learnt: per equation system, the member vectors shown and the hidden cells.
 #[derive(Default)]
 struct Knowledge {
-    shown: HashMap<CellKey, Vec<Vec<i64>>>,
-    hidden: BTreeSet<(CellKey, Vec<i64>)>,
+    shown: HashMap<SystemKey, Vec<Vec<i64>>>,
+    hidden: BTreeSet<(SystemKey, Vec<i64>)>,
     /// Changes shown beside a hidden value: each gives that value away.
     change_leaks: Vec<String>,
     answers: usize,
@@ -209,31 +280,28 @@ impl Knowledge {
                 answer["n"].is_null() || answer.get("n").is_none(),
                 "n beside a hidden value: {answer}"
             );
-            self.hidden.insert((cell.clone(), members));
+            self.hidden.insert((system_of(cell), members));
         } else {
             if let Some(n) = answer.get("n").and_then(Value::as_i64) {
                 // The member set is right: its seeded n adds up to the answer's.
-                let expected: i64 = members
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, member)| **member == 1)
-                    .map(|(unit, _)| world.counted_n(cell, unit).unwrap())
+                let expected: i64 = (0..world.units.len())
+                    .filter(|&unit| members[World::unknown(unit, &cell.2)] == 1)
+                    .map(|unit| world.counted_n(cell, unit).unwrap())
                     .sum();
                 assert_eq!(n, expected, "n of {cell:?} over {members:?}: {answer}");
             }
-            self.shown.entry(cell.clone()).or_default().push(members);
+            self.shown.entry(system_of(cell)).or_default().push(members);
         }
     }
 
     /// Records one unit's own cell as answered.
     fn unit(&mut self, world: &World, cell: &CellKey, unit: usize, answer: &Value) {
         self.answers += 1;
-        let mut vector = vec![0; world.units.len()];
-        vector[unit] = 1;
+        let vector = world.unit_cell(cell, unit);
         if !answer["value"].is_null() {
-            self.shown.entry(cell.clone()).or_default().push(vector);
+            self.shown.entry(system_of(cell)).or_default().push(vector);
         } else if world.has_value(cell, unit) {
-            self.hidden.insert((cell.clone(), vector));
+            self.hidden.insert((system_of(cell), vector));
         }
     }
 
@@ -242,29 +310,32 @@ impl Knowledge {
         for key in world.values.keys() {
             let (indicator, org, year, group) = key;
             let cell = (indicator.clone(), *year, group.clone());
-            let unit = world.unit_index(org);
-            let mut vector = vec![0; world.units.len()];
-            vector[unit] = 1;
+            let vector = world.unit_cell(&cell, world.unit_index(org));
             let shown = self
                 .shown
-                .get(&cell)
+                .get(&system_of(&cell))
                 .is_some_and(|rows| rows.contains(&vector));
             if !shown {
-                self.hidden.insert((cell, vector));
+                self.hidden.insert((system_of(&cell), vector));
             }
         }
     }
 
     /// (hidden cells tried, those determined by the answers) and a description of each determined.
-    fn solve(&self) -> (usize, Vec<String>) {
+    fn solve(&self, world: &World) -> (usize, Vec<String>) {
         let mut determined = Vec::new();
-        for (cell, vector) in &self.hidden {
-            let rows = self.shown.get(cell).cloned().unwrap_or_default();
-            let without = rank(rows.clone());
-            let mut with = rows;
+        let mut ranks: HashMap<&SystemKey, (Vec<Vec<i64>>, usize)> = HashMap::new();
+        for (system, vector) in &self.hidden {
+            let (rows, without) = ranks.entry(system).or_insert_with(|| {
+                let mut rows = self.shown.get(system).cloned().unwrap_or_default();
+                rows.extend(world.identities(system));
+                let without = rank(rows.clone());
+                (rows, without)
+            });
+            let mut with = rows.clone();
             with.push(vector.clone());
-            if rank(with) == without {
-                determined.push(format!("{cell:?} members {vector:?}"));
+            if rank(with) == *without {
+                determined.push(format!("{system:?} members {vector:?}"));
             }
         }
         determined.extend(self.change_leaks.iter().cloned());
@@ -372,30 +443,33 @@ async fn collect(app: &TestApp, world: &World, token: &str) -> Knowledge {
                     &figure["nationValue"],
                 );
             }
-            // colourTable: the owner's units, its reference row and the nation's.
-            let answer = data(
-                app,
-                token,
-                "query($o: String!, $i: [String!]!, $y: Int!) {
-                    colourTable(rows: {owner: {code: $o}}, schoolYear: $y, indicators: $i) {
-                        rows { unit { orgNumber } cells { indicator { code } value n } }
-                        ownerRow { cells { indicator { code } value n } }
-                        nationRow { cells { indicator { code } value n } } } }",
-                json!({ "o": code, "i": indicators, "y": year }),
-            )
-            .await;
-            let table = &answer["colourTable"];
-            for row in table["rows"].as_array().unwrap() {
-                let unit = world.unit_index(row["unit"]["orgNumber"].as_str().unwrap());
-                for answer in row["cells"].as_array().unwrap() {
-                    let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
-                    known.unit(world, &cell, unit, answer);
+            // colourTable: the owner's units, its reference row and the nation's, every group.
+            for (group, group_code) in GROUPS {
+                let answer = data(
+                    app,
+                    token,
+                    "query($o: String!, $i: [String!]!, $y: Int!, $g: GroupInput) {
+                        colourTable(rows: {owner: {code: $o}}, schoolYear: $y, indicators: $i,
+                                    group: $g) {
+                            rows { unit { orgNumber } cells { indicator { code } value n } }
+                            ownerRow { cells { indicator { code } value n } }
+                            nationRow { cells { indicator { code } value n } } } }",
+                    json!({ "o": code, "i": indicators, "y": year, "g": group_input(group) }),
+                )
+                .await;
+                let table = &answer["colourTable"];
+                for row in table["rows"].as_array().unwrap() {
+                    let unit = world.unit_index(row["unit"]["orgNumber"].as_str().unwrap());
+                    for answer in row["cells"].as_array().unwrap() {
+                        let cell = cell(answer["indicator"]["code"].as_str().unwrap(), group_code);
+                        known.unit(world, &cell, unit, answer);
+                    }
                 }
-            }
-            for (row, owner) in [("ownerRow", Some(key.as_str())), ("nationRow", None)] {
-                for answer in table[row]["cells"].as_array().unwrap() {
-                    let cell = cell(answer["indicator"]["code"].as_str().unwrap(), "all");
-                    known.aggregate(world, &cell, world.members(&cell, owner), answer);
+                for (row, owner) in [("ownerRow", Some(key.as_str())), ("nationRow", None)] {
+                    for answer in table[row]["cells"].as_array().unwrap() {
+                        let cell = cell(answer["indicator"]["code"].as_str().unwrap(), group_code);
+                        known.aggregate(world, &cell, world.members(&cell, owner), answer);
+                    }
                 }
             }
         }
@@ -503,7 +577,7 @@ async fn no_hidden_survey_cell_follows_from_the_analysis_answers(backend: Backen
         ..HttpConfig::default()
     };
     let app = TestApp::spawn_with(backend, config).await;
-    let world = World::load();
+    let world = World::load(&app).await;
     let mut per_owner_count: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, owner, _, _) in &world.units {
         *per_owner_count.entry(owner.as_str()).or_default() += 1;
@@ -518,7 +592,7 @@ async fn no_hidden_survey_cell_follows_from_the_analysis_answers(backend: Backen
         let token = app.token_for(caller).await;
         let known = collect(&app, &world, &token).await;
         let shown: usize = known.shown.values().map(Vec::len).sum();
-        let (tried, determined) = known.solve();
+        let (tried, determined) = known.solve(&world);
         report.push(format!(
             "{caller}: {} answers, {shown} equations shown, {tried} hidden cells tried, {} determined",
             known.answers,

@@ -9,7 +9,10 @@ use std::{
 
 use reqwest::{Client, Response, header};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{
+    Connection, Executor, FromRow, PgConnection, SqliteConnection, postgres::PgRow,
+    sqlite::SqliteRow,
+};
 use tokio::{net::TcpListener, sync::oneshot};
 use varde::{
     app,
@@ -351,4 +354,25 @@ pub fn readme_examples() -> Vec<ReadmeExample> {
         });
     }
     examples
+}
+
+/// Rows of `query` read straight from a test app's database (either dialect), for tests that
+/// check what is stored rather than what the API says.
+pub async fn stored_rows<T>(database_url: &str, query: &'static str) -> Vec<T>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    if database_url.starts_with("sqlite:") {
+        let mut connection = SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query_as(query)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    } else {
+        let mut connection = PgConnection::connect(database_url).await.unwrap();
+        sqlx::query_as(query)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    }
 }

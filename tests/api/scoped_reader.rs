@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{Connection, PgConnection, SqliteConnection};
 use varde::{
     domain::{
         CountyNumber, Grants, IndicatorId, OwnerId, RestrictedScope, SchoolYear, Subject, UnitId,
@@ -13,7 +12,7 @@ use varde::{
     store::{AnalysisFilter, Page, ScopedReader, ValueFilter},
 };
 
-use crate::helpers::{Backend, TestApp, seed_rows};
+use crate::helpers::{Backend, TestApp, seed_rows, stored_rows};
 
 crate::on_both_databases!(the_scoped_reader_gives_every_role_exactly_what_the_rule_allows);
 
@@ -58,22 +57,6 @@ impl StoredValue {
     }
 }
 
-async fn every_stored_value(url: &str) -> Vec<StoredValue> {
-    if url.starts_with("sqlite:") {
-        let mut connection = SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_as(EVERY_VALUE)
-            .fetch_all(&mut connection)
-            .await
-            .unwrap()
-    } else {
-        let mut connection = PgConnection::connect(url).await.unwrap();
-        sqlx::query_as(EVERY_VALUE)
-            .fetch_all(&mut connection)
-            .await
-            .unwrap()
-    }
-}
-
 /// A page large enough for every value of a parent.
 const WHOLE: Page = Page {
     after: None,
@@ -84,7 +67,7 @@ const WHOLE: Page = Page {
 
 async fn the_scoped_reader_gives_every_role_exactly_what_the_rule_allows(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let stored = every_stored_value(&app.database_url).await;
+    let stored = stored_rows::<StoredValue>(&app.database_url, EVERY_VALUE).await;
     let restricted = stored
         .iter()
         .filter(|v| v.sensitivity == "restricted")
@@ -167,6 +150,7 @@ async fn the_scoped_reader_gives_every_role_exactly_what_the_rule_allows(backend
                 indicators: indicators.clone(),
                 school_years: years.clone(),
                 group: ValueGroup::parse(group).unwrap(),
+                every_group_of: Vec::new(),
             };
             for (value, access) in reader.values_for_analysis(&filter).await.unwrap() {
                 analysed.insert(value.id.0, access);

@@ -97,6 +97,15 @@ async fn load_dataset(
         indicators: indicators.iter().map(|indicator| indicator.id).collect(),
         school_years: years.to_vec(),
         group,
+        every_group_of: indicators
+            .iter()
+            .filter(|indicator| {
+                sources
+                    .get(&indicator.source_id)
+                    .is_none_or(|source| source.sensitivity == domain::Sensitivity::Restricted)
+            })
+            .map(|indicator| indicator.id)
+            .collect(),
     };
     let values = reader(ctx).values_for_analysis(&filter).await?;
     Ok(Dataset::new(
@@ -105,6 +114,7 @@ async fn load_dataset(
         units,
         values,
         reader(ctx).scope().clone(),
+        group,
     ))
 }
 
