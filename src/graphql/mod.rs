@@ -14,11 +14,15 @@ mod objects;
 mod paging;
 mod query;
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use async_graphql::{
     EmptySubscription, Request, Response, Schema,
     dataloader::{DataLoader, HashMapCache},
+    parser::types::DocumentOperations,
 };
 
 pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
@@ -85,8 +89,24 @@ impl GraphqlService {
     }
 
     /// Executes one request for `principal` with a fresh set of loaders, and gives every error an
-    /// `extensions.code`. A request beyond the limits is refused before any resolver runs.
+    /// `extensions.code`. A request beyond the limits is refused before any resolver runs. Every
+    /// operation is counted by name and outcome, and every error by code (the metrics page).
     pub async fn execute(&self, mut request: Request, principal: Principal) -> Outcome {
+        // The name asked for, or the name of a document's only operation.
+        let operation_name = request.operation_name.clone().or_else(|| {
+            match &request.parsed_query().ok()?.operations {
+                DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                    operations.keys().next().map(ToString::to_string)
+                }
+                _ => None,
+            }
+        });
+        let outcome = self.run(request, principal).await;
+        record_operation(operation_name.as_deref(), &outcome);
+        outcome
+    }
+
+    async fn run(&self, mut request: Request, principal: Principal) -> Outcome {
         // A document that does not parse is left for execution to report.
         let operation_name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
@@ -142,6 +162,47 @@ impl GraphqlService {
             response,
             is_request_error,
         }
+    }
+}
+
+/// Distinct operation names counted apart; beyond, they count as `other`, so that callers who
+/// make up names cannot multiply the metrics' series without bound.
+const MAX_OPERATION_NAMES: usize = 200;
+
+/// Counts an operation by name and outcome, and its errors by code.
+fn record_operation(name: Option<&str>, outcome: &Outcome) {
+    static NAMES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let name = match name {
+        None => "anonymous".to_owned(),
+        Some(name) => {
+            let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+            if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
+                names.insert(name.to_owned());
+                name.to_owned()
+            } else {
+                "other".to_owned()
+            }
+        }
+    };
+    let errors = &outcome.response.errors;
+    let result = match (errors.is_empty(), outcome.is_request_error) {
+        (true, _) => "ok",
+        (false, true) => "request_error",
+        (false, false) => "field_errors",
+    };
+    metrics::counter!("varde_graphql_operations_total", "operation" => name, "outcome" => result)
+        .increment(1);
+    for error in errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| ErrorCode::Internal.as_str().to_owned());
+        metrics::counter!("varde_graphql_errors_total", "code" => code).increment(1);
     }
 }
 

@@ -118,9 +118,22 @@ impl FromRequestParts<AppState> for Caller {
             .map(|value| value.strip_prefix("Bearer ").ok_or(AuthError::InvalidToken))
             .transpose()?;
         let session = cookie_value(&parts.headers, &cookie_name(state, "session"));
-        Ok(Self(
-            state.auth.principal(bearer, session.as_deref()).await?,
-        ))
+        let credential = match (&bearer, &session) {
+            (Some(_), _) => "bearer",
+            (None, Some(_)) => "session",
+            (None, None) => "anonymous",
+        };
+        let principal = state.auth.principal(bearer, session.as_deref()).await;
+        // Token and session use, for the metrics page (logins and token grants are counted by
+        // their routes).
+        let outcome = if principal.is_ok() {
+            "accepted"
+        } else {
+            "refused"
+        };
+        metrics::counter!("varde_callers_total", "credential" => credential, "outcome" => outcome)
+            .increment(1);
+        Ok(Self(principal?))
     }
 }
 

@@ -5,6 +5,7 @@
 mod auth_routes;
 mod graphiql;
 mod graphql_over_http;
+mod metrics;
 mod rate_limit;
 mod server;
 
@@ -19,7 +20,12 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
 
 use crate::{
     auth::Auth,
@@ -85,6 +91,7 @@ pub struct AppState {
     auth: Arc<Auth>,
     store: Store,
     config: Arc<HttpConfig>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// The server's parts: the router and the limits [`serve`] holds connections to.
@@ -101,6 +108,7 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
         auth: Arc::new(auth),
         store,
         config: config.clone(),
+        metrics: metrics::handle(),
     };
     let router = Router::new()
         .route("/", get(root))
@@ -123,11 +131,25 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
             rate_limit::Limiter::new(config.rate_per_second, config.rate_burst),
             rate_limit::limit,
         ))
-        // Health checks pass no rate limit: a load balancer must always get its answer.
+        // Health checks and the metrics page pass no rate limit: a load balancer and a scraper
+        // must always get their answers.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::page))
+        .route_layer(middleware::from_fn(metrics::record))
         .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an `x-request-id` (the caller's own, or a new UUID), in its trace
+        // span and in the response, so a complaint can be matched to the log.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|id| id.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::new());
     App { router, config }

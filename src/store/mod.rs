@@ -205,6 +205,11 @@ impl Store {
         }
     }
 
+    /// The pool's connections: (open, idle), for the metrics page.
+    pub fn pool_state(&self) -> (u32, u32) {
+        with_pool!(self, pool => (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+    }
+
     /// Brings the schema up to date with the migrations embedded in the binary.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {

@@ -14,6 +14,7 @@ mod graphiql;
 mod graphql_over_http;
 mod isolation;
 mod login;
+mod metrics;
 mod pagination;
 mod reads;
 mod schema;
