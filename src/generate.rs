@@ -5,7 +5,7 @@
 //! same rows) and written with the demo seeds' own loader ([`crate::store::Store::load_seed`]).
 //! The data sources and 45 indicators are the demo's (`seeds/`); 15 kindergarten indicators
 //! (Foreldreundersøkelsen i barnehage, Barnehagefakta) are added, so about 60 in all.
-//! Kommunenummer are the real 2024 numbers for the kommuner listed in [`KNOWN_KOMMUNER`] and
+//! Kommunenummer are the real 2024 numbers for the kommuner listed in `KNOWN_KOMMUNER` and
 //! invented beyond (`CC71`-`CC99` in each fylke). Values follow the demo's sources: Udir's
 //! Elevundersøkelsen by trinn and kjønn, nasjonale prøver and grunnskolepoeng by kjønn, each
 //! suppressed at the source below its threshold (and the other kjønn half with it), with
