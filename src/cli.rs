@@ -70,6 +70,16 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Load a generated national-scale data set into an empty database (the benchmark's data,
+    /// issue 15; see BENCHMARKS.md) and report the load rate.
+    Generate {
+        /// `national` (every kommune, millions of values) or `smoke` (a few thousand values).
+        #[arg(long, default_value = "national")]
+        scale: String,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 15)]
+        seed: u64,
+    },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
     /// Register an API client (BI dashboard, national aggregation) with one role; prints its
@@ -395,6 +405,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => store.migrate().await.context("migrating"),
         Command::Seed { dir } => seed_store(&store, dir).await,
+        Command::Generate { scale, seed } => generate_store(&store, &scale, seed).await,
         Command::Schema => unreachable!("handled before connecting"),
     };
     store.close().await;
@@ -427,6 +438,38 @@ async fn seed_store(store: &Store, dir: Option<PathBuf>) -> Result<()> {
     };
     store.load_seed(&data).await.context("loading seeds")?;
     tracing::info!(values = data.values.len(), "seeded");
+    Ok(())
+}
+
+async fn generate_store(store: &Store, scale: &str, seed: u64) -> Result<()> {
+    let scale = crate::generate::Scale::named(scale)
+        .ok_or_else(|| anyhow::anyhow!("unknown scale {scale:?}: use national or smoke"))?;
+    store.migrate().await.context("migrating")?;
+    anyhow::ensure!(
+        store.is_empty().await?,
+        "the database already holds data; generate only into an empty database"
+    );
+    let started = std::time::Instant::now();
+    let data = crate::generate::national(scale, seed)?;
+    let generated = started.elapsed();
+    let rows = data.row_count();
+    let started = std::time::Instant::now();
+    store
+        .load_seed(&data)
+        .await
+        .context("loading the generated data")?;
+    let loaded = started.elapsed().as_secs_f64();
+    println!(
+        "generated {} owners, {} units, {} indicators, {} values in {:.1} s; loaded {rows} rows \
+         into {} in {loaded:.1} s: {:.0} rows/s",
+        data.owners.len(),
+        data.units.len(),
+        data.indicators.len(),
+        data.values.len(),
+        generated.as_secs_f64(),
+        store.dialect(),
+        rows as f64 / loaded
+    );
     Ok(())
 }
 

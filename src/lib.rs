@@ -3,13 +3,14 @@
 //!
 //! Layers, with dependencies pointing inward: [`domain`] (pure types and rules) ← [`store`]
 //! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
-//! [`seed`] loads the demo data; [`auth`] logs callers in; [`cli`] and the binary are the thin
+//! [`seed`] loads the demo data, [`generate`] the benchmark's national-scale data; [`auth`] logs callers in; [`cli`] and the binary are the thin
 //! shell.
 
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod domain;
+pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod seed;

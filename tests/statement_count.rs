@@ -66,6 +66,12 @@ const OWNERS_WITH_UNITS: &str = "query($first: Int!) {
         values(first: 3, filter: {indicators: [\"eu_trivsel\"]}) { edges { node { value indicator { code } } } }
     } } } }";
 
+/// A unit page: one unit's values, each with its indicator. The indicators are loaded for the
+/// whole page at once (look-ahead), not in batches cut by the time the list takes to resolve.
+const UNIT_PAGE: &str = "query($first: Int!) {
+    units(first: 1) { edges { node { name
+        values(first: $first) { edges { node { value indicator { name } } } } } } } }";
+
 /// A colour table (fargetabell) over an utvalg, with owner and national reference rows.
 const COLOUR_TABLE: &str = "query($selection: ID!) {
     colourTable(rows: {selection: $selection}, schoolYear: 2025,
@@ -159,13 +165,13 @@ async fn statements_do_not_grow_with_the_number_of_units() {
         .init();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let app = TestApp::spawn(backend).await;
-        for query in [UNITS_WITH_RELATIONS, OWNERS_WITH_UNITS] {
+        for query in [UNITS_WITH_RELATIONS, OWNERS_WITH_UNITS, UNIT_PAGE] {
             let (one, few_objects) = statements_for(&app, &counter, query, 1).await;
             let (thirty, many_objects) = statements_for(&app, &counter, query, 30).await;
             assert!(one > 0, "{backend:?}: the counter sees statements");
             assert!(
                 many_objects >= few_objects + 29,
-                "{backend:?}: the larger page returns 29 more units"
+                "{backend:?}: the larger page returns 29 more objects"
             );
             assert_eq!(
                 one, thirty,

@@ -182,6 +182,24 @@ fn inserts_from_values(target: &str, select: &str, joins: &str, rows: Vec<Vec<Pa
 }
 
 impl SeedData {
+    /// Rows the data set writes, over every table.
+    pub fn row_count(&self) -> usize {
+        let members: usize = self.selections.iter().map(|s| s.members.len()).sum();
+        let unit_kinds: usize = self.indicators.iter().map(|i| i.applies_to.len()).sum();
+        self.counties.len()
+            + self.owners.len()
+            + self.owner_codes.len()
+            + self.school_years.len()
+            + self.units.len()
+            + self.data_sources.len()
+            + self.indicators.len()
+            + unit_kinds
+            + self.values.len()
+            + self.selections.len()
+            + members
+            + self.role_assignments.len()
+    }
+
     /// Every statement that writes the data set, in dependency order.
     /// Indexes into `values` of the restricted unit values that complementary suppression hides
     /// among their unit's groups (per indicator, unit and school year), so that no prikket group
