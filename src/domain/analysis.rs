@@ -413,12 +413,20 @@ impl Dataset {
         rows.push(None);
         let index = |row: usize, group: usize| row * groups.len() + group;
 
+        // Each owner's members are the nation's members it owns: one pass, not one per owner.
+        let mut by_owner: HashMap<OwnerId, Vec<&Unit>> = HashMap::new();
+        for unit in &nation_members {
+            by_owner.entry(unit.owner_id).or_default().push(unit);
+        }
         let mut cells = Vec::with_capacity(rows.len() * groups.len());
         let mut known_rows = Vec::with_capacity(rows.len());
         let mut row_members = Vec::with_capacity(rows.len());
         for row in &rows {
             let subject = row.map_or(AggregateSubject::Nation, AggregateSubject::Owner);
-            let members = self.members(indicator, subject, year);
+            let members = match row {
+                Some(owner) => by_owner.remove(owner).unwrap_or_default(),
+                None => nation_members.clone(),
+            };
             let known = self.reads_every(&members);
             let permitted = self.permitted(subject, &members);
             for &group in &groups {
