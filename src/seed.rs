@@ -12,13 +12,14 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     domain::{
-        self, ColourMode, ColourRule, FrameworkContent, Level, checked_text, CountyNumber, Direction, IndicatorCategory, OrgNumber,
-        OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope,
-        Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+        self, ColourMode, ColourRule, CountyNumber, Direction, FrameworkContent, IndicatorCategory,
+        Level, OrgNumber, OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind,
+        SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup, checked_text,
     },
     store::{
-        SeedAssessment, SeedAssessmentKey, SeedFramework, SeedVote, SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
-        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
+        SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
+        SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
+        SeedUnit, SeedValue, SeedVote,
     },
 };
 
@@ -81,7 +82,10 @@ const EMBEDDED: [(&str, &str); 15] = [
         "quality/assessments.csv",
         include_str!("../seeds/quality/assessments.csv"),
     ),
-    ("quality/votes.csv", include_str!("../seeds/quality/votes.csv")),
+    (
+        "quality/votes.csv",
+        include_str!("../seeds/quality/votes.csv"),
+    ),
 ];
 
 /// The demo data set shipped with Varde.
@@ -584,7 +588,10 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
             .ok_or_else(|| anyhow!("unknown framework {framework:?}"))?
             .content;
         content.criterion(&criterion)?;
-        ensure!(content.applies_to(kind), "{framework} does not apply to {unit}");
+        ensure!(
+            content.applies_to(kind),
+            "{framework} does not apply to {unit}"
+        );
         Ok(SeedAssessmentKey {
             framework,
             criterion,

@@ -61,7 +61,9 @@ pub enum DomainError {
         chars: usize,
         max: usize,
     },
-    #[error("kvalitetskjennetegn (criterion) {criterion:?} is not in this framework; it has {known}")]
+    #[error(
+        "kvalitetskjennetegn (criterion) {criterion:?} is not in this framework; it has {known}"
+    )]
     UnknownCriterion { criterion: String, known: String },
     #[error("the framework text is not valid: {0}")]
     InvalidFramework(String),

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AssessmentId, DomainError, FrameworkVersionId, OwnerId, RestrictedScope, SchoolYear,
-    SuppressionReason, UnitId, UnitKind, protect, too_few_members,
-    disclosure::Part,
+    SuppressionReason, UnitId, UnitKind, disclosure::Part, protect, too_few_members,
 };
 
 /// The number of levels (nivåer) of every criterion.
@@ -113,10 +112,9 @@ impl FrameworkContent {
         for area in &self.areas {
             for criterion in &area.criteria {
                 let prefix = format!("{}.", area.number);
-                let numbered = criterion
-                    .number
-                    .strip_prefix(&prefix)
-                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+                let numbered = criterion.number.strip_prefix(&prefix).is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+                });
                 if !numbered {
                     return invalid(format!(
                         "criterion {:?} in area {} must be numbered {prefix}1, {prefix}2, ...",
@@ -128,7 +126,10 @@ impl FrameworkContent {
                 }
                 numbers.push(&criterion.number);
                 if criterion.levels.len() != LEVELS
-                    || criterion.levels.iter().any(|statements| statements.is_empty())
+                    || criterion
+                        .levels
+                        .iter()
+                        .any(|statements| statements.is_empty())
                 {
                     return invalid(format!(
                         "criterion {:?} needs statements for each of the {LEVELS} levels",
@@ -175,7 +176,9 @@ impl FrameworkContent {
 
     /// Whether units of `kind` assess themselves against this framework.
     pub fn applies_to(&self, kind: UnitKind) -> bool {
-        self.unit_kinds.iter().any(|applies| applies == kind.as_str())
+        self.unit_kinds
+            .iter()
+            .any(|applies| applies == kind.as_str())
     }
 }
 
@@ -204,11 +207,20 @@ pub fn differences(old: &FrameworkContent, new: &FrameworkContent) -> Vec<Differ
         ("name", old.name != new.name),
         ("description", old.description != new.description),
         ("unitKinds", old.unit_kinds != new.unit_kinds),
-        ("levelDefinitions", old.level_definitions != new.level_definitions),
-        ("reflectionQuestions", old.reflection_questions != new.reflection_questions),
+        (
+            "levelDefinitions",
+            old.level_definitions != new.level_definitions,
+        ),
+        (
+            "reflectionQuestions",
+            old.reflection_questions != new.reflection_questions,
+        ),
         (
             "areas",
-            old.areas.iter().map(|a| (a.number, &a.name)).ne(new.areas.iter().map(|a| (a.number, &a.name))),
+            old.areas
+                .iter()
+                .map(|a| (a.number, &a.name))
+                .ne(new.areas.iter().map(|a| (a.number, &a.name))),
         ),
     ]
     .into_iter()
@@ -510,7 +522,10 @@ mod tests {
     #[test]
     fn texts_beyond_the_limit_are_refused_by_characters_not_bytes() {
         let limit = "ø".repeat(MAX_TEXT_CHARS);
-        assert_eq!(checked_text("strengths", &limit).unwrap().chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(
+            checked_text("strengths", &limit).unwrap().chars().count(),
+            MAX_TEXT_CHARS
+        );
         let error = checked_text("strengths", &format!("{limit}ø")).unwrap_err();
         assert!(error.to_string().contains("strengths"), "{error}");
     }
@@ -605,7 +620,8 @@ mod tests {
         let k = DEFAULT_MIN_GROUP_SIZE;
 
         let big = level_distribution(&units, DistributionSubject::Owner(OwnerId(1)), &national, k);
-        let small = level_distribution(&units, DistributionSubject::Owner(OwnerId(2)), &national, k);
+        let small =
+            level_distribution(&units, DistributionSubject::Owner(OwnerId(2)), &national, k);
         let nation = level_distribution(&units, DistributionSubject::Nation, &national, k);
 
         assert_eq!(big.counts, Some([0, 1, 2, 0]));

@@ -30,9 +30,7 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use owners::OwnerFilter;
 pub use page::Page;
-pub use quality::{
-    AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written,
-};
+pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
 pub use scoped::ScopedReader;
 pub use seed::{
     SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,

@@ -384,9 +384,8 @@ impl Store {
         created_by: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Written> {
-        let mut create = Sql::new(
-            "INSERT INTO quality_frameworks (code, owner_id, status, version) VALUES (",
-        );
+        let mut create =
+            Sql::new("INSERT INTO quality_frameworks (code, owner_id, status, version) VALUES (");
         create
             .bind(code)
             .push(", ")
@@ -469,7 +468,9 @@ impl Store {
             conditions.push(" AND a.framework_id = ").bind(framework.0);
         }
         if let Some(criterion) = &filter.criterion {
-            conditions.push(" AND a.criterion = ").bind(criterion.as_str());
+            conditions
+                .push(" AND a.criterion = ")
+                .bind(criterion.as_str());
         }
         if let Some(year) = filter.school_year {
             conditions
@@ -638,11 +639,7 @@ impl Store {
             .push(" AND a.criterion = ")
             .bind(criterion)
             .push(" AND a.school_year IN ")
-            .bind_list(
-                school_years
-                    .iter()
-                    .map(|year| i64::from(year.start_year())),
-            )
+            .bind_list(school_years.iter().map(|year| i64::from(year.start_year())))
             .push(" ORDER BY a.school_year, a.unit_id");
         let rows: Vec<(i64, i64, i64, i64)> = self.fetch_all(sql).await?;
         rows.into_iter()

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    FrameworkContent, Level, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind, RoleKind,
-    SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+    ColourRule, CountyNumber, Direction, FrameworkContent, IndicatorCategory, Level, OrgNumber,
+    OwnerKind, RoleKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind,
+    UnitOfMeasure, ValueGroup,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
@@ -481,7 +482,10 @@ impl SeedData {
         let mut current: Vec<(&SeedAssessmentKey, i64, Option<Level>)> = Vec::new();
         let mut revisions = Vec::new();
         for assessment in &self.assessments {
-            let revision = match current.iter_mut().find(|(key, _, _)| **key == assessment.key) {
+            let revision = match current
+                .iter_mut()
+                .find(|(key, _, _)| **key == assessment.key)
+            {
                 Some(entry) => {
                     entry.1 += 1;
                     entry.2 = Some(assessment.level);
