@@ -8,7 +8,7 @@ use super::{
     enums::{Gender, IndicatorCategory, OwnerKind, SelectionScope, UnitKind},
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_id_of},
-    loaders::IndicatorCode,
+    loaders::{FrameworkCode, IndicatorCode},
     objects::{load_one, loader, store},
 };
 use crate::{
@@ -399,7 +399,7 @@ impl QualityFrameworkRef {
                 )
                 .await
             }
-            Self::Code(code) => Ok(store(ctx).framework_by_code(code).await?),
+            Self::Code(code) => load_one(ctx, FrameworkCode(code.trim().to_owned())).await,
         }
     }
 

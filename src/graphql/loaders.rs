@@ -127,6 +127,23 @@ impl Loader<FrameworkVersionId> for StoreLoader {
     }
 }
 
+/// Key for a framework by its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FrameworkCode(pub String);
+
+impl Loader<FrameworkCode> for StoreLoader {
+    type Value = Framework;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[FrameworkCode]) -> LoadResult<FrameworkCode, Framework> {
+        let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        Ok(by_key(
+            self.store.frameworks_by_codes(&codes).await?,
+            |framework| FrameworkCode(framework.code.clone()),
+        ))
+    }
+}
+
 /// Key for a framework's version by its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VersionNumber(pub FrameworkId, pub i64);

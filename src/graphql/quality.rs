@@ -460,8 +460,10 @@ impl QualityMutation {
                 "a framework with code {code:?} exists already"
             )));
         }
-        let created = store(ctx).framework_by_code(&code).await?;
+        let created = store(ctx).frameworks_by_codes(&[code.clone()]).await?;
         created
+            .into_iter()
+            .next()
             .map(QualityFramework)
             .ok_or_else(|| crate::store::StoreError::BrokenReference(code).into())
     }

@@ -315,12 +315,12 @@ impl Store {
         frameworks_from(self.fetch_all(sql).await?)
     }
 
-    pub async fn framework_by_code(&self, code: &str) -> StoreResult<Option<Framework>> {
+    pub async fn frameworks_by_codes(&self, codes: &[String]) -> StoreResult<Vec<Framework>> {
         let mut sql = Sql::new("SELECT ");
         sql.push(FRAMEWORK_COLUMNS)
-            .push(" FROM quality_frameworks WHERE code = ")
-            .bind(code.trim());
-        Ok(frameworks_from(self.fetch_all(sql).await?)?.pop())
+            .push(" FROM quality_frameworks WHERE code IN ")
+            .bind_list(codes.iter().map(String::as_str));
+        frameworks_from(self.fetch_all(sql).await?)
     }
 
     /// The versions named by framework and version number, in one statement.

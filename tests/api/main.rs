@@ -15,6 +15,7 @@ mod graphql_over_http;
 mod isolation;
 mod login;
 mod pagination;
+mod quality;
 mod reads;
 mod schema;
 mod scoped_reader;

@@ -387,13 +387,13 @@ impl Assessment {
     }
 }
 
-/// One revision of an egenvurdering: the agreed level and reflections, against one version of
-/// the framework's text, by whom and when.
 pub struct AssessmentRevision {
     revision: domain::AssessmentRevision,
     criterion: String,
 }
 
+/// One revision of an egenvurdering: the agreed level and reflections, against one version of
+/// the framework's text, by whom and when.
 #[Object]
 impl AssessmentRevision {
     /// Revision number, 1 first.
@@ -541,14 +541,14 @@ impl LevelDistributionPoint {
     }
 }
 
-/// One criterion of one unit across data sources: its agreed level over the years beside the
-/// values of the indicators linked to it ("se sammenhenger på tvers av datakilder").
 pub struct CriterionOverview {
     pub unit: domain::UnitId,
     pub framework: domain::FrameworkId,
     pub criterion: domain::QualityCriterion,
 }
 
+/// One criterion of one unit across data sources: its agreed level over the years beside the
+/// values of the indicators linked to it ("se sammenhenger på tvers av datakilder").
 #[Object]
 impl CriterionOverview {
     /// The criterion's text in the framework's current version.
