@@ -244,8 +244,22 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             .unwrap();
         let reader_token = app.token_for(reader).await;
         for (query, few, many) in [(ASSESSMENTS_OF_UNITS, 1, 3), (FRAMEWORKS, 1, 2)] {
-            let one = statements_of(&app, &counter, &reader_token, query, json!({ "first": few })).await;
-            let all = statements_of(&app, &counter, &reader_token, query, json!({ "first": many })).await;
+            let one = statements_of(
+                &app,
+                &counter,
+                &reader_token,
+                query,
+                json!({ "first": few }),
+            )
+            .await;
+            let all = statements_of(
+                &app,
+                &counter,
+                &reader_token,
+                query,
+                json!({ "first": many }),
+            )
+            .await;
             assert_eq!(
                 one, all,
                 "{backend:?}: statements for {few} and {many} parents differ\n{query}"

@@ -460,7 +460,9 @@ impl QualityMutation {
                 "a framework with code {code:?} exists already"
             )));
         }
-        let created = store(ctx).frameworks_by_codes(&[code.clone()]).await?;
+        let created = store(ctx)
+            .frameworks_by_codes(std::slice::from_ref(&code))
+            .await?;
         created
             .into_iter()
             .next()

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Page, Sql, Store, StoreError, StoreResult, page::PagedQuery};
+use super::{Page, Sql, Store, StoreError, StoreResult, StoredRow, page::PagedQuery};
 use crate::domain::{
     AssessedUnit, Assessment, AssessmentId, AssessmentRevision, DomainError, Framework,
     FrameworkContent, FrameworkId, FrameworkStatus, FrameworkVersion, FrameworkVersionId, Level,
@@ -281,6 +281,21 @@ fn readable_assessments(sql: &mut Sql, scope: &RestrictedScope) {
 }
 
 impl Store {
+    /// Fetches one page of children for many parents in one statement, and converts each
+    /// parent's rows, keyed by `key` of the parent id.
+    async fn children<R: StoredRow, K: std::hash::Hash + Eq, V>(
+        &self,
+        sql: Sql,
+        key: impl Fn(i64) -> K,
+        convert: impl Fn(Vec<R>) -> StoreResult<Vec<V>>,
+    ) -> StoreResult<HashMap<K, Vec<V>>> {
+        self.fetch_children::<R>(sql)
+            .await?
+            .into_iter()
+            .map(|(parent, rows)| Ok((key(parent), convert(rows)?)))
+            .collect()
+    }
+
     /// One page of frameworks.
     pub async fn frameworks_page(
         &self,
@@ -368,11 +383,8 @@ impl Store {
             id: "quality_framework_versions.id",
             parent: Some("quality_framework_versions.framework_id"),
         };
-        self.fetch_children::<VersionRow>(query.build(page))
-            .await?
-            .into_iter()
-            .map(|(parent, rows)| Ok((FrameworkId(parent), versions_from(rows)?)))
-            .collect()
+        self.children(query.build(page), FrameworkId, versions_from)
+            .await
     }
 
     /// Creates a draft framework at version 1; `Stale` when the code is taken.
@@ -453,7 +465,7 @@ impl Store {
     }
 
     /// One page of readable assessments for each unit, in one statement: only what `scope` may
-    /// read on its own (see [`readable_assessments`]).
+    /// read on its own: its units' and its owners' units, never through national roles.
     pub async fn assessments_of_units(
         &self,
         scope: &RestrictedScope,
@@ -484,11 +496,8 @@ impl Store {
             id: "a.id",
             parent: Some("a.unit_id"),
         };
-        self.fetch_children::<AssessmentRow>(query.build(page))
-            .await?
-            .into_iter()
-            .map(|(parent, rows)| Ok((UnitId(parent), assessments_from(rows)?)))
-            .collect()
+        self.children(query.build(page), UnitId, assessments_from)
+            .await
     }
 
     /// The assessment `key` names, if it exists.
@@ -515,20 +524,17 @@ impl Store {
             columns: REVISION_COLUMNS,
             from: "assessment_revisions r",
             conditions,
-            id: "r.id",
+            // Revisions are numbered per assessment: the cursor is the revision number.
+            id: "r.revision",
             parent: Some("r.assessment_id"),
         };
-        self.fetch_children::<RevisionRow>(query.build(page))
-            .await?
-            .into_iter()
-            .map(|(parent, rows)| {
-                let revisions = rows
-                    .into_iter()
-                    .map(AssessmentRevision::try_from)
-                    .collect::<Result<_, _>>()?;
-                Ok((AssessmentId(parent), revisions))
-            })
-            .collect()
+        self.children(query.build(page), AssessmentId, |rows: Vec<RevisionRow>| {
+            Ok(rows
+                .into_iter()
+                .map(AssessmentRevision::try_from)
+                .collect::<Result<_, _>>()?)
+        })
+        .await
     }
 
     /// The staff votes of each assessment, in one statement.

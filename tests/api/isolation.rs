@@ -228,8 +228,14 @@ const RULES: &[(&str, Rule)] = &[
     ("QualityFrameworkVersion.name", Rule::FrameworkText),
     ("QualityFrameworkVersion.description", Rule::FrameworkText),
     ("QualityFrameworkVersion.unitKinds", Rule::FrameworkText),
-    ("QualityFrameworkVersion.levelDefinitions", Rule::FrameworkText),
-    ("QualityFrameworkVersion.reflectionQuestions", Rule::FrameworkText),
+    (
+        "QualityFrameworkVersion.levelDefinitions",
+        Rule::FrameworkText,
+    ),
+    (
+        "QualityFrameworkVersion.reflectionQuestions",
+        Rule::FrameworkText,
+    ),
     ("QualityFrameworkVersion.areas", Rule::FrameworkText),
     ("QualityFrameworkVersion.criterion", Rule::FrameworkText),
     ("QualityArea.number", Rule::FrameworkText),
@@ -272,7 +278,10 @@ const RULES: &[(&str, Rule)] = &[
     ("LevelDistributionPoint.assessedUnits", Rule::Distribution),
     ("LevelDistributionPoint.counts", Rule::Distribution),
     ("LevelDistributionPoint.suppressed", Rule::Distribution),
-    ("LevelDistributionPoint.suppressionReason", Rule::Distribution),
+    (
+        "LevelDistributionPoint.suppressionReason",
+        Rule::Distribution,
+    ),
     ("LevelCount.level", Rule::Distribution),
     ("LevelCount.count", Rule::Distribution),
     ("Mutation.createQualityFramework", Rule::QualityChange),

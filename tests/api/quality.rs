@@ -116,7 +116,10 @@ async fn the_seeded_frameworks_hold_the_seed_texts(backend: Backend) {
         "Hva kan vi gjøre for å stabilisere oss på et høyere nivå?"
     );
     assert_eq!(
-        arts["current"]["levelDefinitions"].as_array().unwrap().len(),
+        arts["current"]["levelDefinitions"]
+            .as_array()
+            .unwrap()
+            .len(),
         4
     );
     let school_areas: Vec<&str> = schools["qualityFramework"]["current"]["areas"]
@@ -150,7 +153,10 @@ fn seeded_counts() -> BTreeMap<(Option<String>, i64), [i64; 4]> {
     let mut latest: BTreeMap<(String, i64), i64> = BTreeMap::new();
     for row in seed_rows("quality/assessments.csv") {
         if row["framework"] == "kulturskole" && row["criterion"] == "2.1" {
-            let key = (row["unit_org_number"].clone(), row["school_year"].parse().unwrap());
+            let key = (
+                row["unit_org_number"].clone(),
+                row["school_year"].parse().unwrap(),
+            );
             latest.insert(key, row["level"].parse().unwrap());
         }
     }
@@ -158,7 +164,9 @@ fn seeded_counts() -> BTreeMap<(Option<String>, i64), [i64; 4]> {
     for ((unit, year), level) in latest {
         let index = usize::try_from(level - 1).unwrap();
         counts.entry((None, year)).or_default()[index] += 1;
-        counts.entry((Some(owner_of[&unit].clone()), year)).or_default()[index] += 1;
+        counts
+            .entry((Some(owner_of[&unit].clone()), year))
+            .or_default()[index] += 1;
     }
     counts
 }
@@ -177,7 +185,8 @@ async fn distributions_match_counts_computed_from_the_seeds(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let counts = seeded_counts();
     let years = [2023, 2024, 2025];
-    let seeded = |owner: Option<&str>, year: i64| counts.get(&(owner.map(str::to_owned), year)).copied();
+    let seeded =
+        |owner: Option<&str>, year: i64| counts.get(&(owner.map(str::to_owned), year)).copied();
     // By hand from seeds/quality/assessments.csv: Lillestrøm has three assessed kulturskoler each
     // year; in 2023 the only other one is Kongsberg's, which alone would follow from the nation
     // minus Lillestrøm, so Lillestrøm is hidden too (COMPLEMENTARY). Every other owner has one or
@@ -187,12 +196,48 @@ async fn distributions_match_counts_computed_from_the_seeds(backend: Backend) {
     assert_eq!(seeded(Some("lillestrom"), 2024), Some([0, 1, 2, 0]));
     assert_eq!(seeded(Some("drammen"), 2024), Some([0, 1, 1, 0]));
 
-    let nation = as_user(&app, Some(NATIONAL_READER), &distribution_query("{nation: true}"), json!({})).await;
-    let lillestrom = as_user(&app, Some(NATIONAL_READER), &distribution_query("{owner: {code: \"3205\"}}"), json!({})).await;
-    let drammen = as_user(&app, Some(NATIONAL_READER), &distribution_query("{owner: {code: \"3301\"}}"), json!({})).await;
-    let drammen_own = as_user(&app, Some(OWNER_READER), &distribution_query("{owner: {code: \"3301\"}}"), json!({})).await;
-    let nation_for_owner = as_user(&app, Some(OWNER_READER), &distribution_query("{nation: true}"), json!({})).await;
-    let anonymous = as_user(&app, None, &distribution_query("{owner: {code: \"3301\"}}"), json!({})).await;
+    let nation = as_user(
+        &app,
+        Some(NATIONAL_READER),
+        &distribution_query("{nation: true}"),
+        json!({}),
+    )
+    .await;
+    let lillestrom = as_user(
+        &app,
+        Some(NATIONAL_READER),
+        &distribution_query("{owner: {code: \"3205\"}}"),
+        json!({}),
+    )
+    .await;
+    let drammen = as_user(
+        &app,
+        Some(NATIONAL_READER),
+        &distribution_query("{owner: {code: \"3301\"}}"),
+        json!({}),
+    )
+    .await;
+    let drammen_own = as_user(
+        &app,
+        Some(OWNER_READER),
+        &distribution_query("{owner: {code: \"3301\"}}"),
+        json!({}),
+    )
+    .await;
+    let nation_for_owner = as_user(
+        &app,
+        Some(OWNER_READER),
+        &distribution_query("{nation: true}"),
+        json!({}),
+    )
+    .await;
+    let anonymous = as_user(
+        &app,
+        None,
+        &distribution_query("{owner: {code: \"3301\"}}"),
+        json!({}),
+    )
+    .await;
 
     let points = |body: &Value| body["data"]["levelDistribution"].clone();
     assert_eq!(
@@ -218,7 +263,11 @@ async fn distributions_match_counts_computed_from_the_seeds(backend: Backend) {
     );
     assert_eq!(
         points(&drammen_own),
-        json!(years.map(|year| expected_point(year, Some(seeded(Some("drammen"), year).unwrap_or_default()), None))),
+        json!(years.map(|year| expected_point(
+            year,
+            Some(seeded(Some("drammen"), year).unwrap_or_default()),
+            None
+        ))),
         "the owner's own roles read its distribution whatever its size"
     );
     assert_eq!(
@@ -237,8 +286,14 @@ async fn an_edit_makes_a_new_version_and_old_assessments_keep_their_text(backend
     let framework = app.query(FRAMEWORK, json!({ "code": "kulturskole" })).await;
     let mut content = framework["qualityFramework"]["current"].clone();
     // The texts in the form the edit takes them.
-    content.as_object_mut().unwrap().insert("description".into(), json!("Revidert."));
-    content.as_object_mut().unwrap().insert("unitKinds".into(), json!(["ARTS_SCHOOL"]));
+    content
+        .as_object_mut()
+        .unwrap()
+        .insert("description".into(), json!("Revidert."));
+    content
+        .as_object_mut()
+        .unwrap()
+        .insert("unitKinds".into(), json!(["ARTS_SCHOOL"]));
     let added = "Elevene viser fram arbeidet sitt for hverandre.";
     for area in content["areas"].as_array_mut().unwrap() {
         for criterion in area["criteria"].as_array_mut().unwrap() {
@@ -257,7 +312,10 @@ async fn an_edit_makes_a_new_version_and_old_assessments_keep_their_text(backend
                 .collect();
             criterion["indicators"] = json!(codes);
             if criterion["number"] == "2.1" {
-                criterion["levels"][3].as_array_mut().unwrap().push(json!(added));
+                criterion["levels"][3]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!(added));
             }
         }
     }
@@ -267,8 +325,20 @@ async fn an_edit_makes_a_new_version_and_old_assessments_keep_their_text(backend
             differences(from: 1, to: 2) { criterion change parts }
             versionTexts(version: 1) { criterion(number: \"2.1\") { levels { statements } } } } }";
 
-    let edited = as_user(&app, Some(NATIONAL_ADMIN), EDIT, json!({ "content": content, "expected": 1 })).await;
-    let stale = as_user(&app, Some(NATIONAL_ADMIN), EDIT, json!({ "content": content, "expected": 1 })).await;
+    let edited = as_user(
+        &app,
+        Some(NATIONAL_ADMIN),
+        EDIT,
+        json!({ "content": content, "expected": 1 }),
+    )
+    .await;
+    let stale = as_user(
+        &app,
+        Some(NATIONAL_ADMIN),
+        EDIT,
+        json!({ "content": content, "expected": 1 }),
+    )
+    .await;
     let after = kongsberg_assessment(&app, "2.1", 2024).await;
     let reassessed = as_user(
         &app,
@@ -291,7 +361,11 @@ async fn an_edit_makes_a_new_version_and_old_assessments_keep_their_text(backend
     assert_eq!(error_codes(&stale), ["CONFLICT"]);
     assert_eq!(before, after, "the old assessment is untouched");
     assert_eq!(after["current"]["frameworkVersion"]["version"], 1);
-    assert!(!after["current"]["criterionText"].to_string().contains(added));
+    assert!(
+        !after["current"]["criterionText"]
+            .to_string()
+            .contains(added)
+    );
     let reassessed = &reassessed["data"]["assessCriterion"];
     assert_eq!(reassessed["revision"], 2);
     assert_eq!(reassessed["current"]["frameworkVersion"]["version"], 2);
@@ -316,7 +390,7 @@ async fn concurrent_writes_of_one_revision_get_one_conflict_and_lose_nothing(bac
 
     let (first, second) = tokio::join!(write(3), write(4));
 
-    let outcomes = [&first, &second].map(|body| error_codes(body));
+    let outcomes = [&first, &second].map(error_codes);
     let succeeded: Vec<&Value> = [&first, &second]
         .into_iter()
         .filter(|body| body.get("errors").is_none())
@@ -349,33 +423,102 @@ async fn every_mutation_refuses_a_caller_without_the_role_and_writes_nothing(bac
         {code: \"nasjonal-ny\", content: $content}) { code } }";
     let edit = "mutation($content: QualityFrameworkContentInput!) { editQualityFramework(input:
         {framework: {code: \"kulturskole\"}, expectedVersion: 1, content: $content}) { version } }";
-    let publish = "mutation { publishQualityFramework(framework: {code: \"kulturskole\"}) { status } }";
-    let retire = "mutation { retireQualityFramework(framework: {code: \"kulturskole\"}) { status } }";
-    let assess = |unit: &str| {
-        json!({ "unit": unit, "criterion": "2.1", "year": 2025, "level": 4, "expected": 1 })
-    };
+    let publish =
+        "mutation { publishQualityFramework(framework: {code: \"kulturskole\"}) { status } }";
+    let retire =
+        "mutation { retireQualityFramework(framework: {code: \"kulturskole\"}) { status } }";
+    let assess = |unit: &str| json!({ "unit": unit, "criterion": "2.1", "year": 2025, "level": 4, "expected": 1 });
     let cases: Vec<(Option<&str>, &str, Value, &str)> = vec![
-        (None, create, json!({ "content": content }), "UNAUTHENTICATED"),
-        (Some(OWNER_ADMIN), create, json!({ "content": content }), "FORBIDDEN"),
-        (Some(NATIONAL_READER), edit, json!({ "content": content }), "FORBIDDEN"),
-        (Some(OWNER_ADMIN), edit, json!({ "content": content }), "FORBIDDEN"),
+        (
+            None,
+            create,
+            json!({ "content": content }),
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some(OWNER_ADMIN),
+            create,
+            json!({ "content": content }),
+            "FORBIDDEN",
+        ),
+        (
+            Some(NATIONAL_READER),
+            edit,
+            json!({ "content": content }),
+            "FORBIDDEN",
+        ),
+        (
+            Some(OWNER_ADMIN),
+            edit,
+            json!({ "content": content }),
+            "FORBIDDEN",
+        ),
         (Some(OWNER_ADMIN), publish, json!({}), "FORBIDDEN"),
         (Some(UNIT_LEADER), retire, json!({}), "FORBIDDEN"),
         (None, retire, json!({}), "UNAUTHENTICATED"),
-        (None, ASSESS, assess(KONGSBERG_ARTS_SCHOOL), "UNAUTHENTICATED"),
-        (Some(OWNER_ADMIN), ASSESS, assess(KONGSBERG_ARTS_SCHOOL), "FORBIDDEN"),
-        (Some(NATIONAL_ADMIN), ASSESS, assess(KONGSBERG_ARTS_SCHOOL), "FORBIDDEN"),
-        (Some(UNIT_STAFF), ASSESS, assess(DRAMMEN_ARTS_SCHOOL), "FORBIDDEN"),
-        (Some(UNIT_LEADER), ASSESS, assess(DRAMMEN_ARTS_SCHOOL), "FORBIDDEN"),
-        (None, VOTE, json!({ "unit": KONGSBERG_ARTS_SCHOOL, "level": 2, "show": false }), "UNAUTHENTICATED"),
-        (Some(UNIT_STAFF), VOTE, json!({ "unit": KONGSBERG_ARTS_SCHOOL, "level": 2, "show": false }), "FORBIDDEN"),
-        (Some(NATIONAL_READER), VOTE, json!({ "unit": DRAMMEN_ARTS_SCHOOL, "level": 2, "show": false }), "FORBIDDEN"),
-        (Some(OWNER_READER), VOTE, json!({ "unit": DRAMMEN_ARTS_SCHOOL, "level": 2, "show": false }), "FORBIDDEN"),
+        (
+            None,
+            ASSESS,
+            assess(KONGSBERG_ARTS_SCHOOL),
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some(OWNER_ADMIN),
+            ASSESS,
+            assess(KONGSBERG_ARTS_SCHOOL),
+            "FORBIDDEN",
+        ),
+        (
+            Some(NATIONAL_ADMIN),
+            ASSESS,
+            assess(KONGSBERG_ARTS_SCHOOL),
+            "FORBIDDEN",
+        ),
+        (
+            Some(UNIT_STAFF),
+            ASSESS,
+            assess(DRAMMEN_ARTS_SCHOOL),
+            "FORBIDDEN",
+        ),
+        (
+            Some(UNIT_LEADER),
+            ASSESS,
+            assess(DRAMMEN_ARTS_SCHOOL),
+            "FORBIDDEN",
+        ),
+        (
+            None,
+            VOTE,
+            json!({ "unit": KONGSBERG_ARTS_SCHOOL, "level": 2, "show": false }),
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some(UNIT_STAFF),
+            VOTE,
+            json!({ "unit": KONGSBERG_ARTS_SCHOOL, "level": 2, "show": false }),
+            "FORBIDDEN",
+        ),
+        (
+            Some(NATIONAL_READER),
+            VOTE,
+            json!({ "unit": DRAMMEN_ARTS_SCHOOL, "level": 2, "show": false }),
+            "FORBIDDEN",
+        ),
+        (
+            Some(OWNER_READER),
+            VOTE,
+            json!({ "unit": DRAMMEN_ARTS_SCHOOL, "level": 2, "show": false }),
+            "FORBIDDEN",
+        ),
     ];
 
     for (user, mutation, variables, code) in &cases {
         let body = as_user(&app, *user, mutation, variables.clone()).await;
-        assert_eq!(error_codes(&body), [*code], "{user:?}: {mutation}\n{body:#}");
+        assert_eq!(
+            error_codes(&body),
+            [*code],
+            "{user:?}: {mutation}\n{body:#}"
+        );
     }
 
     let after = (
@@ -406,11 +549,23 @@ async fn bad_input_gives_a_clear_error_and_writes_nothing(backend: Backend) {
     };
     let too_long = "å".repeat(4001);
     let cases = [
-        (assess("2.1", 2025, 5, String::new()), "level 5 must be 1, 2, 3 or 4"),
+        (
+            assess("2.1", 2025, 5, String::new()),
+            "level 5 must be 1, 2, 3 or 4",
+        ),
         (assess("2.1", 2025, 0, String::new()), "level 0"),
-        (assess("9.9", 2025, 3, String::new()), "\"9.9\" is not in this framework"),
-        (assess("2.1", 2200, 3, String::new()), "school year \"2200\""),
-        (assess("2.1", 2025, 3, too_long), "strengths has 4001 characters"),
+        (
+            assess("9.9", 2025, 3, String::new()),
+            "\"9.9\" is not in this framework",
+        ),
+        (
+            assess("2.1", 2200, 3, String::new()),
+            "school year \"2200\"",
+        ),
+        (
+            assess("2.1", 2025, 3, too_long),
+            "strengths has 4001 characters",
+        ),
     ];
     for (variables, message) in cases {
         let body = as_user(&app, Some(UNIT_LEADER), ASSESS, variables).await;
@@ -454,8 +609,7 @@ async fn bad_input_gives_a_clear_error_and_writes_nothing(backend: Backend) {
     assert_eq!(framework["qualityFramework"]["version"], 1);
     let votes = as_user(&app, Some(UNIT_STAFF), VOTE_COUNTS, json!({})).await;
     assert_eq!(
-        votes["data"]["unit"]["assessments"]["edges"][0]["node"]["votes"]["mine"],
-        3,
+        votes["data"]["unit"]["assessments"]["edges"][0]["node"]["votes"]["mine"], 3,
         "the staff member's seeded vote is unchanged"
     );
 }
@@ -470,17 +624,32 @@ async fn assessments_are_read_by_the_units_and_owners_roles_only(backend: Backen
         assert!(body.get("errors").is_none(), "{body:#}");
         let unit = &body["data"]["unit"];
         let listed = unit["assessments"]["edges"].as_array().unwrap().len();
-        let overview = unit["criterionOverview"]["assessments"]["edges"].as_array().unwrap().len();
+        let overview = unit["criterionOverview"]["assessments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len();
         (listed, overview)
     };
     let drammen = json!({ "unit": DRAMMEN_ARTS_SCHOOL });
     let kongsberg = json!({ "unit": KONGSBERG_ARTS_SCHOOL });
 
     // Drammen kulturskole: 2.1 in 2024 and 2025, 1.4 in 2024, 2.2 in 2025 (votes only).
-    assert_eq!(count(&as_user(&app, Some(UNIT_STAFF), query, drammen.clone()).await), (4, 2));
-    assert_eq!(count(&as_user(&app, Some(OWNER_READER), query, drammen.clone()).await), (4, 2));
-    assert_eq!(count(&as_user(&app, Some(UNIT_LEADER), query, kongsberg.clone()).await), (4, 3));
-    assert_eq!(count(&as_user(&app, Some(OWNER_ADMIN), query, kongsberg.clone()).await), (4, 3));
+    assert_eq!(
+        count(&as_user(&app, Some(UNIT_STAFF), query, drammen.clone()).await),
+        (4, 2)
+    );
+    assert_eq!(
+        count(&as_user(&app, Some(OWNER_READER), query, drammen.clone()).await),
+        (4, 2)
+    );
+    assert_eq!(
+        count(&as_user(&app, Some(UNIT_LEADER), query, kongsberg.clone()).await),
+        (4, 3)
+    );
+    assert_eq!(
+        count(&as_user(&app, Some(OWNER_ADMIN), query, kongsberg.clone()).await),
+        (4, 3)
+    );
     for (user, unit) in [
         (Some(NATIONAL_READER), &drammen),
         (Some(NATIONAL_ADMIN), &kongsberg),
@@ -537,20 +706,39 @@ async fn drafts_are_seen_by_their_editors_until_published(backend: Backend) {
     let create = "mutation($content: QualityFrameworkContentInput!) { createQualityFramework(input:
         {code: \"kongsberg-skole\", owner: {code: \"3303\"}, content: $content}) { status version } }";
     let find = "{ qualityFramework(by: {code: \"kongsberg-skole\"}) { status } }";
-    let publish = "mutation { publishQualityFramework(framework: {code: \"kongsberg-skole\"}) { status } }";
+    let publish =
+        "mutation { publishQualityFramework(framework: {code: \"kongsberg-skole\"}) { status } }";
 
-    let created = as_user(&app, Some(OWNER_ADMIN), create, json!({ "content": content })).await;
-    let again = as_user(&app, Some(OWNER_ADMIN), create, json!({ "content": content })).await;
+    let created = as_user(
+        &app,
+        Some(OWNER_ADMIN),
+        create,
+        json!({ "content": content }),
+    )
+    .await;
+    let again = as_user(
+        &app,
+        Some(OWNER_ADMIN),
+        create,
+        json!({ "content": content }),
+    )
+    .await;
     let hidden = as_user(&app, None, find, json!({})).await;
     let seen = as_user(&app, Some(OWNER_ADMIN), find, json!({})).await;
     let published = as_user(&app, Some(OWNER_ADMIN), publish, json!({})).await;
     let public = as_user(&app, None, find, json!({})).await;
 
-    assert_eq!(created["data"]["createQualityFramework"], json!({ "status": "DRAFT", "version": 1 }));
+    assert_eq!(
+        created["data"]["createQualityFramework"],
+        json!({ "status": "DRAFT", "version": 1 })
+    );
     assert_eq!(error_codes(&again), ["CONFLICT"]);
     assert_eq!(hidden["data"]["qualityFramework"], Value::Null);
     assert_eq!(seen["data"]["qualityFramework"]["status"], "DRAFT");
-    assert_eq!(published["data"]["publishQualityFramework"]["status"], "PUBLISHED");
+    assert_eq!(
+        published["data"]["publishQualityFramework"]["status"],
+        "PUBLISHED"
+    );
     assert_eq!(public["data"]["qualityFramework"]["status"], "PUBLISHED");
 }
 
