@@ -123,12 +123,14 @@ const ANALYSES: [(&str, &str); 4] = [
 ];
 
 /// Kulturskoler with their egenvurderinger (history, votes, the text assessed against) and the
-/// cross-source overview of one criterion: every relation of the quality model below a unit.
+/// cross-source overview of one criterion: every relation of the quality model below a unit. (A
+/// framework's `current` text is asked for in `FRAMEWORKS`: asked for here too, at another depth
+/// than `criterionOverview` loads it, the loader may or may not find the same key in flight.)
 const ASSESSMENTS_OF_UNITS: &str = "query($first: Int!) {
     owner(by: {code: \"3205\"}) { units(filter: {kind: ARTS_SCHOOL}, first: $first) { edges { node {
         name
         assessments(first: 10) { edges { node {
-            framework { code current { name } }
+            framework { code }
             current { level frameworkVersion { version } criterionText { name indicators { code } } }
             history(first: 5) { edges { node { revision level } } }
             votes { counts { count } shown { voter } }

@@ -374,6 +374,25 @@ async fn an_edit_makes_a_new_version_and_old_assessments_keep_their_text(backend
         history["history"]["edges"],
         json!([{ "node": { "revision": 1, "level": 2 } }, { "node": { "revision": 2, "level": 3 } }])
     );
+    let pages = "query($after: String) { unit(by: {orgNumber: \"879819334\"}) { assessments(filter:
+        {criterion: \"2.1\", schoolYear: 2024}) { edges { node { history(first: 1, after: $after) {
+        edges { node { revision } } pageInfo { hasNextPage endCursor } } } } } } }";
+    let page =
+        |body: &Value| body["data"]["unit"]["assessments"]["edges"][0]["node"]["history"].clone();
+    let first = page(&as_user(&app, Some(UNIT_LEADER), pages, json!({})).await);
+    let second = page(
+        &as_user(
+            &app,
+            Some(UNIT_LEADER),
+            pages,
+            json!({ "after": first["pageInfo"]["endCursor"] }),
+        )
+        .await,
+    );
+    assert_eq!(first["edges"], json!([{ "node": { "revision": 1 } }]));
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    assert_eq!(second["edges"], json!([{ "node": { "revision": 2 } }]));
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
 }
 
 async fn concurrent_writes_of_one_revision_get_one_conflict_and_lose_nothing(backend: Backend) {
