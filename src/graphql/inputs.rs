@@ -9,7 +9,7 @@ use super::{
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_id_of},
     loaders::{FrameworkCode, IndicatorCode},
-    objects::{load_one, loader, store},
+    objects::{load_one, loader, principal, store},
 };
 use crate::{
     domain::{
@@ -403,9 +403,19 @@ impl QualityFrameworkRef {
         }
     }
 
-    /// The framework named; unknown is `NOT_FOUND`.
+    /// The framework named, if the caller may see it: published and retired ones for everyone,
+    /// drafts only for those who may edit them (`Grants::may_edit_framework`).
+    pub async fn find_visible(&self, ctx: &Context<'_>) -> ApiResult<Option<domain::Framework>> {
+        let grants = &principal(ctx).grants;
+        Ok(self.find(ctx).await?.filter(|framework| {
+            framework.status != domain::FrameworkStatus::Draft
+                || grants.may_edit_framework(framework.owner)
+        }))
+    }
+
+    /// The framework named, if the caller may see it; otherwise (or unknown) `NOT_FOUND`.
     pub async fn resolve(&self, ctx: &Context<'_>) -> ApiResult<domain::Framework> {
-        self.find(ctx).await?.ok_or_else(|| {
+        self.find_visible(ctx).await?.ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no kvalitetsbeskrivelse (quality framework) has {self}"
             ))

@@ -73,15 +73,7 @@ impl QualityQuery {
         ctx: &Context<'_>,
         by: QualityFrameworkRef,
     ) -> ApiResult<Option<QualityFramework>> {
-        let grants = &principal(ctx).grants;
-        Ok(by
-            .find(ctx)
-            .await?
-            .filter(|framework| {
-                framework.status != FrameworkStatus::Draft
-                    || grants.may_edit_framework(framework.owner)
-            })
-            .map(QualityFramework))
+        Ok(by.find_visible(ctx).await?.map(QualityFramework))
     }
 
     /// Fordeling av nivåer: for one kvalitetskjennetegn, how many of a skoleeier's or the

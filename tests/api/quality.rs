@@ -744,6 +744,10 @@ async fn drafts_are_seen_by_their_editors_until_published(backend: Backend) {
     .await;
     let hidden = as_user(&app, None, find, json!({})).await;
     let seen = as_user(&app, Some(OWNER_ADMIN), find, json!({})).await;
+    let distribution =
+        "{ levelDistribution(framework: {code: \"kongsberg-skole\"}, criterion: \"1.1\",
+        subject: {nation: true}, schoolYears: [2025]) { assessedUnits } }";
+    let draft_text = as_user(&app, Some(NATIONAL_READER), distribution, json!({})).await;
     let published = as_user(&app, Some(OWNER_ADMIN), publish, json!({})).await;
     let public = as_user(&app, None, find, json!({})).await;
 
@@ -754,6 +758,11 @@ async fn drafts_are_seen_by_their_editors_until_published(backend: Backend) {
     assert_eq!(error_codes(&again), ["CONFLICT"]);
     assert_eq!(hidden["data"]["qualityFramework"], Value::Null);
     assert_eq!(seen["data"]["qualityFramework"]["status"], "DRAFT");
+    assert_eq!(
+        error_codes(&draft_text),
+        ["NOT_FOUND"],
+        "a draft is not read through other paths"
+    );
     assert_eq!(
         published["data"]["publishQualityFramework"]["status"],
         "PUBLISHED"
