@@ -12,18 +12,19 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     domain::{
-        self, ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber,
-        OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope,
-        Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+        self, ColourMode, ColourRule, CountyNumber, Direction, FrameworkContent, IndicatorCategory,
+        Level, OrgNumber, OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind,
+        SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup, checked_text,
     },
     store::{
-        SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
-        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
+        SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
+        SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
+        SeedUnit, SeedValue, SeedVote,
     },
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 11] = [
+const FILES: [&str; 15] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
@@ -35,10 +36,17 @@ const FILES: [&str; 11] = [
     "selections.csv",
     "selection_members.csv",
     "role_assignments.csv",
+    "quality/kulturskole.json",
+    "quality/lillestrom.json",
+    "quality/assessments.csv",
+    "quality/votes.csv",
 ];
 
+/// The quality frameworks (kvalitetsbeskrivelser) among [`FILES`].
+const FRAMEWORK_FILES: [&str; 2] = ["quality/kulturskole.json", "quality/lillestrom.json"];
+
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 11] = [
+const EMBEDDED: [(&str, &str); 15] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
@@ -61,6 +69,22 @@ const EMBEDDED: [(&str, &str); 11] = [
     (
         "role_assignments.csv",
         include_str!("../seeds/role_assignments.csv"),
+    ),
+    (
+        "quality/kulturskole.json",
+        include_str!("../seeds/quality/kulturskole.json"),
+    ),
+    (
+        "quality/lillestrom.json",
+        include_str!("../seeds/quality/lillestrom.json"),
+    ),
+    (
+        "quality/assessments.csv",
+        include_str!("../seeds/quality/assessments.csv"),
+    ),
+    (
+        "quality/votes.csv",
+        include_str!("../seeds/quality/votes.csv"),
     ),
 ];
 
@@ -222,6 +246,39 @@ struct RoleRecord {
     role: String,
     owner_key: Option<String>,
     unit_org_number: Option<String>,
+}
+
+/// A framework file: its code, the key of its owner (none for a national one) and its texts.
+#[derive(Deserialize)]
+struct FrameworkRecord {
+    code: String,
+    owner: Option<String>,
+    #[serde(flatten)]
+    content: FrameworkContent,
+}
+
+#[derive(Deserialize)]
+struct AssessmentRecord {
+    framework: String,
+    criterion: String,
+    unit_org_number: String,
+    school_year: i32,
+    level: i64,
+    strengths: String,
+    next_steps: String,
+    assessed_by: String,
+    assessed_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct VoteRecord {
+    framework: String,
+    criterion: String,
+    unit_org_number: String,
+    school_year: i32,
+    voter: String,
+    level: i64,
+    shown: bool,
 }
 
 #[derive(Deserialize)]
@@ -504,7 +561,75 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
         },
     )?;
 
+    let frameworks = FRAMEWORK_FILES
+        .iter()
+        .map(|file| {
+            let record: FrameworkRecord = serde_json::from_str(&read(file)?)
+                .with_context(|| format!("{file} is not a framework"))?;
+            record.content.check().with_context(|| file.to_string())?;
+            Ok(SeedFramework {
+                owner: record.owner.as_deref().map(owner).transpose()?,
+                code: record.code,
+                content: record.content,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // An assessment names a criterion of its framework, and a unit of a kind it applies to.
+    let assessment_key = |framework: String, criterion: String, org: &str, year: i32| {
+        let unit = OrgNumber::parse(org)?;
+        let kind = units
+            .iter()
+            .find(|u| u.org_number == unit)
+            .ok_or_else(|| anyhow!("unknown unit {unit}"))?
+            .kind;
+        let content = &frameworks
+            .iter()
+            .find(|f| f.code == framework)
+            .ok_or_else(|| anyhow!("unknown framework {framework:?}"))?
+            .content;
+        content.criterion(&criterion)?;
+        ensure!(
+            content.applies_to(kind),
+            "{framework} does not apply to {unit}"
+        );
+        Ok(SeedAssessmentKey {
+            framework,
+            criterion,
+            unit,
+            school_year: SchoolYear::new(year)?,
+        })
+    };
+    let assessments = each(
+        "quality/assessments.csv",
+        records::<AssessmentRecord>(read, "quality/assessments.csv")?,
+        |r| {
+            Ok(SeedAssessment {
+                key: assessment_key(r.framework, r.criterion, &r.unit_org_number, r.school_year)?,
+                level: Level::new(r.level)?,
+                strengths: checked_text("strengths", &r.strengths)?,
+                next_steps: checked_text("next_steps", &r.next_steps)?,
+                assessed_by: r.assessed_by,
+                assessed_at: r.assessed_at,
+            })
+        },
+    )?;
+    let votes = each(
+        "quality/votes.csv",
+        records::<VoteRecord>(read, "quality/votes.csv")?,
+        |r| {
+            Ok(SeedVote {
+                key: assessment_key(r.framework, r.criterion, &r.unit_org_number, r.school_year)?,
+                voter: r.voter,
+                level: Level::new(r.level)?,
+                shown: r.shown,
+            })
+        },
+    )?;
+
     Ok(SeedData {
+        frameworks,
+        assessments,
+        votes,
         role_assignments,
         counties,
         owners,

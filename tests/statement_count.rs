@@ -128,6 +128,32 @@ const ANALYSES: [(&str, &str); 4] = [
     ),
 ];
 
+/// Kulturskoler with their egenvurderinger (history, votes, the text assessed against) and the
+/// cross-source overview of one criterion: every relation of the quality model below a unit. (A
+/// framework's `current` text is asked for in `FRAMEWORKS`: asked for here too, at another depth
+/// than `criterionOverview` loads it, the loader may or may not find the same key in flight.)
+const ASSESSMENTS_OF_UNITS: &str = "query($first: Int!) {
+    owner(by: {code: \"3205\"}) { units(filter: {kind: ARTS_SCHOOL}, first: $first) { edges { node {
+        name
+        assessments(first: 10) { edges { node {
+            framework { code }
+            current { level frameworkVersion { version } criterionText { name indicators { code } } }
+            history(first: 5) { edges { node { revision level } } }
+            votes { counts { count } shown { voter } }
+        } } }
+        criterionOverview(framework: {code: \"kulturskole\"}, criterion: \"2.1\") {
+            criterion { name }
+            assessments(first: 5) { edges { node { revision } } }
+            values(first: 5) { edges { node { value } } }
+        }
+    } } } } }";
+
+/// Frameworks with their versions and texts.
+const FRAMEWORKS: &str = "query($first: Int!) {
+    qualityFrameworks(first: $first) { edges { node { code
+        versions(first: 5) { edges { node { version } } }
+        current { areas { criteria { number indicators { code } } } } } } } }";
+
 /// Statements of one request of `query` with `variables`, as the national admin (who may read
 /// every aggregate, so no path is skipped for want of access).
 async fn statements_of(
@@ -205,6 +231,48 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             few, many,
             "{backend:?}: colour table statements for {few_rows} and {many_rows} units differ"
         );
+
+        // Egenvurderinger are read by their owner's roles: a reader of Lillestrøm (three
+        // kulturskoler, every one assessed) asks for one and for all three.
+        let lillestrom = app
+            .store
+            .owner_by_code(&varde::domain::OwnerCode::parse("3205").unwrap(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let reader = "leser@lillestrom.kommune.no";
+        app.store
+            .grant_role(
+                reader,
+                varde::domain::Role::OwnerReader(lillestrom.id),
+                "test",
+                0,
+            )
+            .await
+            .unwrap();
+        let reader_token = app.token_for(reader).await;
+        for (query, few, many) in [(ASSESSMENTS_OF_UNITS, 1, 3), (FRAMEWORKS, 1, 2)] {
+            let one = statements_of(
+                &app,
+                &counter,
+                &reader_token,
+                query,
+                json!({ "first": few }),
+            )
+            .await;
+            let all = statements_of(
+                &app,
+                &counter,
+                &reader_token,
+                query,
+                json!({ "first": many }),
+            )
+            .await;
+            assert_eq!(
+                one, all,
+                "{backend:?}: statements for {few} and {many} parents differ\n{query}"
+            );
+        }
 
         let token = app.token_for("admin@varde.example").await;
         let indicators = helpers::seed_rows("indicators.csv");

@@ -213,6 +213,31 @@ impl Grants {
         scope
     }
 
+    /// Whether these grants may write a unit's egenvurdering (agreed level and reflections): its
+    /// unit leaders only.
+    pub fn may_assess(&self, unit: UnitId) -> bool {
+        self.roles.contains(&Role::UnitLeader(unit))
+    }
+
+    /// Whether these grants may cast their own vote on a unit's egenvurdering: the unit's staff
+    /// and leaders.
+    pub fn may_vote(&self, unit: UnitId) -> bool {
+        self.roles
+            .iter()
+            .any(|role| *role == Role::UnitStaff(unit) || *role == Role::UnitLeader(unit))
+    }
+
+    /// Whether these grants may create, edit, publish or retire a quality framework owned by
+    /// `owner` (`None`: a national one): national admins for national frameworks, owner admins for
+    /// their own owner's.
+    pub fn may_edit_framework(&self, owner: Option<OwnerId>) -> bool {
+        self.roles.iter().any(|role| match (*role, owner) {
+            (Role::NationalAdmin, None) => true,
+            (Role::OwnerAdmin(admin), Some(owner)) => admin == owner,
+            _ => false,
+        })
+    }
+
     /// Whether these grants may give or take away `role`. `unit_owner` is the owner of the role's
     /// unit, for unit roles. National admins grant anything; owner admins grant owner readers and
     /// unit roles inside their owner; unit leaders grant unit staff of their unit. Nobody else.
@@ -355,6 +380,38 @@ mod tests {
             anonymous.value_access(false, &unit, Some(A)),
             ValueAccess::Read
         );
+    }
+
+    #[test]
+    fn assessments_are_written_by_unit_leaders_and_voted_on_by_the_units_staff() {
+        let (unit, other) = (UnitId(1), UnitId(2));
+        let leader = Grants {
+            roles: vec![Role::UnitLeader(unit)],
+        };
+        let staff = Grants {
+            roles: vec![Role::UnitStaff(unit)],
+        };
+        let owner = Grants {
+            roles: vec![Role::OwnerAdmin(A)],
+        };
+        assert!(leader.may_assess(unit) && leader.may_vote(unit));
+        assert!(!staff.may_assess(unit) && staff.may_vote(unit));
+        assert!(!leader.may_assess(other) && !staff.may_vote(other));
+        assert!(!owner.may_assess(unit) && !owner.may_vote(unit));
+    }
+
+    #[test]
+    fn frameworks_are_edited_by_national_admins_or_their_owners_admins() {
+        let national = Grants {
+            roles: vec![Role::NationalAdmin],
+        };
+        let owner = Grants {
+            roles: vec![Role::OwnerAdmin(A)],
+        };
+        assert!(national.may_edit_framework(None) && !national.may_edit_framework(Some(A)));
+        assert!(owner.may_edit_framework(Some(A)) && !owner.may_edit_framework(Some(B)));
+        assert!(!owner.may_edit_framework(None));
+        assert!(!Grants::default().may_edit_framework(None));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod colour;
 mod disclosure;
 mod group;
 mod model;
+mod quality;
 mod suppression;
 mod trend;
 
@@ -27,6 +28,7 @@ pub use disclosure::{
 };
 pub use group::{Gender, ValueGroup, group_relations};
 pub use model::*;
+pub use quality::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};
 pub use trend::{TrendPoint, trend};
 
@@ -54,6 +56,20 @@ pub enum DomainError {
         role: &'static str,
         needs: &'static str,
     },
+    #[error("level {0} must be 1, 2, 3 or 4")]
+    InvalidLevel(i64),
+    #[error("{field} has {chars} characters; at most {max} are allowed")]
+    TextTooLong {
+        field: &'static str,
+        chars: usize,
+        max: usize,
+    },
+    #[error(
+        "kvalitetskjennetegn (criterion) {criterion:?} is not in this framework; it has {known}"
+    )]
+    UnknownCriterion { criterion: String, known: String },
+    #[error("the framework text is not valid: {0}")]
+    InvalidFramework(String),
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {
         kind: &'static str,

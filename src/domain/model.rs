@@ -75,6 +75,12 @@ text_enum!(
     SelectionScope { Owner => "owner", National => "national", Network => "network" }
 );
 
+text_enum!(
+    /// Where a quality framework is in its life: a draft only its editors see, published (units
+    /// assess against it), or retired (kept for the assessments made against it).
+    FrameworkStatus { Draft => "draft", Published => "published", Retired => "retired" }
+);
+
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
@@ -96,6 +102,12 @@ id_type!(
     ValueId,
     /// Database id of a selection.
     SelectionId,
+    /// Database id of a quality framework (kvalitetsbeskrivelse).
+    FrameworkId,
+    /// Database id of one version of a quality framework's texts.
+    FrameworkVersionId,
+    /// Database id of a unit's self-assessment (egenvurdering) of one criterion in one school year.
+    AssessmentId,
 );
 
 /// Skoleeier: a kommune, fylkeskommune, private owner or the state.

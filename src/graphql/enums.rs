@@ -204,3 +204,27 @@ pub enum Colour {
     /// Ingen farge: not classified (no value, no colour rule, or no reference), not "bad".
     None,
 }
+
+/// Status of a kvalitetsbeskrivelse (quality framework).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::FrameworkStatus")]
+pub enum FrameworkStatus {
+    /// Utkast: seen only by those who may edit it; nobody assesses against it yet.
+    Draft,
+    /// Publisert: units assess themselves against its current version.
+    Published,
+    /// Trukket tilbake (retired): kept, with every assessment made against it, but no new ones.
+    Retired,
+}
+
+/// How a kvalitetskjennetegn changed between two versions of a framework.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Change")]
+pub enum Change {
+    /// Only in the newer version.
+    Added,
+    /// Only in the older version.
+    Removed,
+    /// In both, with different texts or indicators.
+    Changed,
+}

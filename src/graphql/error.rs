@@ -26,6 +26,9 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The caller's roles do not allow the operation.
     Forbidden,
+    /// A write edits a version that is no longer the current one (someone else wrote first);
+    /// nothing was written.
+    Conflict,
     /// A login through the OpenID provider could not be completed.
     LoginFailed,
     /// The OpenID provider could not be reached or answered wrongly.
@@ -58,13 +61,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and the test that checks it.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::BadRequest,
         Self::GraphqlValidationFailed,
         Self::BadUserInput,
         Self::NotFound,
         Self::Unauthenticated,
         Self::Forbidden,
+        Self::Conflict,
         Self::LoginFailed,
         Self::ProviderFailed,
         Self::QueryTooCostly,
@@ -89,6 +93,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
+            Self::Conflict => "CONFLICT",
             Self::LoginFailed => "LOGIN_FAILED",
             Self::ProviderFailed => "PROVIDER_FAILED",
             Self::QueryTooCostly => "QUERY_TOO_COSTLY",
@@ -134,6 +139,9 @@ pub enum ApiError {
     /// Something asked for by identifier does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// A write edits a stale version; nothing was written.
+    #[error("{0}")]
+    Conflict(String),
     /// A fault on the server side; logged once by the executor, never shown in detail. The `Arc`
     /// is shared by every field that waited on the same failed batch. A database that cannot be
     /// reached is told apart (`SERVICE_UNAVAILABLE`): the caller may retry.
@@ -148,6 +156,7 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::BadUserInput(_) => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
             Self::Internal(cause) if cause.is_unavailable() => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }

@@ -16,15 +16,17 @@ pub enum NodeKind {
     Selection,
     Indicator,
     DataSource,
+    QualityFramework,
 }
 
 impl NodeKind {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Owner,
         Self::Unit,
         Self::Selection,
         Self::Indicator,
         Self::DataSource,
+        Self::QualityFramework,
     ];
 
     fn name(self) -> &'static str {
@@ -34,6 +36,7 @@ impl NodeKind {
             Self::Selection => "Selection",
             Self::Indicator => "Indicator",
             Self::DataSource => "DataSource",
+            Self::QualityFramework => "QualityFramework",
         }
     }
 }

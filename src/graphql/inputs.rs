@@ -8,15 +8,15 @@ use super::{
     enums::{Gender, IndicatorCategory, OwnerKind, SelectionScope, UnitKind},
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_id_of},
-    loaders::IndicatorCode,
-    objects::{load_one, loader, store},
+    loaders::{FrameworkCode, IndicatorCode},
+    objects::{load_one, loader, principal, store},
 };
 use crate::{
     domain::{
-        self, IndicatorId, OrgNumber, OwnerCode, OwnerId, SchoolYear, SelectionId, UnitId,
-        ValueGroup,
+        self, FrameworkId, IndicatorId, OrgNumber, OwnerCode, OwnerId, SchoolYear, SelectionId,
+        UnitId, ValueGroup,
     },
-    store::ValueFilter,
+    store::{AssessmentFilter, ValueFilter},
 };
 
 /// Skoleeier (owner), named by global id or by kommunenummer / fylkesnummer (current or earlier:
@@ -377,4 +377,104 @@ pub struct IndicatorFilterInput {
     pub category: Option<IndicatorCategory>,
     /// Only indikatorer that apply to this kind of enhet.
     pub unit_kind: Option<UnitKind>,
+}
+
+/// Kvalitetsbeskrivelse (quality framework), named by global id or code (e.g. `kulturskole`).
+#[derive(OneofObject, Clone, Debug)]
+pub enum QualityFrameworkRef {
+    /// Global id (Relay node id).
+    Id(ID),
+    /// Code of the framework, e.g. `kulturskole` or `lillestrom-skole`.
+    Code(String),
+}
+
+impl QualityFrameworkRef {
+    /// The framework named, or `None` when nothing has that identifier.
+    pub async fn find(&self, ctx: &Context<'_>) -> ApiResult<Option<domain::Framework>> {
+        match self {
+            Self::Id(id) => {
+                load_one(
+                    ctx,
+                    FrameworkId(parse_id_of(NodeKind::QualityFramework, id)?),
+                )
+                .await
+            }
+            Self::Code(code) => load_one(ctx, FrameworkCode(code.trim().to_owned())).await,
+        }
+    }
+
+    /// The framework named, if the caller may see it: published and retired ones for everyone,
+    /// drafts only for those who may edit them (`Grants::may_edit_framework`).
+    pub async fn find_visible(&self, ctx: &Context<'_>) -> ApiResult<Option<domain::Framework>> {
+        let grants = &principal(ctx).grants;
+        Ok(self.find(ctx).await?.filter(|framework| {
+            framework.status != domain::FrameworkStatus::Draft
+                || grants.may_edit_framework(framework.owner)
+        }))
+    }
+
+    /// The framework named, if the caller may see it; otherwise (or unknown) `NOT_FOUND`.
+    pub async fn resolve(&self, ctx: &Context<'_>) -> ApiResult<domain::Framework> {
+        self.find_visible(ctx).await?.ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no kvalitetsbeskrivelse (quality framework) has {self}"
+            ))
+        })
+    }
+}
+
+impl std::fmt::Display for QualityFrameworkRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "id {:?}", id.as_str()),
+            Self::Code(code) => write!(f, "code {code:?}"),
+        }
+    }
+}
+
+/// Whose distribution of levels: one skoleeier's units, or the nation's.
+#[derive(OneofObject, Clone, Debug)]
+pub enum DistributionSubjectRef {
+    /// Skoleeier (owner): its units.
+    Owner(OwnerRef),
+    /// Nasjonalt: give `true` for every unit in the country.
+    Nation(bool),
+}
+
+impl DistributionSubjectRef {
+    pub async fn resolve(&self, ctx: &Context<'_>) -> ApiResult<domain::DistributionSubject> {
+        match self {
+            Self::Owner(owner) => Ok(domain::DistributionSubject::Owner(
+                owner.resolve(ctx, None).await?.id,
+            )),
+            Self::Nation(true) => Ok(domain::DistributionSubject::Nation),
+            Self::Nation(false) => Err(ApiError::BadUserInput(
+                "nation: false names nothing; give nation: true or an owner".into(),
+            )),
+        }
+    }
+}
+
+/// Which of a unit's egenvurderinger (assessments) to list.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct AssessmentFilterInput {
+    /// Only against this kvalitetsbeskrivelse.
+    pub framework: Option<QualityFrameworkRef>,
+    /// Only of this kvalitetskjennetegn (criterion number, e.g. "2.1").
+    pub criterion: Option<String>,
+    /// Only of this skoleår (start year).
+    pub school_year: Option<i32>,
+}
+
+impl AssessmentFilterInput {
+    pub async fn resolve(&self, ctx: &Context<'_>) -> ApiResult<AssessmentFilter> {
+        Ok(AssessmentFilter {
+            framework: match &self.framework {
+                Some(framework) => Some(framework.resolve(ctx).await?.id),
+                None => None,
+            },
+            criterion: self.criterion.as_ref().map(|c| c.trim().to_owned()),
+            school_year: self.school_year.map(SchoolYear::new).transpose()?,
+        })
+    }
 }

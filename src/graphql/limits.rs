@@ -23,8 +23,8 @@ use super::{
     paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
 };
 
-/// Analysis fields of the query root, with the units (or school years, for `trend`) each answers
-/// per indicator asked for: upper estimates of real data (Oslo has about 180 schools, about 360
+/// Analysis fields of the query root, with the units (or school years, for `trend` and
+/// `levelDistribution`, which allows at most 20) each answers per indicator asked for: upper estimates of real data (Oslo has about 180 schools, about 360
 /// kommuner have a kulturskole). Their cost is indicators x units x their selection.
 const ANALYSIS_UNITS: &[(&str, u64)] = &[
     ("colourTable", 200),
@@ -32,6 +32,7 @@ const ANALYSIS_UNITS: &[(&str, u64)] = &[
     ("keyFigures", 200),
     ("trend", 20),
     ("artsSchoolAggregation", 400),
+    ("levelDistribution", 20),
 ];
 
 /// Lists of the introspection types, with the items each typically holds in Varde's schema.

@@ -11,10 +11,14 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::{
     domain::{
-        DataSource, DataSourceId, Indicator, IndicatorId, IndicatorValue, Owner, OwnerCodePeriod,
-        OwnerId, Selection, SelectionId, Unit, UnitId,
+        Assessment, AssessmentId, AssessmentRevision, DataSource, DataSourceId, Framework,
+        FrameworkId, FrameworkVersion, FrameworkVersionId, Indicator, IndicatorId, IndicatorValue,
+        Owner, OwnerCodePeriod, OwnerId, Selection, SelectionId, Unit, UnitId, Vote,
     },
-    store::{Page, ScopedReader, Store, StoreError, StoreResult, UnitFilter, ValueFilter},
+    store::{
+        AssessmentFilter, Page, ScopedReader, Store, StoreError, StoreResult, UnitFilter,
+        ValueFilter,
+    },
 };
 
 /// The loader of one request, with its cache.
@@ -93,6 +97,85 @@ impl Loader<SelectionId> for StoreLoader {
             self.store.selections_by_ids(keys).await?,
             |selection| selection.id,
         ))
+    }
+}
+
+impl Loader<FrameworkId> for StoreLoader {
+    type Value = Framework;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[FrameworkId]) -> LoadResult<FrameworkId, Framework> {
+        Ok(by_key(
+            self.store.frameworks_by_ids(keys).await?,
+            |framework| framework.id,
+        ))
+    }
+}
+
+impl Loader<FrameworkVersionId> for StoreLoader {
+    type Value = FrameworkVersion;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[FrameworkVersionId],
+    ) -> LoadResult<FrameworkVersionId, FrameworkVersion> {
+        Ok(by_key(
+            self.store.framework_versions_by_ids(keys).await?,
+            |version| version.id,
+        ))
+    }
+}
+
+/// Key for a framework by its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FrameworkCode(pub String);
+
+impl Loader<FrameworkCode> for StoreLoader {
+    type Value = Framework;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[FrameworkCode]) -> LoadResult<FrameworkCode, Framework> {
+        let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        Ok(by_key(
+            self.store.frameworks_by_codes(&codes).await?,
+            |framework| FrameworkCode(framework.code.clone()),
+        ))
+    }
+}
+
+/// Key for a framework's version by its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionNumber(pub FrameworkId, pub i64);
+
+impl Loader<VersionNumber> for StoreLoader {
+    type Value = FrameworkVersion;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[VersionNumber]) -> LoadResult<VersionNumber, FrameworkVersion> {
+        let pairs: Vec<(FrameworkId, i64)> = keys.iter().map(|key| (key.0, key.1)).collect();
+        Ok(by_key(
+            self.store.framework_versions(&pairs).await?,
+            |version| VersionNumber(version.framework_id, version.version),
+        ))
+    }
+}
+
+/// Key for the staff votes of an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VotesOf(pub AssessmentId);
+
+impl Loader<VotesOf> for StoreLoader {
+    type Value = Vec<Vote>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[VotesOf]) -> LoadResult<VotesOf, Vec<Vote>> {
+        let assessments: Vec<AssessmentId> = keys.iter().map(|key| key.0).collect();
+        let mut votes = self.store.votes_of_assessments(&assessments).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, votes.remove(&key.0).unwrap_or_default()))
+            .collect())
     }
 }
 
@@ -208,4 +291,22 @@ child_loader!(
     ValueFilter,
     IndicatorValue,
     reader.values_of_selections
+);
+child_loader!(
+    FrameworkId,
+    (),
+    FrameworkVersion,
+    store.versions_of_frameworks
+);
+child_loader!(
+    UnitId,
+    AssessmentFilter,
+    Assessment,
+    reader.assessments_of_units
+);
+child_loader!(
+    AssessmentId,
+    (),
+    AssessmentRevision,
+    store.revisions_of_assessments
 );

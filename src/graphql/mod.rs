@@ -12,6 +12,7 @@ mod loaders;
 mod mutation;
 mod objects;
 mod paging;
+mod quality;
 mod query;
 
 use std::{
@@ -51,7 +52,7 @@ pub struct GraphqlService {
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

@@ -1,13 +1,14 @@
-//! The root mutation type: role assignments. Default deny: only callers whose roles allow a grant
-//! may make it (see `Grants::may_grant`).
+//! The root mutation type: role assignments, merged with the quality mutations. Default deny: only
+//! callers whose roles allow a grant may make it (see `Grants::may_grant`).
 
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::{Context, InputObject, MergedObject, Object};
 
 use super::{
     enums::RoleKind,
     error::{ApiError, ApiResult},
     inputs::{OwnerRef, UnitRef},
     objects::{RoleGrant, principal, store},
+    quality::QualityMutation,
 };
 use crate::{
     auth::{Caller, Principal},
@@ -28,8 +29,14 @@ pub struct RoleInput {
     unit: Option<UnitRef>,
 }
 
+/// Every mutation of Varde: role assignments, kvalitetsbeskrivelser and egenvurderinger.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(RoleMutation, QualityMutation);
+
 /// Changes to role assignments (roller).
-pub struct Mutation;
+#[derive(Default)]
+pub struct RoleMutation;
 
 /// Checks that the caller may give or take away the role the input describes, and builds it.
 async fn authorized_role(ctx: &Context<'_>, input: &RoleInput) -> ApiResult<Role> {
@@ -60,7 +67,7 @@ async fn authorized_role(ctx: &Context<'_>, input: &RoleInput) -> ApiResult<Role
 
 /// Tildeling av roller (role assignments).
 #[Object]
-impl Mutation {
+impl RoleMutation {
     /// Gives a role to a Feide user id. National admins grant any role; owner admins grant owner
     /// readers and unit roles inside their owner; unit leaders grant unit staff of their unit.
     async fn grant_role(&self, ctx: &Context<'_>, input: RoleInput) -> ApiResult<RoleGrant> {

@@ -8,7 +8,10 @@ use async_graphql::{
 use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
-    objects::{DataSource, Indicator, IndicatorValue, Owner, Selection, Unit},
+    objects::{
+        Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Owner,
+        QualityFramework, QualityFrameworkVersion, Selection, Unit,
+    },
 };
 use crate::store::Page;
 
@@ -27,7 +30,14 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "SelectionConnection", params(Selection)),
     concrete(name = "IndicatorConnection", params(Indicator)),
     concrete(name = "DataSourceConnection", params(DataSource)),
-    concrete(name = "IndicatorValueConnection", params(IndicatorValue))
+    concrete(name = "IndicatorValueConnection", params(IndicatorValue)),
+    concrete(name = "QualityFrameworkConnection", params(QualityFramework)),
+    concrete(
+        name = "QualityFrameworkVersionConnection",
+        params(QualityFrameworkVersion)
+    ),
+    concrete(name = "AssessmentConnection", params(Assessment)),
+    concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

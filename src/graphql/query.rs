@@ -12,15 +12,17 @@ use super::{
         UnitFilterInput, UnitRef,
     },
     objects::{
-        DataSource, Indicator, Me, Owner, SchoolYear, Selection, Unit, load_one, principal, store,
+        DataSource, Indicator, Me, Owner, QualityFramework, SchoolYear, Selection, Unit, load_one,
+        principal, store,
     },
     paging::{self, Connection},
+    quality::QualityQuery,
 };
 use crate::{
     auth::Caller,
     domain::{
-        CountyNumber, DataSourceId, IndicatorId, OwnerId, SchoolYear as DomainSchoolYear,
-        SelectionId, UnitId,
+        CountyNumber, DataSourceId, FrameworkId, IndicatorId, OwnerId,
+        SchoolYear as DomainSchoolYear, SelectionId, UnitId,
     },
     store::{IndicatorFilter, OwnerFilter, SelectionFilter, UnitFilter},
 };
@@ -34,12 +36,13 @@ pub enum Node {
     Selection(Selection),
     Indicator(Indicator),
     DataSource(DataSource),
+    QualityFramework(QualityFramework),
 }
 
-/// Every query of Varde: the directory and the analysis.
+/// Every query of Varde: the directory, the analysis and the kvalitetsbeskrivelser.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(DirectoryQuery, AnalysisQuery);
+pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery);
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
 /// their values.
@@ -236,6 +239,9 @@ impl DirectoryQuery {
             NodeKind::DataSource => load_one(ctx, DataSourceId(number))
                 .await?
                 .map(|d| Node::DataSource(DataSource(d))),
+            NodeKind::QualityFramework => load_one(ctx, FrameworkId(number))
+                .await?
+                .map(|f| Node::QualityFramework(QualityFramework(f))),
         })
     }
 }

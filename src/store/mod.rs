@@ -9,6 +9,7 @@ mod auth;
 mod catalogue;
 mod owners;
 mod page;
+mod quality;
 mod scoped;
 mod seed;
 mod selections;
@@ -29,10 +30,12 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use owners::OwnerFilter;
 pub use page::Page;
+pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
 pub use scoped::ScopedReader;
 pub use seed::{
-    SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
-    SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
+    SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
+    SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
+    SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -53,6 +56,9 @@ pub enum StoreError {
     /// A stored row breaks a domain rule: the database was changed outside Varde.
     #[error("stored data is invalid: {0}")]
     InvalidStoredData(#[from] DomainError),
+    /// A stored framework text is not the JSON document it must be: changed outside Varde.
+    #[error("stored framework text is invalid: {0}")]
+    InvalidFrameworkText(#[from] serde_json::Error),
     /// A stored reference points at nothing: the database was changed outside Varde.
     #[error("stored reference to {0} points at nothing")]
     BrokenReference(String),
@@ -287,6 +293,26 @@ impl Store {
                 .map(|row| (row.parent_id, row.row))
                 .collect(),
         ))
+    }
+
+    /// Runs the statements in one transaction, unless statement `guard` (an `UPDATE` or
+    /// `INSERT` that names the version its caller edited) changes no row: then nothing takes
+    /// effect and the answer is [`Written::Stale`].
+    async fn execute_guarded(&self, statements: Vec<Sql>, guard: usize) -> StoreResult<Written> {
+        with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for (index, Sql { text, params }) in statements.into_iter().enumerate() {
+                let done = bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+                if index == guard && done.rows_affected() == 0 {
+                    transaction.rollback().await?;
+                    return Ok(Written::Stale);
+                }
+            }
+            transaction.commit().await?;
+        });
+        Ok(Written::Done)
     }
 
     /// Runs the statements in one transaction: all of them take effect or none.

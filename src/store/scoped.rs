@@ -1,11 +1,13 @@
-//! The one way to read indicator values: a store handle bound to the caller's scope. Resolvers get
+//! The one way to read indicator values and assessments: a store handle bound to the caller's scope. Resolvers get
 //! nothing else that reads values, so a new field cannot read around the access rule
 //! ([`RestrictedScope::value_access`]).
 
 use std::collections::HashMap;
 
-use super::{AnalysisFilter, Page, Store, StoreResult, ValueFilter};
-use crate::domain::{IndicatorValue, OwnerId, RestrictedScope, SelectionId, UnitId, ValueAccess};
+use super::{AnalysisFilter, AssessmentFilter, Page, Store, StoreResult, ValueFilter};
+use crate::domain::{
+    Assessment, IndicatorValue, OwnerId, RestrictedScope, SelectionId, UnitId, ValueAccess,
+};
 
 /// Reads values as one caller may: lists hold only what it may read, analyses also what it may
 /// aggregate, each value tagged.
@@ -57,6 +59,19 @@ impl ScopedReader {
     ) -> StoreResult<HashMap<SelectionId, Vec<IndicatorValue>>> {
         self.store
             .values_of_selections(&self.scope, selections, filter, page)
+            .await
+    }
+
+    /// One page of the egenvurderinger (assessments) of each unit that the caller may read on
+    /// their own: its unit's and owner's roles, never national roles (they read distributions).
+    pub async fn assessments_of_units(
+        &self,
+        units: &[UnitId],
+        filter: &AssessmentFilter,
+        page: &Page,
+    ) -> StoreResult<HashMap<UnitId, Vec<Assessment>>> {
+        self.store
+            .assessments_of_units(&self.scope, units, filter, page)
             .await
     }
 

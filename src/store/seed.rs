@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    ColourRule, CountyNumber, Direction, GroupCell, IndicatorCategory, OrgNumber, OwnerKind,
-    RoleKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind, UnitOfMeasure,
-    ValueGroup, Visibility, protect_unit_groups, visibility,
+    ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, IndicatorCategory, Level,
+    OrgNumber, OwnerKind, RoleKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind,
+    UnitOfMeasure, ValueGroup, Visibility, protect_unit_groups, visibility,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
@@ -28,7 +28,70 @@ pub struct SeedData {
     pub values: Vec<SeedValue>,
     pub selections: Vec<SeedSelection>,
     pub role_assignments: Vec<SeedRoleAssignment>,
+    pub frameworks: Vec<SeedFramework>,
+    /// Revisions of assessments, oldest first: a key given again is its next revision.
+    pub assessments: Vec<SeedAssessment>,
+    pub votes: Vec<SeedVote>,
 }
+
+/// A published quality framework at version 1, national (`owner: None`) or one owner's.
+#[derive(Debug, Clone)]
+pub struct SeedFramework {
+    pub code: String,
+    pub owner: Option<OrgNumber>,
+    pub content: FrameworkContent,
+}
+
+/// Names a seeded assessment: framework code, criterion, unit, school year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SeedAssessmentKey {
+    pub framework: String,
+    pub criterion: String,
+    pub unit: OrgNumber,
+    pub school_year: SchoolYear,
+}
+
+impl SeedAssessmentKey {
+    fn params(&self) -> Vec<Param> {
+        vec![
+            text(self.unit.as_str()),
+            text(&self.framework),
+            text(&self.criterion),
+            Param::Int(i64::from(self.school_year.start_year())),
+        ]
+    }
+}
+
+/// One revision of a seeded assessment, against version 1 of its framework.
+#[derive(Debug, Clone)]
+pub struct SeedAssessment {
+    pub key: SeedAssessmentKey,
+    pub level: Level,
+    pub strengths: String,
+    pub next_steps: String,
+    pub assessed_by: String,
+    pub assessed_at: DateTime<Utc>,
+}
+
+/// A staff member's seeded vote.
+#[derive(Debug, Clone)]
+pub struct SeedVote {
+    pub key: SeedAssessmentKey,
+    pub voter: String,
+    pub level: Level,
+    pub shown: bool,
+}
+
+/// The join from a VALUES row whose first four columns are a [`SeedAssessmentKey`] to its
+/// unit `u` and framework `f`.
+const ASSESSMENT_KEY_JOINS: &str = "JOIN units u ON u.org_number = v.column1 \
+     JOIN quality_frameworks f ON f.code = v.column2";
+
+/// The join further to the assessment `a` the key names.
+const ASSESSMENT_JOINS: &str = "JOIN units u ON u.org_number = v.column1 \
+     JOIN quality_frameworks f ON f.code = v.column2 \
+     JOIN assessments a ON a.unit_id = u.id AND a.framework_id = f.id \
+     AND a.criterion = v.column3 AND a.school_year = v.column4";
 
 #[derive(Debug, Clone)]
 pub struct SeedCounty {
@@ -200,7 +263,6 @@ impl SeedData {
             + self.role_assignments.len()
     }
 
-    /// Every statement that writes the data set, in dependency order.
     /// Indexes into `values` of the restricted unit values that complementary suppression hides
     /// among their unit's groups (per indicator, unit and school year), so that no prikket group
     /// follows from "all" and the other groups.
@@ -261,7 +323,8 @@ impl SeedData {
         hidden
     }
 
-    fn statements(&self) -> Vec<Sql> {
+    /// Every statement that writes the data set, in dependency order.
+    fn statements(&self) -> StoreResult<Vec<Sql>> {
         let mut statements = Vec::new();
         statements.extend(inserts(
             "INSERT INTO counties (county_number, name, valid_from, valid_to) ",
@@ -464,7 +527,124 @@ impl SeedData {
                 })
                 .collect(),
         ));
-        statements
+        statements.extend(self.quality_statements()?);
+        Ok(statements)
+    }
+
+    /// The frameworks, assessments (each at its last revision, or 0 when only voted on), their
+    /// revisions and votes.
+    fn quality_statements(&self) -> StoreResult<Vec<Sql>> {
+        let mut statements = inserts_from_values(
+            "quality_frameworks (code, owner_id, status, version)",
+            "v.column1, o.id, 'published', 1",
+            "LEFT JOIN owners o ON o.org_number = v.column2",
+            self.frameworks
+                .iter()
+                .map(|f| {
+                    vec![
+                        text(&f.code),
+                        optional_text(f.owner.as_ref().map(OrgNumber::as_str)),
+                    ]
+                })
+                .collect(),
+        );
+        let seeded_at = self
+            .assessments
+            .iter()
+            .map(|a| a.assessed_at)
+            .min()
+            .unwrap_or_default();
+        for framework in &self.frameworks {
+            let mut sql = Sql::new(
+                "INSERT INTO quality_framework_versions (framework_id, version, content, created_by, created_at) \
+                 SELECT id, 1, ",
+            );
+            sql.bind(serde_json::to_string(&framework.content)?)
+                .push(", 'seed', ")
+                .bind(seeded_at)
+                .push(" FROM quality_frameworks WHERE code = ")
+                .bind(framework.code.as_str());
+            statements.push(sql);
+        }
+        // Each assessment once, in the order first named, at its last revision and level.
+        let mut current: Vec<(&SeedAssessmentKey, i64, Option<Level>)> = Vec::new();
+        let mut revisions = Vec::new();
+        for assessment in &self.assessments {
+            let revision = match current
+                .iter_mut()
+                .find(|(key, _, _)| **key == assessment.key)
+            {
+                Some(entry) => {
+                    entry.1 += 1;
+                    entry.2 = Some(assessment.level);
+                    entry.1
+                }
+                None => {
+                    current.push((&assessment.key, 1, Some(assessment.level)));
+                    1
+                }
+            };
+            let mut row = assessment.key.params();
+            row.extend([
+                Param::Int(revision),
+                Param::Int(i64::from(assessment.level.get())),
+                text(&assessment.strengths),
+                text(&assessment.next_steps),
+                text(&assessment.assessed_by),
+                Param::Time(assessment.assessed_at),
+            ]);
+            revisions.push(row);
+        }
+        for vote in &self.votes {
+            if !current.iter().any(|(key, _, _)| **key == vote.key) {
+                current.push((&vote.key, 0, None));
+            }
+        }
+        statements.extend(inserts_from_values(
+            "assessments (unit_id, framework_id, criterion, school_year, revision, level)",
+            "u.id, f.id, v.column3, v.column4, v.column5, v.column6",
+            ASSESSMENT_KEY_JOINS,
+            current
+                .iter()
+                .map(|(key, revision, level)| {
+                    let mut row = key.params();
+                    row.extend([
+                        Param::Int(*revision),
+                        Param::OptionalInt(level.map(|level| i64::from(level.get()))),
+                    ]);
+                    row
+                })
+                .collect(),
+        ));
+        statements.extend(inserts_from_values(
+            "assessment_revisions (assessment_id, revision, version_id, level, strengths, \
+             next_steps, assessed_by, assessed_at)",
+            "a.id, v.column5, fv.id, v.column6, v.column7, v.column8, v.column9, v.column10",
+            &format!(
+                "{ASSESSMENT_JOINS} JOIN quality_framework_versions fv \
+                 ON fv.framework_id = f.id AND fv.version = 1"
+            ),
+            revisions,
+        ));
+        statements.extend(inserts_from_values(
+            "assessment_votes (assessment_id, voter, level, shown, voted_at)",
+            "a.id, v.column5, v.column6, v.column7, v.column8",
+            ASSESSMENT_JOINS,
+            self.votes
+                .iter()
+                .map(|vote| {
+                    let mut row = vote.key.params();
+                    row.extend([
+                        text(&vote.voter),
+                        Param::Int(i64::from(vote.level.get())),
+                        Param::Bool(vote.shown),
+                        Param::Time(seeded_at),
+                    ]);
+                    row
+                })
+                .collect(),
+        ));
+        Ok(statements)
     }
 }
 
@@ -506,7 +686,7 @@ impl Store {
     /// `ANALYZE`, PostgreSQL plans the analysis statements for empty tables (one colour-table
     /// statement took 4.9 ms instead of 0.7 in issue 15's trace). Both dialects take `ANALYZE`.
     pub async fn load_seed(&self, data: &SeedData) -> StoreResult<()> {
-        self.execute_in_transaction(data.statements()).await?;
+        self.execute_in_transaction(data.statements()?).await?;
         self.execute_in_transaction(vec![Sql::new("ANALYZE")]).await
     }
 }

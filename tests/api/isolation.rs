@@ -43,6 +43,20 @@ enum Rule {
     Caller,
     /// Role changes: `Grants::may_grant`, tested below.
     RoleChange,
+    /// Kvalitetsbeskrivelser: published and retired ones public, drafts only to those who may
+    /// edit them (`Grants::may_edit_framework`), tested in `quality.rs`.
+    FrameworkText,
+    /// Egenvurderinger with their history and votes: the unit's and its owner's roles only, in
+    /// the store (`ScopedReader::assessments_of_units`); national roles never, tested in
+    /// `quality.rs`.
+    Assessments,
+    /// Level distributions, and counts per level (of units or of votes, under the field holding
+    /// them): owner roles their own owner's, national roles every owner's and the nation's through
+    /// `domain::disclosure`, tested in `quality.rs`.
+    Distribution,
+    /// Framework edits (`may_edit_framework`), assessments (`may_assess`) and votes
+    /// (`may_vote`), tested in `quality.rs`.
+    QualityChange,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -195,6 +209,87 @@ const RULES: &[(&str, Rule)] = &[
     ("RoleGrant.role", Rule::Caller),
     ("RoleGrant.owner", Rule::Caller),
     ("RoleGrant.unit", Rule::Caller),
+    ("Query.qualityFrameworks", Rule::FrameworkText),
+    ("Query.qualityFramework", Rule::FrameworkText),
+    ("QualityFramework.id", Rule::FrameworkText),
+    ("QualityFramework.code", Rule::FrameworkText),
+    ("QualityFramework.owner", Rule::FrameworkText),
+    ("QualityFramework.status", Rule::FrameworkText),
+    ("QualityFramework.version", Rule::FrameworkText),
+    ("QualityFramework.current", Rule::FrameworkText),
+    ("QualityFramework.versionTexts", Rule::FrameworkText),
+    ("QualityFramework.versions", Rule::FrameworkText),
+    ("QualityFramework.differences", Rule::FrameworkText),
+    ("QualityFrameworkDifference.criterion", Rule::FrameworkText),
+    ("QualityFrameworkDifference.change", Rule::FrameworkText),
+    ("QualityFrameworkDifference.parts", Rule::FrameworkText),
+    ("QualityFrameworkVersion.version", Rule::FrameworkText),
+    ("QualityFrameworkVersion.createdAt", Rule::FrameworkText),
+    ("QualityFrameworkVersion.name", Rule::FrameworkText),
+    ("QualityFrameworkVersion.description", Rule::FrameworkText),
+    ("QualityFrameworkVersion.unitKinds", Rule::FrameworkText),
+    (
+        "QualityFrameworkVersion.levelDefinitions",
+        Rule::FrameworkText,
+    ),
+    (
+        "QualityFrameworkVersion.reflectionQuestions",
+        Rule::FrameworkText,
+    ),
+    ("QualityFrameworkVersion.areas", Rule::FrameworkText),
+    ("QualityFrameworkVersion.criterion", Rule::FrameworkText),
+    ("QualityArea.number", Rule::FrameworkText),
+    ("QualityArea.name", Rule::FrameworkText),
+    ("QualityArea.criteria", Rule::FrameworkText),
+    ("QualityCriterion.number", Rule::FrameworkText),
+    ("QualityCriterion.name", Rule::FrameworkText),
+    ("QualityCriterion.levels", Rule::FrameworkText),
+    ("QualityCriterion.indicators", Rule::FrameworkText),
+    ("QualityLevel.level", Rule::FrameworkText),
+    ("QualityLevel.statements", Rule::FrameworkText),
+    ("CriterionOverview.criterion", Rule::FrameworkText),
+    ("Unit.assessments", Rule::Assessments),
+    ("Unit.criterionOverview", Rule::Assessments),
+    ("CriterionOverview.assessments", Rule::Assessments),
+    ("Assessment.unit", Rule::Assessments),
+    ("Assessment.framework", Rule::Assessments),
+    ("Assessment.criterion", Rule::Assessments),
+    ("Assessment.schoolYear", Rule::Assessments),
+    ("Assessment.revision", Rule::Assessments),
+    ("Assessment.current", Rule::Assessments),
+    ("Assessment.history", Rule::Assessments),
+    ("Assessment.votes", Rule::Assessments),
+    ("AssessmentRevision.revision", Rule::Assessments),
+    ("AssessmentRevision.level", Rule::Assessments),
+    ("AssessmentRevision.strengths", Rule::Assessments),
+    ("AssessmentRevision.nextSteps", Rule::Assessments),
+    ("AssessmentRevision.assessedBy", Rule::Assessments),
+    ("AssessmentRevision.assessedAt", Rule::Assessments),
+    ("AssessmentRevision.frameworkVersion", Rule::Assessments),
+    ("AssessmentRevision.criterionText", Rule::Assessments),
+    ("AssessmentVotes.counts", Rule::Assessments),
+    ("AssessmentVotes.shown", Rule::Assessments),
+    ("AssessmentVotes.mine", Rule::Assessments),
+    ("ShownVote.voter", Rule::Assessments),
+    ("ShownVote.level", Rule::Assessments),
+    ("CriterionOverview.values", Rule::ScopedValues),
+    ("Query.levelDistribution", Rule::Distribution),
+    ("LevelDistributionPoint.schoolYear", Rule::Distribution),
+    ("LevelDistributionPoint.assessedUnits", Rule::Distribution),
+    ("LevelDistributionPoint.counts", Rule::Distribution),
+    ("LevelDistributionPoint.suppressed", Rule::Distribution),
+    (
+        "LevelDistributionPoint.suppressionReason",
+        Rule::Distribution,
+    ),
+    ("LevelCount.level", Rule::Distribution),
+    ("LevelCount.count", Rule::Distribution),
+    ("Mutation.createQualityFramework", Rule::QualityChange),
+    ("Mutation.editQualityFramework", Rule::QualityChange),
+    ("Mutation.publishQualityFramework", Rule::QualityChange),
+    ("Mutation.retireQualityFramework", Rule::QualityChange),
+    ("Mutation.assessCriterion", Rule::QualityChange),
+    ("Mutation.voteOnCriterion", Rule::QualityChange),
 ];
 
 async fn every_field_has_an_access_rule(backend: Backend) {

@@ -16,6 +16,7 @@ mod isolation;
 mod login;
 mod metrics;
 mod pagination;
+mod quality;
 mod reads;
 mod schema;
 mod scoped_reader;

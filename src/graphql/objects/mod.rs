@@ -4,6 +4,7 @@
 mod access;
 mod catalogue;
 mod owner;
+mod quality;
 mod selection;
 mod unit;
 mod value;
@@ -15,6 +16,10 @@ use async_graphql::{Context, OutputType, dataloader::Loader};
 pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
 pub use owner::Owner;
+pub use quality::{
+    Assessment, AssessmentRevision, CriterionOverview, LevelDistributionPoint, QualityFramework,
+    QualityFrameworkVersion,
+};
 pub use selection::Selection;
 pub use unit::Unit;
 pub use value::IndicatorValue;

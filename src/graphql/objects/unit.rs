@@ -2,15 +2,18 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::{IndicatorValue, Owner, SchoolYear, load_reference, values_connection};
+use super::{
+    Assessment, CriterionOverview, IndicatorValue, Owner, SchoolYear, child_connection,
+    load_reference, values_connection,
+};
 use crate::{
     domain,
     graphql::{
         enums::{SchoolStage, UnitKind},
         error::ApiResult,
         ids::{NodeKind, global_id},
-        inputs::ValueFilterInput,
-        paging::Connection,
+        inputs::{AssessmentFilterInput, QualityFrameworkRef, ValueFilterInput},
+        paging::{self, Connection},
     },
 };
 
@@ -76,5 +79,43 @@ impl Unit {
             (after, before, first, last),
         )
         .await
+    }
+
+    /// Egenvurderinger (self-assessments) of the enhet, optionally against one framework, of one
+    /// criterion or in one skoleår. Only the enhet's own roles and its skoleeier's roles read
+    /// them; national roles read distributions only (`levelDistribution`).
+    async fn assessments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AssessmentFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<Assessment>> {
+        let filter = filter.unwrap_or_default().resolve(ctx).await?;
+        let page = paging::page(after, before, first, last)?;
+        child_connection(ctx, self.0.id, filter, page, Assessment::id_of, Assessment).await
+    }
+
+    /// One kvalitetskjennetegn for this enhet across data sources: its agreed levels over the
+    /// years beside the values of the indicators linked to it.
+    async fn criterion_overview(
+        &self,
+        ctx: &Context<'_>,
+        framework: QualityFrameworkRef,
+        #[graphql(desc = "Criterion number, e.g. \"2.1\".")] criterion: String,
+    ) -> ApiResult<CriterionOverview> {
+        let framework = framework.resolve(ctx).await?;
+        let version: domain::FrameworkVersion = load_reference(
+            ctx,
+            crate::graphql::loaders::VersionNumber(framework.id, framework.version),
+        )
+        .await?;
+        Ok(CriterionOverview {
+            unit: self.0.id,
+            framework: framework.id,
+            criterion: version.content.criterion(&criterion)?.clone(),
+        })
     }
 }
