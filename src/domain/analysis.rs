@@ -431,13 +431,12 @@ impl Dataset {
             let permitted = self.permitted(subject, &members);
             for &group in &groups {
                 let primary = self.primary(indicator, subject, year, group, &members);
-                cells.push(Part {
-                    counted: if known { 0 } else { primary.counted },
-                    n: primary.n,
-                    hidden: !permitted
-                        || primary.figure.suppressed()
-                        || primary.figure.value.is_none(),
-                });
+                cells.push(Part::seen_by(
+                    known,
+                    primary.counted,
+                    primary.n,
+                    !permitted || primary.figure.suppressed() || primary.figure.value.is_none(),
+                ));
             }
             known_rows.push(known);
             row_members.push(members);

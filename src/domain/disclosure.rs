@@ -16,6 +16,9 @@
 //!   nation and "all" as totals), [`protect`] on each in turn until nothing more is hidden.
 //! - [`protect_unit_groups`]: the same inside one unit's groups, over respondents, decided when
 //!   the values are written.
+//! - [`unanimous`] and [`protect_lump`]: a distribution (units per self-assessment level) whose
+//!   members are all in one category tells each member's category, however many they are; so
+//!   does a lump of hidden distributions that is.
 //!
 //! The rules decide over a whole table (every owner of the nation and every group, for one
 //! indicator and school year), never over what one request asked for, so the same question always
@@ -52,6 +55,24 @@ pub struct Part {
     pub hidden: bool,
 }
 
+impl Part {
+    /// A part as one caller sees it. A part the caller may read member by member is `known`: it
+    /// counts for nothing in a lump (the caller subtracts it itself) and so never covers another.
+    pub fn seen_by(known: bool, counted: usize, n: i64, hidden: bool) -> Self {
+        Self {
+            counted: if known { 0 } else { counted },
+            n,
+            hidden,
+        }
+    }
+}
+
+/// Whether a distribution of restricted data (members counted per category, such as units per
+/// self-assessment level) tells each member's own category: every member counted is in one.
+pub fn unanimous(counts: &[usize]) -> bool {
+    counts.iter().filter(|count| **count > 0).count() == 1
+}
+
 /// What [`protect`] decided for a partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Protection {
@@ -69,8 +90,14 @@ impl Protection {
 }
 
 /// Whether the hidden contributing parts under a visible parent form a safe lump: none at all, or
-/// at least two resting together on at least `min_group_size` members.
-fn safe(parts: &[Part], hidden: &[bool], min_group_size: usize) -> bool {
+/// at least two resting together on at least `min_group_size` members that `discloses` finds
+/// nothing in.
+fn safe(
+    parts: &[Part],
+    hidden: &[bool],
+    min_group_size: usize,
+    discloses: &impl Fn(&[bool]) -> bool,
+) -> bool {
     let lump: Vec<&Part> = parts
         .iter()
         .zip(hidden)
@@ -79,7 +106,8 @@ fn safe(parts: &[Part], hidden: &[bool], min_group_size: usize) -> bool {
         .collect();
     lump.is_empty()
         || (lump.len() >= 2
-            && lump.iter().map(|part| part.counted).sum::<usize>() >= min_group_size)
+            && lump.iter().map(|part| part.counted).sum::<usize>() >= min_group_size
+            && !discloses(hidden))
 }
 
 /// Complementary suppression over one partition: a parent (shown or not) and its parts, whose
@@ -88,6 +116,18 @@ fn safe(parts: &[Part], hidden: &[bool], min_group_size: usize) -> bool {
 /// visible part is left. A hidden parent whose parts are all shown would follow by addition: the
 /// smallest part is hidden with it. Deterministic: the same partition always gets the same answer.
 pub fn protect(parent_visible: bool, parts: &[Part], min_group_size: usize) -> Protection {
+    protect_lump(parent_visible, parts, min_group_size, |_| false)
+}
+
+/// [`protect`] where the lump must also pass `discloses`, which is given which parts are hidden
+/// and says whether, taken together, they would still give something away (a lump of
+/// distributions that is [`unanimous`] tells each of its members' category).
+pub fn protect_lump(
+    parent_visible: bool,
+    parts: &[Part],
+    min_group_size: usize,
+    discloses: impl Fn(&[bool]) -> bool,
+) -> Protection {
     let mut hidden: Vec<bool> = parts.iter().map(|part| part.hidden).collect();
     let smallest_visible = |hidden: &[bool]| {
         parts
@@ -111,7 +151,7 @@ pub fn protect(parent_visible: bool, parts: &[Part], min_group_size: usize) -> P
             hidden,
         };
     }
-    while !safe(parts, &hidden, min_group_size) {
+    while !safe(parts, &hidden, min_group_size, &discloses) {
         match smallest_visible(&hidden) {
             Some(index) => hidden[index] = true,
             None => {

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AssessmentId, DomainError, FrameworkVersionId, OwnerId, RestrictedScope, SchoolYear,
-    SuppressionReason, UnitId, UnitKind, disclosure::Part, protect, too_few_members,
+    SuppressionReason, UnitId, UnitKind,
+    disclosure::{Part, protect_lump, too_few_members, unanimous},
 };
 
 /// The number of levels (nivåer) of every criterion.
@@ -389,13 +390,9 @@ pub struct LevelDistribution {
 
 impl LevelDistribution {
     fn shown(units: &[&AssessedUnit]) -> Self {
-        let mut counts = [0; LEVELS];
-        for unit in units {
-            counts[unit.level.index()] += 1;
-        }
         Self {
             assessed_units: Some(units.len()),
-            counts: Some(counts),
+            counts: Some(level_counts(units)),
             reason: None,
         }
     }
@@ -409,82 +406,119 @@ impl LevelDistribution {
     }
 }
 
+/// How many of `units` are on each level.
+fn level_counts(units: &[&AssessedUnit]) -> LevelCounts {
+    let mut counts = [0; LEVELS];
+    for unit in units {
+        counts[unit.level.index()] += 1;
+    }
+    counts
+}
+
 /// The distribution of levels of `subject` over `assessed` (every assessed unit of the nation
 /// for one criterion of one framework and one school year), as a caller with `scope` may see it.
 ///
-/// Assessments are restricted unit data, so this passes through `domain::disclosure` like every
-/// aggregate of such data (see `Dataset::aggregate`): only owner roles (their own owner) and
-/// national roles read distributions at all; a caller who may not read every assessed unit on its
-/// own gets none over fewer than `min_group_size` units (`TOO_FEW_MEMBERS`), and complementary
-/// suppression over the nation's owners (`COMPLEMENTARY`), decided over the whole partition so
-/// that every caller of the same scope gets the same answer.
+/// Assessments are restricted unit data, so this passes the rules of `domain::disclosure` like
+/// every aggregate of such data (see `Dataset::aggregate`): only owner roles (their own owner) and
+/// national roles read distributions at all. A caller who may not read every assessed unit of a
+/// distribution on its own gets none over fewer than `min_group_size` units (`TOO_FEW_MEMBERS`)
+/// and none where every unit is on one level, which would tell each unit's level (`UNANIMOUS`);
+/// complementary suppression over the nation's owners (`COMPLEMENTARY`) makes sure the hidden
+/// owners, worked out together as the nation minus the owners shown, are safe by the same rules.
+/// Decided over the whole partition, so every caller of the same scope gets the same answer.
 pub fn level_distribution(
     assessed: &[AssessedUnit],
     subject: DistributionSubject,
     scope: &RestrictedScope,
     min_group_size: usize,
 ) -> LevelDistribution {
-    let members_of = |subject: DistributionSubject| -> Vec<&AssessedUnit> {
-        assessed
-            .iter()
-            .filter(|unit| match subject {
-                DistributionSubject::Owner(owner) => unit.owner == owner,
-                DistributionSubject::Nation => true,
-            })
-            .collect()
-    };
-    let permitted = |subject: DistributionSubject| match subject {
-        DistributionSubject::Owner(owner) => scope.may_read_aggregate(Some(owner)),
-        DistributionSubject::Nation => scope.may_read_aggregate(None),
-    };
-    let reads_every = |members: &[&AssessedUnit]| {
-        scope.may_read_members(members.iter().map(|unit| (unit.unit, unit.owner)))
-    };
-    // Hidden before complementary suppression: not permitted, or too few for this caller.
-    let primarily_hidden = |subject: DistributionSubject, members: &[&AssessedUnit]| {
-        !permitted(subject)
-            || (!reads_every(members) && too_few_members(members.len(), min_group_size))
-    };
-
-    let members = members_of(subject);
-    if !permitted(subject) {
-        return LevelDistribution::withheld(SuppressionReason::NotPermitted);
-    }
-    if reads_every(&members) {
-        return LevelDistribution::shown(&members);
-    }
-    if too_few_members(members.len(), min_group_size) {
-        return LevelDistribution::withheld(SuppressionReason::TooFewMembers);
-    }
     let mut owners: Vec<OwnerId> = assessed.iter().map(|unit| unit.owner).collect();
     owners.sort();
     owners.dedup();
-    let nation = members_of(DistributionSubject::Nation);
-    let parent_visible = !primarily_hidden(DistributionSubject::Nation, &nation);
-    let parts: Vec<Part> = owners
+    // Every owner with assessed units, then the nation: its subject, members and counts.
+    let rows: Vec<(DistributionSubject, Vec<&AssessedUnit>)> = owners
         .iter()
-        .map(|&owner| {
-            let subject = DistributionSubject::Owner(owner);
-            let members = members_of(subject);
-            Part {
-                counted: members.len(),
-                n: i64::try_from(members.len()).unwrap_or(i64::MAX),
-                hidden: primarily_hidden(subject, &members),
-            }
+        .map(|&owner| DistributionSubject::Owner(owner))
+        .chain([DistributionSubject::Nation])
+        .map(|row| {
+            let members = assessed
+                .iter()
+                .filter(|unit| match row {
+                    DistributionSubject::Owner(owner) => unit.owner == owner,
+                    DistributionSubject::Nation => true,
+                })
+                .collect();
+            (row, members)
         })
         .collect();
-    let protection = protect(parent_visible, &parts, min_group_size);
-    let hidden = match subject {
-        DistributionSubject::Owner(owner) => owners
+    let known = |members: &[&AssessedUnit]| {
+        scope.may_read_members(members.iter().map(|unit| (unit.unit, unit.owner)))
+    };
+    // Why a row is hidden before complementary suppression, if it is.
+    let primary_reason = |row: DistributionSubject, members: &[&AssessedUnit]| {
+        let permitted = match row {
+            DistributionSubject::Owner(owner) => scope.may_read_aggregate(Some(owner)),
+            DistributionSubject::Nation => scope.may_read_aggregate(None),
+        };
+        if !permitted {
+            Some(SuppressionReason::NotPermitted)
+        } else if known(members) {
+            None
+        } else if too_few_members(members.len(), min_group_size) {
+            Some(SuppressionReason::TooFewMembers)
+        } else if unanimous(&level_counts(members)) {
+            Some(SuppressionReason::Unanimous)
+        } else {
+            None
+        }
+    };
+
+    let (nation, owner_rows) = rows.split_last().expect("the nation is a row");
+    let parts: Vec<Part> = owner_rows
+        .iter()
+        .map(|(row, members)| {
+            let units = i64::try_from(members.len()).unwrap_or(i64::MAX);
+            let hidden = primary_reason(*row, members).is_some();
+            Part::seen_by(known(members), members.len(), units, hidden)
+        })
+        .collect();
+    let nation_reason = primary_reason(nation.0, &nation.1);
+    // The hidden owners follow together as the nation minus the owners shown (less those the
+    // caller knows itself): that lump must not be unanimous either.
+    let lump_discloses = |hidden: &[bool]| {
+        let lump: Vec<&AssessedUnit> = owner_rows
             .iter()
-            .position(|candidate| *candidate == owner)
-            .is_some_and(|index| protection.newly_hidden(&parts, index)),
+            .zip(hidden)
+            .filter(|((_, members), hidden)| **hidden && !known(members))
+            .flat_map(|((_, members), _)| members.iter().copied())
+            .collect();
+        unanimous(&level_counts(&lump))
+    };
+    let protection = protect_lump(
+        nation_reason.is_none(),
+        &parts,
+        min_group_size,
+        lump_discloses,
+    );
+    let Some(row) = rows.iter().position(|(row, _)| *row == subject) else {
+        // An owner with no assessed unit: an empty distribution, if the caller may ask for it.
+        return match primary_reason(subject, &[]) {
+            Some(reason) => LevelDistribution::withheld(reason),
+            None => LevelDistribution::shown(&[]),
+        };
+    };
+    let members = &rows[row].1;
+    if let Some(reason) = primary_reason(subject, members) {
+        return LevelDistribution::withheld(reason);
+    }
+    let hidden = match subject {
+        DistributionSubject::Owner(_) => protection.newly_hidden(&parts, row),
         DistributionSubject::Nation => !protection.parent_visible,
     };
     if hidden {
         LevelDistribution::withheld(SuppressionReason::Complementary)
     } else {
-        LevelDistribution::shown(&members)
+        LevelDistribution::shown(members)
     }
 }
 
@@ -495,12 +529,16 @@ mod tests {
     use super::*;
     use crate::domain::{DEFAULT_MIN_GROUP_SIZE, Grants, Role};
 
-    fn assessed(owner: i64, unit: i64, level: i64) -> AssessedUnit {
-        AssessedUnit {
-            unit: UnitId(unit),
-            owner: OwnerId(owner),
-            level: Level::new(level).unwrap(),
-        }
+    /// Assessed units given as (owner, level), numbered in order.
+    fn assessed(owners_and_levels: &[(i64, i64)]) -> Vec<AssessedUnit> {
+        (0..)
+            .zip(owners_and_levels)
+            .map(|(unit, &(owner, level))| AssessedUnit {
+                unit: UnitId(unit),
+                owner: OwnerId(owner),
+                level: Level::new(level).unwrap(),
+            })
+            .collect()
     }
 
     fn scope(roles: Vec<Role>) -> RestrictedScope {
@@ -608,14 +646,7 @@ mod tests {
     fn a_national_reader_sees_owners_of_three_and_the_nation_but_no_small_owner() {
         // Owner 1 has three assessed units, owner 2 one and owner 3 two: hidden together, the
         // small ones rest on three units, so the nation may show.
-        let units = [
-            assessed(1, 1, 3),
-            assessed(1, 2, 2),
-            assessed(1, 3, 3),
-            assessed(2, 4, 1),
-            assessed(3, 5, 4),
-            assessed(3, 6, 4),
-        ];
+        let units = assessed(&[(1, 3), (1, 2), (1, 3), (2, 1), (3, 4), (3, 4)]);
         let national = scope(vec![Role::NationalReader]);
         let k = DEFAULT_MIN_GROUP_SIZE;
 
@@ -632,12 +663,7 @@ mod tests {
 
     #[test]
     fn one_small_owner_under_the_nation_takes_the_next_owner_with_it() {
-        let units = [
-            assessed(1, 1, 3),
-            assessed(1, 2, 2),
-            assessed(1, 3, 3),
-            assessed(2, 4, 1),
-        ];
+        let units = assessed(&[(1, 3), (1, 2), (1, 3), (2, 1)]);
         let national = scope(vec![Role::NationalReader]);
 
         let big = level_distribution(&units, DistributionSubject::Owner(OwnerId(1)), &national, 3);
@@ -649,7 +675,7 @@ mod tests {
 
     #[test]
     fn an_owners_own_roles_read_its_distribution_whatever_its_size_and_no_other() {
-        let units = [assessed(1, 1, 2), assessed(2, 2, 4)];
+        let units = assessed(&[(1, 2), (2, 4)]);
         let own = scope(vec![Role::OwnerReader(OwnerId(1))]);
 
         let mine = level_distribution(&units, DistributionSubject::Owner(OwnerId(1)), &own, 3);
@@ -668,24 +694,84 @@ mod tests {
         assert_eq!(anonymous.reason, Some(SuppressionReason::NotPermitted));
     }
 
+    #[test]
+    fn a_distribution_on_one_level_is_hidden_unless_the_caller_reads_each_unit() {
+        let units = assessed(&[(1, 2), (1, 2), (1, 2), (2, 1), (2, 3), (2, 4)]);
+        let national = scope(vec![Role::NationalReader]);
+        let own = scope(vec![Role::OwnerReader(OwnerId(1))]);
+        let owner_1 = DistributionSubject::Owner(OwnerId(1));
+
+        let hidden = level_distribution(&units, owner_1, &national, 3);
+        let mine = level_distribution(&units, owner_1, &own, 3);
+        let other =
+            level_distribution(&units, DistributionSubject::Owner(OwnerId(2)), &national, 3);
+
+        assert_eq!(hidden.reason, Some(SuppressionReason::Unanimous));
+        assert_eq!(hidden.counts, None);
+        assert_eq!(mine.counts, Some([0, 3, 0, 0]));
+        // Owner 1 alone hidden under a shown nation would follow by subtraction.
+        assert_eq!(other.reason, Some(SuppressionReason::Complementary));
+    }
+
+    #[test]
+    fn hidden_owners_all_on_one_level_are_covered_by_the_next_owner() {
+        // Owners 2 and 3 are too small and together on level 2 only: the nation minus owner 1
+        // would tell each of their units' level, so owner 1 is hidden with them.
+        let units = assessed(&[(1, 1), (1, 2), (1, 3), (2, 2), (2, 2), (3, 2)]);
+        let national = scope(vec![Role::NationalReader]);
+
+        let big = level_distribution(&units, DistributionSubject::Owner(OwnerId(1)), &national, 3);
+        let nation = level_distribution(&units, DistributionSubject::Nation, &national, 3);
+
+        assert_eq!(big.reason, Some(SuppressionReason::Complementary));
+        assert_eq!(nation.counts, Some([1, 4, 1, 0]));
+    }
+
+    #[test]
+    fn the_callers_own_owner_never_covers_another() {
+        // Owner 2 alone is too small. For a national reader the smallest shown owner (1) covers
+        // it; a national reader who also reads owner 1 knows it, so owner 3 must cover instead.
+        let units = assessed(&[
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (2, 4),
+            (3, 1),
+            (3, 2),
+            (3, 3),
+            (3, 4),
+        ]);
+        let national = scope(vec![Role::NationalReader]);
+        let both = scope(vec![Role::NationalReader, Role::OwnerReader(OwnerId(1))]);
+        let of = |owner: i64, scope: &RestrictedScope| {
+            level_distribution(&units, DistributionSubject::Owner(OwnerId(owner)), scope, 3)
+        };
+
+        assert_eq!(
+            of(1, &national).reason,
+            Some(SuppressionReason::Complementary)
+        );
+        assert_eq!(of(3, &national).counts, Some([1, 1, 1, 1]));
+        assert_eq!(of(1, &both).counts, Some([1, 1, 1, 0]));
+        assert_eq!(of(3, &both).reason, Some(SuppressionReason::Complementary));
+    }
+
     proptest! {
         /// For a national reader, the owners shown and the nation never let a hidden owner's
         /// counts follow by subtraction: the hidden owners are none, or at least two resting on
-        /// at least the minimum group size, or the nation is hidden too.
+        /// at least the minimum group size and not all on one level, or the nation is hidden too;
+        /// and nothing shown has every unit on one level.
         #[test]
         fn no_hidden_owner_follows_from_the_shown_distributions(
             raw in prop::collection::vec((1i64..6, 1i64..5), 0..20),
             min_group_size in 1usize..5,
         ) {
-            let units: Vec<AssessedUnit> = raw
-                .iter()
-                .enumerate()
-                .map(|(index, &(owner, level))| assessed(owner, index as i64, level))
-                .collect();
+            let units = assessed(&raw);
             let national = scope(vec![Role::NationalReader]);
             let nation = level_distribution(&units, DistributionSubject::Nation, &national, min_group_size);
             let mut hidden_owners = 0;
             let mut hidden_units = 0;
+            let mut lump = [0; LEVELS];
             for owner in 1..6 {
                 let count = units.iter().filter(|unit| unit.owner == OwnerId(owner)).count();
                 if count == 0 {
@@ -695,16 +781,22 @@ mod tests {
                 match shown.counts {
                     Some(counts) => {
                         prop_assert!(count >= min_group_size);
+                        prop_assert!(!unanimous(&counts));
                         prop_assert_eq!(counts.iter().sum::<usize>(), count);
                     }
                     None => {
                         hidden_owners += 1;
                         hidden_units += count;
+                        for unit in units.iter().filter(|unit| unit.owner == OwnerId(owner)) {
+                            lump[unit.level.index()] += 1;
+                        }
                     }
                 }
             }
-            if nation.counts.is_some() {
+            if let Some(counts) = nation.counts {
+                prop_assert!(!unanimous(&counts));
                 prop_assert!(hidden_owners != 1);
+                prop_assert!(hidden_owners == 0 || !unanimous(&lump));
                 prop_assert!(hidden_owners == 0 || hidden_units >= min_group_size);
             }
         }

@@ -19,6 +19,10 @@ pub enum SuppressionReason {
     /// Complementary (secondary) suppression: hidden so that another hidden cell cannot be worked
     /// out by subtraction from the cells that are shown (see `domain::protect`).
     Complementary,
+    /// A distribution of restricted data (units per self-assessment level) whose members all fall
+    /// in one category, which would tell each member's own answer, for a caller who may not read
+    /// every member on its own.
+    Unanimous,
 }
 
 /// What of a stored value may be shown. A hidden value carries neither its value nor its `n`.

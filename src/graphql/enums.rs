@@ -188,6 +188,10 @@ pub enum SuppressionReason {
     /// be worked out by subtraction (the nation minus the other skoleeiere); value, n and the
     /// member counts are withheld.
     Complementary,
+    /// Samstemt: every unit of a level distribution (`levelDistribution`) is on the same level,
+    /// so the distribution would tell each unit's own level; the counts are withheld from a
+    /// caller who may not read every unit on its own.
+    Unanimous,
 }
 
 /// Farge (colour) of a fargetabell cell.

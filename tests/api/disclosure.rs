@@ -18,10 +18,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, seed_rows, stored_rows};
+use crate::helpers::{
+    Backend, SeededAssessment, TestApp, seed_rows, seeded_assessments, stored_rows,
+};
 use varde::http::HttpConfig;
 
-crate::on_both_databases!(no_hidden_survey_cell_follows_from_the_analysis_answers);
+crate::on_both_databases!(
+    no_hidden_survey_cell_follows_from_the_analysis_answers,
+    no_hidden_assessment_level_follows_from_the_level_distributions,
+);
 
 const NATIONAL_READER: &str = "analytiker@kulturskoleradet.no";
 const OTHER_OWNER_READER: &str = "analytiker@drammen.kommune.no";
@@ -608,5 +613,202 @@ async fn no_hidden_survey_cell_follows_from_the_analysis_answers(backend: Backen
     }
     // Shown with --nocapture; the counts are the test's result.
     println!("disclosure: {}", report.join("; "));
+    app.stop().await.unwrap();
+}
+
+/// The most assessed units of one criterion and year the distribution test allows: it tries every
+/// assignment of levels to them (4^n).
+const MAX_ASSESSED: usize = 9;
+
+/// The distributions one caller was shown for one criterion and year: the members (indices into
+/// the assessed units) and their counts per level; and the members of each owner it was not shown.
+struct Distributions {
+    shown: Vec<(Vec<usize>, [i64; 4])>,
+    hidden_owners: Vec<(String, Vec<usize>)>,
+}
+
+/// Every level distribution `token` gets for one criterion and year: each owner with assessed
+/// units, and the nation, in one request.
+async fn distributions(
+    app: &TestApp,
+    token: &str,
+    (framework, criterion, year): &(String, String, i64),
+    units: &[SeededAssessment],
+    code_of: &HashMap<String, String>,
+) -> Distributions {
+    let owners: BTreeSet<&str> = units.iter().map(|(_, owner, _)| owner.as_str()).collect();
+    let subjects: Vec<Option<&str>> = owners.iter().copied().map(Some).chain([None]).collect();
+    let fields: String = subjects
+        .iter()
+        .enumerate()
+        .map(|(index, subject)| {
+            let subject = match subject {
+                Some(owner) => format!("{{owner: {{code: \"{}\"}}}}", code_of[*owner]),
+                None => "{nation: true}".to_owned(),
+            };
+            format!(
+                "s{index}: levelDistribution(framework: {{code: \"{framework}\"}}, \
+                 criterion: \"{criterion}\", subject: {subject}, schoolYears: [{year}]) {{
+                    assessedUnits counts {{ count }} }} "
+            )
+        })
+        .collect();
+    let answer = data(app, token, &format!("{{ {fields} }}"), json!({})).await;
+    let mut found = Distributions {
+        shown: Vec::new(),
+        hidden_owners: Vec::new(),
+    };
+    for (index, subject) in subjects.iter().enumerate() {
+        let members: Vec<usize> = (0..units.len())
+            .filter(|&unit| subject.is_none_or(|owner| units[unit].1 == owner))
+            .collect();
+        let point = &answer[format!("s{index}")][0];
+        match point["counts"].as_array() {
+            Some(counts) => {
+                assert_eq!(point["assessedUnits"], members.len(), "{point}");
+                let counts: Vec<i64> = counts
+                    .iter()
+                    .map(|c| c["count"].as_i64().unwrap())
+                    .collect();
+                found.shown.push((members, counts.try_into().unwrap()));
+            }
+            None => {
+                if let Some(owner) = subject {
+                    found.hidden_owners.push(((*owner).to_owned(), members));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every assignment of levels 1-4 to `units` (those in `fixed` keep theirs) that agrees with every
+/// distribution shown: calls `consistent` with each.
+fn each_consistent_assignment(
+    fixed: &[Option<i64>],
+    shown: &[(Vec<usize>, [i64; 4])],
+    consistent: &mut impl FnMut(&[i64]),
+) {
+    fn walk(
+        fixed: &[Option<i64>],
+        shown: &[(Vec<usize>, [i64; 4])],
+        levels: &mut Vec<i64>,
+        consistent: &mut impl FnMut(&[i64]),
+    ) {
+        if levels.len() == fixed.len() {
+            let agrees = shown.iter().all(|(members, counts)| {
+                let mut seen = [0; 4];
+                for &member in members {
+                    seen[usize::try_from(levels[member] - 1).unwrap()] += 1;
+                }
+                seen == *counts
+            });
+            if agrees {
+                consistent(levels);
+            }
+            return;
+        }
+        let choices = match fixed[levels.len()] {
+            Some(level) => level..=level,
+            None => 1..=4,
+        };
+        for level in choices {
+            levels.push(level);
+            walk(fixed, shown, levels, consistent);
+            levels.pop();
+        }
+    }
+    walk(fixed, shown, &mut Vec::new(), consistent);
+}
+
+/// Self-assessment levels are restricted unit data too (issue 10): as a national reader and as the
+/// owner reader of another kommune, collect every level distribution of every seeded criterion and
+/// year (every owner with assessed units, and the nation), then try every assignment of levels to
+/// the units the caller may not read that agrees with what it was shown (the attacker knows which
+/// units were assessed). A hidden unit's level, or a hidden owner's counts, is disclosed when every
+/// such assignment agrees on it: by subtraction, or because all units of a distribution or of the
+/// nation minus the owners shown are on one level.
+async fn no_hidden_assessment_level_follows_from_the_level_distributions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let code_of: HashMap<String, String> = seed_rows("owner_codes.csv")
+        .into_iter()
+        .filter(|row| row["valid_to"].is_empty())
+        .map(|row| (row["owner_key"].clone(), row["code"].clone()))
+        .collect();
+    let readable_owner: HashMap<String, String> = seed_rows("role_assignments.csv")
+        .into_iter()
+        .filter(|row| row["role"].starts_with("owner_"))
+        .map(|row| (row["feide_user_id"].clone(), row["owner_key"].clone()))
+        .collect();
+    let systems = seeded_assessments();
+    let mut report = Vec::new();
+    for caller in [NATIONAL_READER, OTHER_OWNER_READER] {
+        let token = app.token_for(caller).await;
+        let (mut tried, mut shown_count, mut determined) = (0, 0, Vec::new());
+        for (system, units) in &systems {
+            assert!(
+                units.len() <= MAX_ASSESSED,
+                "{system:?} has too many units to try"
+            );
+            let found = distributions(&app, &token, system, units, &code_of).await;
+            shown_count += found.shown.len();
+            let fixed: Vec<Option<i64>> = units
+                .iter()
+                .map(|(_, owner, level)| {
+                    (readable_owner.get(caller) == Some(owner)).then_some(*level)
+                })
+                .collect();
+            let mut unit_levels = vec![BTreeSet::new(); units.len()];
+            let mut owner_counts = vec![BTreeSet::new(); found.hidden_owners.len()];
+            let mut truth_agrees = false;
+            each_consistent_assignment(&fixed, &found.shown, &mut |levels| {
+                truth_agrees |= levels
+                    .iter()
+                    .zip(units)
+                    .all(|(level, unit)| *level == unit.2);
+                for (seen, level) in unit_levels.iter_mut().zip(levels) {
+                    seen.insert(*level);
+                }
+                for (seen, (_, members)) in owner_counts.iter_mut().zip(&found.hidden_owners) {
+                    let mut counts = [0; 4];
+                    for &member in members {
+                        counts[usize::try_from(levels[member] - 1).unwrap()] += 1;
+                    }
+                    seen.insert(counts);
+                }
+            });
+            assert!(
+                truth_agrees,
+                "{caller}: {system:?}: the answers agree with the seeds"
+            );
+            for ((org, _, _), seen) in units.iter().zip(&unit_levels) {
+                if fixed
+                    .iter()
+                    .zip(units)
+                    .any(|(fixed, unit)| fixed.is_some() && unit.0 == *org)
+                {
+                    continue;
+                }
+                tried += 1;
+                if seen.len() == 1 {
+                    determined.push(format!("{system:?}: the level of {org}"));
+                }
+            }
+            for ((owner, _), seen) in found.hidden_owners.iter().zip(&owner_counts) {
+                tried += 1;
+                if seen.len() == 1 {
+                    determined.push(format!("{system:?}: the counts of {owner}"));
+                }
+            }
+        }
+        report.push(format!(
+            "{caller}: {shown_count} distributions shown, {tried} hidden levels and owners tried, {} determined",
+            determined.len()
+        ));
+        assert!(tried > 0, "{caller}: nothing hidden to try");
+        assert!(determined.is_empty(), "{caller}: {determined:#?}");
+    }
+    // Shown with --nocapture; the counts are the test's result.
+    println!("distribution disclosure: {}", report.join("; "));
     app.stop().await.unwrap();
 }

@@ -289,6 +289,33 @@ pub fn seed_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
+/// One seeded egenvurdering as it stands (its last revision): organisasjonsnummer, owner key, level.
+pub type SeededAssessment = (String, String, i64);
+
+/// The seeded assessments by (framework code, criterion number, school year), each unit at its
+/// last revision, in seed order.
+pub fn seeded_assessments()
+-> std::collections::BTreeMap<(String, String, i64), Vec<SeededAssessment>> {
+    let owner_of: std::collections::HashMap<String, String> = seed_rows("units.csv")
+        .into_iter()
+        .map(|row| (row["org_number"].clone(), row["owner_key"].clone()))
+        .collect();
+    let mut assessed: std::collections::BTreeMap<_, Vec<SeededAssessment>> = Default::default();
+    for row in seed_rows("quality/assessments.csv") {
+        let key = (
+            row["framework"].clone(),
+            row["criterion"].clone(),
+            row["school_year"].parse().unwrap(),
+        );
+        let unit = row["unit_org_number"].clone();
+        let units = assessed.entry(key).or_default();
+        units.retain(|(org, _, _)| *org != unit);
+        let owner = owner_of[&unit].clone();
+        units.push((unit, owner, row["level"].parse().unwrap()));
+    }
+    assessed
+}
+
 /// One example of the README: a GraphQL document and the exact answer the README shows for it.
 #[derive(Debug, Clone)]
 pub struct ReadmeExample {

@@ -2,11 +2,11 @@
 //! history and optimistic concurrency, staff votes, level distributions through the disclosure
 //! rules, and who may read and write what.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_codes, seed_rows};
+use crate::helpers::{Backend, TestApp, error_codes, seeded_assessments};
 
 crate::on_both_databases!(
     the_seeded_frameworks_hold_the_seed_texts,
@@ -18,6 +18,7 @@ crate::on_both_databases!(
     assessments_are_read_by_the_units_and_owners_roles_only,
     votes_show_counts_and_only_the_names_their_voters_show,
     drafts_are_seen_by_their_editors_until_published,
+    a_retired_framework_keeps_its_assessments_and_takes_no_new_ones,
     the_readme_assessment_example_answers_as_shown,
 );
 
@@ -146,27 +147,16 @@ fn distribution_query(subject: &str) -> String {
 /// Per school year, the counts of units per level (Nivå 1 first) of criterion 2.1 in the seeds:
 /// the last revision of each assessment, grouped by the unit's owner key (`None`: the nation).
 fn seeded_counts() -> BTreeMap<(Option<String>, i64), [i64; 4]> {
-    let owner_of: HashMap<String, String> = seed_rows("units.csv")
-        .into_iter()
-        .map(|row| (row["org_number"].clone(), row["owner_key"].clone()))
-        .collect();
-    let mut latest: BTreeMap<(String, i64), i64> = BTreeMap::new();
-    for row in seed_rows("quality/assessments.csv") {
-        if row["framework"] == "kulturskole" && row["criterion"] == "2.1" {
-            let key = (
-                row["unit_org_number"].clone(),
-                row["school_year"].parse().unwrap(),
-            );
-            latest.insert(key, row["level"].parse().unwrap());
-        }
-    }
     let mut counts: BTreeMap<(Option<String>, i64), [i64; 4]> = BTreeMap::new();
-    for ((unit, year), level) in latest {
-        let index = usize::try_from(level - 1).unwrap();
-        counts.entry((None, year)).or_default()[index] += 1;
-        counts
-            .entry((Some(owner_of[&unit].clone()), year))
-            .or_default()[index] += 1;
+    for ((framework, criterion, year), units) in seeded_assessments() {
+        if framework != "kulturskole" || criterion != "2.1" {
+            continue;
+        }
+        for (_, owner, level) in units {
+            let index = usize::try_from(level - 1).unwrap();
+            counts.entry((None, year)).or_default()[index] += 1;
+            counts.entry((Some(owner), year)).or_default()[index] += 1;
+        }
     }
     counts
 }
@@ -768,6 +758,68 @@ async fn drafts_are_seen_by_their_editors_until_published(backend: Backend) {
         "PUBLISHED"
     );
     assert_eq!(public["data"]["qualityFramework"]["status"], "PUBLISHED");
+}
+
+async fn a_retired_framework_keeps_its_assessments_and_takes_no_new_ones(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let retire =
+        "mutation { retireQualityFramework(framework: {code: \"kulturskole\"}) { status } }";
+    let before = kongsberg_assessment(&app, "2.1", 2024).await;
+    let nation = distribution_query("{nation: true}");
+    let distribution_before = as_user(&app, Some(NATIONAL_READER), &nation, json!({})).await;
+
+    let by_owner_admin = as_user(&app, Some(OWNER_ADMIN), retire, json!({})).await;
+    let retired = as_user(&app, Some(NATIONAL_ADMIN), retire, json!({})).await;
+    let again = as_user(&app, Some(NATIONAL_ADMIN), retire, json!({})).await;
+    let assess = as_user(
+        &app,
+        Some(UNIT_LEADER),
+        ASSESS,
+        json!({ "unit": KONGSBERG_ARTS_SCHOOL, "criterion": "2.2", "year": 2025, "level": 3,
+                "expected": 0 }),
+    )
+    .await;
+    let edit = as_user(
+        &app,
+        Some(NATIONAL_ADMIN),
+        "mutation($content: QualityFrameworkContentInput!) { editQualityFramework(input:
+            {framework: {code: \"kulturskole\"}, expectedVersion: 1, content: $content}) { version } }",
+        json!({ "content": { "name": "Ny", "description": "", "unitKinds": ["ARTS_SCHOOL"],
+            "levelDefinitions": ["1", "2", "3", "4"], "reflectionQuestions": [],
+            "areas": [{ "number": 1, "name": "Område", "criteria": [{ "number": "1.1",
+                "name": "K", "levels": [["a"], ["b"], ["c"], ["d"]], "indicators": [] }] }] } }),
+    )
+    .await;
+
+    assert_eq!(error_codes(&by_owner_admin), ["FORBIDDEN"]);
+    assert_eq!(
+        retired["data"]["retireQualityFramework"]["status"],
+        "RETIRED"
+    );
+    assert_eq!(error_codes(&again), ["BAD_USER_INPUT"]);
+    assert_eq!(error_codes(&assess), ["BAD_USER_INPUT"]);
+    assert_eq!(error_codes(&edit), ["BAD_USER_INPUT"]);
+    let public = app.query(FRAMEWORK, json!({ "code": "kulturskole" })).await;
+    assert_eq!(public["qualityFramework"]["status"], "RETIRED");
+    assert_eq!(
+        public["qualityFramework"]["version"], 1,
+        "no edit was written"
+    );
+    assert_eq!(kongsberg_assessment(&app, "2.1", 2024).await, before);
+    let unassessed = as_user(
+        &app,
+        Some(UNIT_LEADER),
+        ASSESSMENT,
+        json!({ "unit": KONGSBERG_ARTS_SCHOOL, "criterion": "2.2", "year": 2025 }),
+    )
+    .await;
+    assert_eq!(
+        unassessed["data"]["unit"]["assessments"]["edges"],
+        json!([]),
+        "no assessment was written"
+    );
+    let distribution_after = as_user(&app, Some(NATIONAL_READER), &nation, json!({})).await;
+    assert_eq!(distribution_after, distribution_before);
 }
 
 /// The README's example of assessing a criterion: the JSON body its curl command sends (a
