@@ -166,6 +166,15 @@ type TableCell = (Option<OwnerId>, ValueGroup);
 /// Per indicator and school year, the table cells complementary suppression hides.
 type HiddenCells = HashMap<(IndicatorId, SchoolYear), Arc<HashSet<TableCell>>>;
 
+/// Per indicator, owner (`None`: the nation) and school year, an aggregate already worked out.
+type Figures = HashMap<(IndicatorId, Option<OwnerId>, SchoolYear), Figure>;
+
+/// The value behind a lock that a panicking holder cannot have left half-changed (whole entries
+/// are inserted, never edited).
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Everything one analysis reads, loaded up front by the caller: the figures of one group, and for
 /// restricted indicators every group, since the groups bind each other ("all" is the sum of its
 /// kjønn groups) and complementary suppression must see them together.
@@ -174,6 +183,8 @@ pub struct Dataset {
     indicators: Vec<Indicator>,
     sources: HashMap<DataSourceId, SourceRules>,
     units: Vec<Unit>,
+    /// Per owner, the indices of its units in `units`.
+    units_of_owner: HashMap<OwnerId, Vec<usize>>,
     /// The group asked for.
     group: ValueGroup,
     /// Per indicator and school year, the groups stored for it.
@@ -185,6 +196,9 @@ pub struct Dataset {
     /// The cells complementary suppression hides, per indicator and school year, decided once per
     /// request for the whole table (see [`Dataset::complementary`]).
     complementary: Mutex<HiddenCells>,
+    /// The owner and national aggregates worked out so far in this request: a colour table asks
+    /// for the same reference once per cell.
+    figures: Mutex<Figures>,
 }
 
 impl Dataset {
@@ -198,6 +212,10 @@ impl Dataset {
         scope: RestrictedScope,
         group: ValueGroup,
     ) -> Self {
+        let mut units_of_owner: HashMap<OwnerId, Vec<usize>> = HashMap::new();
+        for (index, unit) in units.iter().enumerate() {
+            units_of_owner.entry(unit.owner_id).or_default().push(index);
+        }
         let mut dataset = Self {
             indicators,
             sources: sources
@@ -214,6 +232,7 @@ impl Dataset {
                 })
                 .collect(),
             units,
+            units_of_owner,
             group,
             groups: HashMap::new(),
             unit_values: HashMap::new(),
@@ -221,6 +240,7 @@ impl Dataset {
             nation_values: HashMap::new(),
             scope,
             complementary: Mutex::default(),
+            figures: Mutex::default(),
         };
         for (value, access) in values {
             if access == ValueAccess::Denied {
@@ -269,21 +289,36 @@ impl Dataset {
     }
 
     /// The member units an aggregate of `indicator` counts: units of a kind it applies to.
-    pub fn members(
+    fn members(
         &self,
         indicator: &Indicator,
         subject: AggregateSubject<'_>,
         year: SchoolYear,
     ) -> Vec<&Unit> {
-        self.units
-            .iter()
-            .filter(|unit| indicator.applies_to.contains(&unit.kind))
-            .filter(|unit| match subject {
-                AggregateSubject::Owner(owner) => unit.owner_id == owner && unit.is_active_in(year),
-                AggregateSubject::Nation => unit.is_active_in(year),
-                AggregateSubject::Members(units) => units.contains(&unit.id),
-            })
-            .collect()
+        let applies = |unit: &&Unit| indicator.applies_to.contains(&unit.kind);
+        match subject {
+            AggregateSubject::Owner(owner) => self
+                .units_of_owner
+                .get(&owner)
+                .into_iter()
+                .flatten()
+                .map(|&index| &self.units[index])
+                .filter(applies)
+                .filter(|unit| unit.is_active_in(year))
+                .collect(),
+            AggregateSubject::Nation => self
+                .units
+                .iter()
+                .filter(applies)
+                .filter(|unit| unit.is_active_in(year))
+                .collect(),
+            AggregateSubject::Members(units) => self
+                .units
+                .iter()
+                .filter(applies)
+                .filter(|unit| units.contains(&unit.id))
+                .collect(),
+        }
     }
 
     /// The stored value of a unit in `group` as this dataset may use it in an aggregate.
@@ -344,6 +379,27 @@ impl Dataset {
         subject: AggregateSubject<'_>,
         year: SchoolYear,
     ) -> Figure {
+        let row = match subject {
+            AggregateSubject::Owner(owner) => Some(owner),
+            AggregateSubject::Nation => None,
+            AggregateSubject::Members(_) => return self.work_out(indicator, subject, year),
+        };
+        let key = (indicator.id, row, year);
+        if let Some(figure) = locked(&self.figures).get(&key) {
+            return *figure;
+        }
+        let figure = self.work_out(indicator, subject, year);
+        locked(&self.figures).insert(key, figure);
+        figure
+    }
+
+    /// [`Dataset::aggregate`] worked out.
+    fn work_out(
+        &self,
+        indicator: &Indicator,
+        subject: AggregateSubject<'_>,
+        year: SchoolYear,
+    ) -> Figure {
         let members = self.members(indicator, subject, year);
         let restricted = self.is_restricted(indicator);
         if restricted && !self.permitted(subject, &members) {
@@ -371,10 +427,7 @@ impl Dataset {
     /// The owner and national cells of `indicator` in `year` that complementary suppression hides
     /// from this caller, worked out once per request.
     fn complementary(&self, indicator: &Indicator, year: SchoolYear) -> Arc<HashSet<TableCell>> {
-        let mut decided = self
-            .complementary
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut decided = locked(&self.complementary);
         Arc::clone(
             decided
                 .entry((indicator.id, year))

@@ -22,7 +22,7 @@ use std::{str::FromStr, time::Duration};
 use sqlx::{
     AssertSqlSafe, ColumnIndex, Connection, Decode, FromRow, PgPool, Row, SqliteConnection,
     SqlitePool, Type,
-    postgres::{PgPoolOptions, PgRow},
+    postgres::{PgConnectOptions, PgPoolOptions, PgRow},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
 };
 
@@ -179,10 +179,14 @@ impl Store {
         acquire_timeout: Duration,
     ) -> StoreResult<Self> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // No JIT: Varde's statements are short, and PostgreSQL's cost estimate for one that
+            // reads tens of thousands of rows passes `jit_above_cost`, so compiling it (0.7 s in
+            // the benchmark) cost far more than it ever saved.
+            let options = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(acquire_timeout)
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") {

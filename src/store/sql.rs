@@ -87,14 +87,20 @@ impl Sql {
         self
     }
 
-    /// Appends `(p1, p2, ...)` for an `IN` list; callers never pass an empty list.
+    /// Appends `(p1, p2, ...)` for an `IN` list; `(NULL)` for an empty one, which nothing is in
+    /// (PostgreSQL refuses `IN ()`).
     pub fn bind_list<T: Into<Param>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
         self.text.push('(');
-        for (index, value) in values.into_iter().enumerate() {
-            if index > 0 {
+        let mut empty = true;
+        for value in values {
+            if !empty {
                 self.text.push_str(", ");
             }
             self.bind(value);
+            empty = false;
+        }
+        if empty {
+            self.text.push_str("NULL");
         }
         self.text.push(')');
         self
@@ -128,6 +134,14 @@ mod tests {
             "SELECT id FROM units WHERE owner_id = $1 AND kind IN ($2, $3)"
         );
         assert_eq!(sql.params.len(), 3);
+    }
+
+    #[test]
+    fn an_empty_list_matches_nothing() {
+        let mut sql = Sql::new("SELECT id FROM units WHERE owner_id IN ");
+        sql.bind_list(Vec::<i64>::new());
+        assert_eq!(sql.text, "SELECT id FROM units WHERE owner_id IN (NULL)");
+        assert!(sql.params.is_empty());
     }
 
     #[test]

@@ -8,10 +8,28 @@ use crate::domain::{
     SelectionId, Sensitivity, Subject, SubjectLevel, UnitId, ValueAccess, ValueGroup, ValueId,
 };
 
-const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
-    v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed, v.complementary, \
-    (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s ON s.id = i.source_id \
-     WHERE i.id = v.indicator_id) AS threshold";
+/// A value's own columns, without its source's threshold.
+macro_rules! value_columns {
+    () => {
+        "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, v.county_number, \
+         v.school_year, v.group_code, v.value, v.respondents, v.suppressed, v.complementary"
+    };
+}
+
+/// A value with its source's threshold.
+const VALUE_COLUMNS: &str = concat!(
+    value_columns!(),
+    ", (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s \
+     ON s.id = i.source_id WHERE i.id = v.indicator_id) AS threshold"
+);
+
+/// A value with its source's threshold and sensitivity and its unit's owner, from the joins of
+/// [`Store::analysis_rows`]: an analysis reads tens of thousands of values, where a subquery per
+/// row costs more than the join.
+const ANALYSIS_COLUMNS: &str = concat!(
+    value_columns!(),
+    ", s.suppression_threshold AS threshold, s.sensitivity, u.owner_id AS unit_owner_id"
+);
 
 #[derive(sqlx::FromRow)]
 struct ValueRow {
@@ -211,9 +229,16 @@ impl Store {
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
 
-    /// Every stored value of the indicators in the school years and group, at unit, owner and
-    /// nation level, in one statement, for aggregates, colour tables and trends; each tagged with
-    /// what `scope` may do with it, and those it may not use at all left out.
+    /// The stored values an analysis of `filter` uses, at unit, owner and nation level, for
+    /// aggregates, colour tables and trends; each tagged with what `scope` may do with it, and
+    /// those it may not use at all left out.
+    ///
+    /// With `filter.owners` given, in two statements instead of one over the whole country: first
+    /// the published owner and national values, then unit values only where they are needed, i.e.
+    /// the given owners' units, and every unit of an indicator whose national figure Varde must
+    /// compute itself: one published by the source is used as it is (`Dataset::aggregate`), so
+    /// only an indicator without a published national value for some school year asked, or a
+    /// restricted one (complementary suppression decides over every owner), needs them all.
     pub(super) async fn values_for_analysis(
         &self,
         scope: &RestrictedScope,
@@ -222,13 +247,87 @@ impl Store {
         if filter.indicators.is_empty() || filter.school_years.is_empty() {
             return Ok(Vec::new());
         }
+        let Some(owners) = &filter.owners else {
+            return self
+                .analysis_rows(scope, filter, |_| {}, &ANALYSIS_LEVELS)
+                .await;
+        };
+        let mut values = self
+            .analysis_rows(
+                scope,
+                filter,
+                |sql| {
+                    sql.push(" AND (v.subject_level = ")
+                        .bind(SubjectLevel::Nation.as_str())
+                        .push(" OR v.owner_id IN ")
+                        .bind_list(owners.iter().map(|owner| owner.0))
+                        .push(")");
+                },
+                &[SubjectLevel::Owner, SubjectLevel::Nation],
+            )
+            .await?;
+        let every_unit_of: Vec<i64> = filter
+            .indicators
+            .iter()
+            .filter(|&&indicator| {
+                filter.every_group_of.contains(&indicator)
+                    || filter.school_years.iter().any(|&year| {
+                        !values.iter().any(|(value, _)| {
+                            value.subject == Subject::Nation
+                                && value.indicator_id == indicator
+                                && value.school_year == year
+                                && value.group == filter.group
+                        })
+                    })
+            })
+            .map(|indicator| indicator.0)
+            .collect();
+        if owners.is_empty() && every_unit_of.is_empty() {
+            return Ok(values);
+        }
+        let units = self
+            .analysis_rows(
+                scope,
+                filter,
+                |sql| {
+                    // Each condition only when it can hold, so that the planner sees a plain
+                    // path: the owners' units, or the indicators' rows.
+                    sql.push(" AND (");
+                    if !owners.is_empty() {
+                        sql.push("u.owner_id IN ")
+                            .bind_list(owners.iter().map(|owner| owner.0));
+                    }
+                    if !owners.is_empty() && !every_unit_of.is_empty() {
+                        sql.push(" OR ");
+                    }
+                    if !every_unit_of.is_empty() {
+                        sql.push("v.indicator_id IN ")
+                            .bind_list(every_unit_of.iter().copied());
+                    }
+                    sql.push(")");
+                },
+                &[SubjectLevel::Unit],
+            )
+            .await?;
+        values.extend(units);
+        Ok(values)
+    }
+
+    /// The values of `filter`'s indicators, school years and group (every group of its
+    /// restricted indicators) at `levels`, narrowed by the conditions `narrow` adds.
+    async fn analysis_rows(
+        &self,
+        scope: &RestrictedScope,
+        filter: &AnalysisFilter,
+        narrow: impl FnOnce(&mut Sql),
+        levels: &[SubjectLevel],
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(VALUE_COLUMNS)
+        sql.push(ANALYSIS_COLUMNS)
             .push(
-                ", (SELECT s.sensitivity FROM indicators i JOIN data_sources s \
-                 ON s.id = i.source_id WHERE i.id = v.indicator_id) AS sensitivity, \
-                 (SELECT u.owner_id FROM units u WHERE u.id = v.unit_id) AS unit_owner_id \
-                 FROM indicator_values v WHERE v.indicator_id IN ",
+                " FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
+                 JOIN data_sources s ON s.id = i.source_id \
+                 LEFT JOIN units u ON u.id = v.unit_id WHERE v.indicator_id IN ",
             )
             .bind_list(filter.indicators.iter().map(|id| id.0))
             .push(" AND v.school_year IN ")
@@ -245,15 +344,9 @@ impl Store {
                 .bind_list(filter.every_group_of.iter().map(|id| id.0));
         }
         sql.push(") AND v.subject_level IN ")
-            .bind_list(
-                [
-                    SubjectLevel::Unit,
-                    SubjectLevel::Owner,
-                    SubjectLevel::Nation,
-                ]
-                .map(SubjectLevel::as_str),
-            )
-            .push(" ORDER BY v.id");
+            .bind_list(levels.iter().map(|level| level.as_str()));
+        narrow(&mut sql);
+        sql.push(" ORDER BY v.id");
         let rows: Vec<AnalysisRow> = self.fetch_all(sql).await?;
         let mut values = Vec::with_capacity(rows.len());
         for row in rows {
@@ -268,6 +361,13 @@ impl Store {
         Ok(values)
     }
 }
+
+/// The levels an analysis reads values at.
+const ANALYSIS_LEVELS: [SubjectLevel; 3] = [
+    SubjectLevel::Unit,
+    SubjectLevel::Owner,
+    SubjectLevel::Nation,
+];
 
 /// A value with what the access rule needs to know about it.
 #[derive(sqlx::FromRow)]
@@ -287,4 +387,8 @@ pub struct AnalysisFilter {
     pub school_years: Vec<SchoolYear>,
     pub group: ValueGroup,
     pub every_group_of: Vec<IndicatorId>,
+    /// The owners whose figures (their own aggregates, their units' values) the analysis shows;
+    /// `None` for every owner. Other owners' unit values are read only where a national figure
+    /// needs them.
+    pub owners: Option<Vec<OwnerId>>,
 }

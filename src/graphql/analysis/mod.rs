@@ -33,7 +33,7 @@ use super::{
     objects::{load_reference, loader, reader, store},
 };
 use crate::{
-    domain::{self, AggregateSubject, Dataset, SchoolYear, UnitKind, ValueGroup},
+    domain::{self, AggregateSubject, Dataset, OwnerId, SchoolYear, UnitId, UnitKind, ValueGroup},
     store::AnalysisFilter,
 };
 
@@ -42,14 +42,74 @@ fn count(number: usize) -> i32 {
     i32::try_from(number).unwrap_or(i32::MAX)
 }
 
+/// Whose figures an analysis shows, which decides whose unit values it reads: those owners' and
+/// units' (with the units' owners, since a colour table colours a unit against its owner), and
+/// other owners' only where a national figure needs them (see `store::AnalysisFilter::owners`).
+enum Shown<'a> {
+    /// Every owner (the national kulturskole aggregation).
+    Everyone,
+    Only {
+        owners: Vec<OwnerId>,
+        units: &'a [UnitId],
+    },
+}
+
+impl<'a> Shown<'a> {
+    /// An aggregate's or a colour table's subject: an owner, an utvalg's or a chosen set's units
+    /// (and the utvalg's owner), or the nation alone.
+    fn subject(subject: &'a ResolvedSubject) -> Self {
+        match subject {
+            ResolvedSubject::Owner(owner) => Self::owner(owner.id),
+            ResolvedSubject::Members { owner, units } => Self::Only {
+                owners: owner.iter().map(|owner| owner.id).collect(),
+                units,
+            },
+            ResolvedSubject::Nation => Self::Only {
+                owners: Vec::new(),
+                units: &[],
+            },
+        }
+    }
+
+    fn owner(owner: OwnerId) -> Self {
+        Self::Only {
+            owners: vec![owner],
+            units: &[],
+        }
+    }
+
+    /// The owners whose unit values to read (`None`: every owner's).
+    fn owners(self, units: &[domain::Unit]) -> Option<Vec<OwnerId>> {
+        let Self::Only {
+            mut owners,
+            units: shown,
+        } = self
+        else {
+            return None;
+        };
+        let shown: HashSet<&UnitId> = shown.iter().collect();
+        owners.extend(
+            units
+                .iter()
+                .filter(|unit| shown.contains(&unit.id))
+                .map(|unit| unit.owner_id),
+        );
+        owners.sort();
+        owners.dedup();
+        Some(owners)
+    }
+}
+
 /// Loads the indicators by code (in the order given, each once), their sources, the units of the
-/// kinds they apply to (only `only_kind` when given) and the caller's values for `years`.
+/// kinds they apply to (only `only_kind` when given) and the caller's values for `years` that the
+/// figures of `shown` need.
 async fn load_dataset(
     ctx: &Context<'_>,
     codes: &[String],
     years: &[SchoolYear],
     group: ValueGroup,
     only_kind: Option<UnitKind>,
+    shown: Shown<'_>,
 ) -> ApiResult<Dataset> {
     let mut seen = HashSet::new();
     let codes: Vec<&String> = codes.iter().filter(|code| seen.insert(*code)).collect();
@@ -106,6 +166,7 @@ async fn load_dataset(
             })
             .map(|indicator| indicator.id)
             .collect(),
+        owners: shown.owners(&units),
     };
     let values = reader(ctx).values_for_analysis(&filter).await?;
     Ok(Dataset::new(
@@ -144,7 +205,8 @@ impl AnalysisQuery {
         let year = SchoolYear::new(school_year)?;
         let group = GroupInput::group_of(group.as_ref())?;
         let subject = subject.resolve(ctx).await?;
-        let dataset = load_dataset(ctx, &indicators, &[year], group, None).await?;
+        let shown = Shown::subject(&subject);
+        let dataset = load_dataset(ctx, &indicators, &[year], group, None, shown).await?;
         let subject = match &subject {
             ResolvedSubject::Owner(owner) => AggregateSubject::Owner(owner.id),
             ResolvedSubject::Members { units, .. } => AggregateSubject::Members(units),
@@ -173,7 +235,8 @@ impl AnalysisQuery {
         let year = SchoolYear::new(school_year)?;
         let group = GroupInput::group_of(group.as_ref())?;
         let rows = rows.resolve(ctx).await?;
-        let dataset = load_dataset(ctx, &indicators, &[year], group, None).await?;
+        let shown = Shown::subject(&rows);
+        let dataset = load_dataset(ctx, &indicators, &[year], group, None, shown).await?;
         colour_table::build(ctx, &dataset, rows, year, group).await
     }
 
@@ -197,7 +260,8 @@ impl AnalysisQuery {
         };
         let code = indicator.code(ctx).await?;
         let years = store(ctx).school_years().await?;
-        let dataset = load_dataset(ctx, &[code], &years, group, None).await?;
+        let shown = Shown::owner(owner.id);
+        let dataset = load_dataset(ctx, &[code], &years, group, None, shown).await?;
         Ok(trend::build(&dataset, unit, owner, &years, group))
     }
 
@@ -212,7 +276,8 @@ impl AnalysisQuery {
     ) -> ApiResult<KeyFigures> {
         let year = SchoolYear::new(school_year)?;
         let owner = owner.resolve(ctx, None).await?;
-        let dataset = load_dataset(ctx, &indicators, &[year], ValueGroup::ALL, None).await?;
+        let shown = Shown::owner(owner.id);
+        let dataset = load_dataset(ctx, &indicators, &[year], ValueGroup::ALL, None, shown).await?;
         Ok(key_figures::build(&dataset, owner, year))
     }
 
@@ -234,6 +299,7 @@ impl AnalysisQuery {
             &[year],
             ValueGroup::ALL,
             Some(domain::UnitKind::ArtsSchool),
+            Shown::Everyone,
         )
         .await?;
         arts_school::build(ctx, &dataset, year).await
