@@ -2,6 +2,7 @@
 //! It knows the store and the domain, and nothing of HTTP.
 
 mod analysis;
+mod documents;
 mod enums;
 mod error;
 mod field_order;
@@ -49,6 +50,7 @@ pub struct GraphqlService {
     store: Store,
     limits: Arc<QueryLimits>,
     index: Arc<limits::SchemaIndex>,
+    documents: Arc<documents::DocumentCache>,
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -81,7 +83,13 @@ impl GraphqlService {
             store,
             limits: Arc::new(limits),
             index: Arc::new(index),
+            documents: Arc::default(),
         }
+    }
+
+    /// Gives `request` its parsed document, parsing its text only the first time it is seen.
+    pub fn parse(&self, request: &mut Request) {
+        self.documents.parse(request);
     }
 
     /// The limits requests are held to.
@@ -93,6 +101,7 @@ impl GraphqlService {
     /// `extensions.code`. A request beyond the limits is refused before any resolver runs. Every
     /// operation is counted by name and outcome, and every error by code (the metrics page).
     pub async fn execute(&self, mut request: Request, principal: Principal) -> Outcome {
+        self.parse(&mut request);
         // The name asked for, or the name of a document's only operation.
         let operation_name = request.operation_name.clone().or_else(|| {
             match &request.parsed_query().ok()?.operations {
@@ -150,10 +159,16 @@ impl GraphqlService {
             },
             HashMapCache::default(),
         );
-        let query = request.query.clone();
+        let document = request.parsed_query().ok().cloned();
         let request = request.data(loader).data(reader).data(principal);
         let mut response = self.schema.execute(request).await;
-        field_order::restore_query_order(&mut response.data, &query, operation_name.as_deref());
+        if let Some(document) = &document {
+            field_order::restore_query_order(
+                &mut response.data,
+                document,
+                operation_name.as_deref(),
+            );
+        }
         // Field errors always have a path; errors without one were raised before execution.
         let is_request_error = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::{AppState, auth_routes::Caller};
 use crate::auth::Principal;
-use crate::graphql::{ErrorCode, Outcome, error_body};
+use crate::graphql::{ErrorCode, GraphqlService, Outcome, error_body};
 
 /// The `application/graphql-response+json` media type of the specification.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -272,7 +272,7 @@ async fn execute_batch(
                     .into_response();
             }
         };
-        match prepare(Method::POST, params) {
+        match prepare(&state.graphql, Method::POST, params) {
             Ok(request) => answers.push(body_of(
                 state.graphql.execute(request, principal.clone()).await,
             )),
@@ -283,7 +283,11 @@ async fn execute_batch(
 }
 
 /// Checks the parameters and the operation kind, and builds the GraphQL request.
-fn prepare(method: Method, params: RequestParams) -> Result<async_graphql::Request, Refusal> {
+fn prepare(
+    graphql: &GraphqlService,
+    method: Method,
+    params: RequestParams,
+) -> Result<async_graphql::Request, Refusal> {
     let query = params
         .query
         .ok_or_else(|| Refusal::bad_request("the request has no query"))?;
@@ -302,6 +306,7 @@ fn prepare(method: Method, params: RequestParams) -> Result<async_graphql::Reque
         }
     }
     if method == Method::GET {
+        graphql.parse(&mut request);
         let operation_name = request.operation_name.clone();
         // A document that does not parse is left for execution to report as a request error.
         if let Ok(document) = request.parsed_query() {
@@ -411,7 +416,7 @@ async fn execute_one(
     media_type: MediaType,
     params: RequestParams,
 ) -> Response {
-    let request = match prepare(method, params) {
+    let request = match prepare(&state.graphql, method, params) {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };
