@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -46,6 +46,17 @@ pub struct Cli {
         global = true
     )]
     max_connections: u32,
+
+    /// How logs are written to standard error: `text` for a terminal, `json` (one object per
+    /// line, with the span's fields such as `request_id`) for a log collector.
+    #[arg(
+        long,
+        env = "VARDE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
 
     #[command(flatten)]
     serve: ServeArgs,
@@ -361,14 +372,29 @@ struct ServeArgs {
     no_seed: bool,
 }
 
+/// The format of the log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Runs the command line; the binary's `main` calls only this.
 pub async fn run(cli: Cli) -> Result<()> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Schema = command {

@@ -32,40 +32,61 @@ async fn schema_graphql_is_the_output_of_varde_schema() {
     );
 }
 
+/// `varde serve` on an empty database migrates and seeds it, and serves; its logs are JSON lines
+/// (`VARDE_LOG_FORMAT=json`) that carry the request id the answer returned.
 async fn serve_seeds_an_empty_database(backend: Backend) {
     let (url, _dir) = helpers::fresh_database(backend).await;
     let mut child = Command::new(BINARY)
         .env("DATABASE_URL", &url)
         .env("VARDE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
+        .env("VARDE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,tower_http=debug")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut next_log = async || -> Value {
+        let line = lines.next_line().await.unwrap().expect("varde is running");
+        serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"))
+    };
     let endpoint = tokio::time::timeout(Duration::from_secs(120), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("serving GraphQL at ").nth(1) {
+        loop {
+            let log = next_log().await;
+            let message = log["message"].as_str().unwrap_or_default();
+            if let Some(rest) = message.split("serving GraphQL at ").nth(1) {
                 return rest.split_whitespace().next().unwrap().to_owned();
             }
         }
-        panic!("varde exited before serving");
     })
     .await
     .expect("varde starts within two minutes");
-    let body: Value = reqwest::Client::new()
+    let response = reqwest::Client::new()
         .post(&endpoint)
         .json(&json!({ "query": "{ owner(by: {code: \"3205\"}) { name units(first: 1) { edges { node { name } } } } }" }))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["data"]["owner"]["name"], "Lillestrøm kommune",
         "{body}"
     );
+    let logged = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let log = next_log().await;
+            if log["span"]["request_id"] == request_id.as_str() {
+                return log;
+            }
+        }
+    })
+    .await
+    .expect("a log line of the request names its id");
+    assert_eq!(logged["span"]["uri"], "/graphql", "{logged}");
     child.kill().await.unwrap();
 }
 
