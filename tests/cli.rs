@@ -12,11 +12,17 @@ use std::{process::Stdio, time::Duration};
 use helpers::Backend;
 use serde_json::{Value, json};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::Command,
+    io::{AsyncBufReadExt, BufReader, Lines},
+    process::{Child, ChildStderr, Command},
 };
 
 const BINARY: &str = env!("CARGO_BIN_EXE_varde");
+
+on_both_databases!(
+    serve_seeds_an_empty_database,
+    two_processes_on_one_database_act_as_one,
+    migrate_seed_grant_and_create_token,
+);
 
 #[tokio::test]
 async fn schema_graphql_is_the_output_of_varde_schema() {
@@ -32,37 +38,69 @@ async fn schema_graphql_is_the_output_of_varde_schema() {
     );
 }
 
+/// A running `varde serve` with JSON logs, and the GraphQL endpoint it announced.
+struct Server {
+    child: Child,
+    logs: Lines<BufReader<ChildStderr>>,
+    endpoint: String,
+}
+
+impl Server {
+    /// Starts `varde serve` on `url` with `args` and waits until it serves.
+    async fn start(url: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(BINARY)
+            .env("DATABASE_URL", url)
+            .env("VARDE_ADDR", "127.0.0.1:0")
+            .env("VARDE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info,tower_http=debug")
+            .args(args)
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let logs = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut server = Self {
+            child,
+            logs,
+            endpoint: String::new(),
+        };
+        server.endpoint = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                let log = server.next_log().await;
+                let message = log["message"].as_str().unwrap_or_default();
+                if let Some(rest) = message.split("serving GraphQL at ").nth(1) {
+                    return rest.split_whitespace().next().unwrap().to_owned();
+                }
+            }
+        })
+        .await
+        .expect("varde starts within two minutes");
+        server
+    }
+
+    async fn next_log(&mut self) -> Value {
+        let line = self
+            .logs
+            .next_line()
+            .await
+            .unwrap()
+            .expect("varde is running");
+        serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"))
+    }
+
+    /// A URL of the server: `path` in place of the endpoint's `/graphql`.
+    fn url(&self, path: &str) -> String {
+        self.endpoint.replace("/graphql", path)
+    }
+}
+
 /// `varde serve` on an empty database migrates and seeds it, and serves; its logs are JSON lines
 /// (`VARDE_LOG_FORMAT=json`) that carry the request id the answer returned.
 async fn serve_seeds_an_empty_database(backend: Backend) {
     let (url, _dir) = helpers::fresh_database(backend).await;
-    let mut child = Command::new(BINARY)
-        .env("DATABASE_URL", &url)
-        .env("VARDE_ADDR", "127.0.0.1:0")
-        .env("VARDE_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info,tower_http=debug")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut next_log = async || -> Value {
-        let line = lines.next_line().await.unwrap().expect("varde is running");
-        serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}"))
-    };
-    let endpoint = tokio::time::timeout(Duration::from_secs(120), async {
-        loop {
-            let log = next_log().await;
-            let message = log["message"].as_str().unwrap_or_default();
-            if let Some(rest) = message.split("serving GraphQL at ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-    })
-    .await
-    .expect("varde starts within two minutes");
+    let mut server = Server::start(&url, &[]).await;
     let response = reqwest::Client::new()
-        .post(&endpoint)
+        .post(&server.endpoint)
         .json(&json!({ "query": "{ owner(by: {code: \"3205\"}) { name units(first: 1) { edges { node { name } } } } }" }))
         .send()
         .await
@@ -78,7 +116,7 @@ async fn serve_seeds_an_empty_database(backend: Backend) {
     );
     let logged = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            let log = next_log().await;
+            let log = server.next_log().await;
             if log["span"]["request_id"] == request_id.as_str() {
                 return log;
             }
@@ -87,17 +125,80 @@ async fn serve_seeds_an_empty_database(backend: Backend) {
     .await
     .expect("a log line of the request names its id");
     assert_eq!(logged["span"]["uri"], "/graphql", "{logged}");
-    child.kill().await.unwrap();
+    server.child.kill().await.unwrap();
 }
 
-#[tokio::test]
-async fn serve_seeds_an_empty_sqlite_database() {
-    serve_seeds_an_empty_database(Backend::Sqlite).await;
-}
+/// Two `varde serve` processes on one database behave as one (issue 14): a session started
+/// through one is known to the other until it is ended through the first, and a persisted query
+/// registered through one is served by hash through the other.
+async fn two_processes_on_one_database_act_as_one(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    let mut first = Server::start(&url, &["--dev-login"]).await;
+    let mut second = Server::start(&url, &["--dev-login"]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let me = async |server: &Server, cookie: &str| -> Value {
+        let request = client.post(&server.endpoint).header("cookie", cookie);
+        helpers::send_query(request, "{ me { feideUserId } }").await["data"]["me"].clone()
+    };
 
-#[tokio::test]
-async fn serve_seeds_an_empty_postgres_database() {
-    serve_seeds_an_empty_database(Backend::Postgres).await;
+    let login = client
+        .get(first.url("/auth/dev-login"))
+        .query(&[("user", "rektor@kongsberg.kommune.no")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let known_to_second = me(&second, &cookie).await;
+    let logout = client
+        .post(first.url("/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let after_logout = me(&second, &cookie).await;
+
+    assert_eq!(
+        known_to_second["feideUserId"],
+        "rektor@kongsberg.kommune.no"
+    );
+    assert_eq!(logout.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        after_logout,
+        Value::Null,
+        "the second process refuses it too"
+    );
+
+    let query = "{ owner(by: {code: \"3205\"}) { name } }";
+    let hash = format!(
+        "{:x}",
+        <sha2::Sha256 as sha2::Digest>::digest(query.as_bytes())
+    );
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    client
+        .post(&first.endpoint)
+        .json(&json!({ "query": query, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let by_hash: Value = client
+        .get(&second.endpoint)
+        .query(&[("extensions", extensions.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .expect("a JSON answer");
+    assert_eq!(
+        by_hash["data"]["owner"]["name"], "Lillestrøm kommune",
+        "{by_hash}"
+    );
+    first.child.kill().await.unwrap();
+    second.child.kill().await.unwrap();
 }
 
 #[tokio::test]
@@ -190,14 +291,4 @@ async fn migrate_seed_grant_and_create_token(backend: Backend) {
     let auth = varde::auth::Auth::new(store, varde::auth::AuthConfig::default()).unwrap();
     let principal = auth.principal(Some(token.trim()), None).await.unwrap();
     assert_eq!(principal.grants.roles, [varde::domain::Role::NationalAdmin]);
-}
-
-#[tokio::test]
-async fn migrate_seed_grant_and_create_token_on_sqlite() {
-    migrate_seed_grant_and_create_token(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn migrate_seed_grant_and_create_token_on_postgres() {
-    migrate_seed_grant_and_create_token(Backend::Postgres).await;
 }

@@ -55,13 +55,16 @@ pub enum ErrorCode {
     TooManyConnections,
     /// The database cannot be reached now; the request may be retried.
     ServiceUnavailable,
+    /// A request sent a persisted query's hash alone, and no document is registered under it:
+    /// send the document with its hash once (Apollo's automatic persisted queries).
+    PersistedQueryNotFound,
     /// A fault on the server side; the details are in the server log only.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and the test that checks it.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::BadRequest,
         Self::GraphqlValidationFailed,
         Self::BadUserInput,
@@ -82,6 +85,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::TooManyConnections,
         Self::ServiceUnavailable,
+        Self::PersistedQueryNotFound,
         Self::Internal,
     ];
 
@@ -107,6 +111,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::TooManyConnections => "TOO_MANY_CONNECTIONS",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::Internal => "INTERNAL",
         }
     }

@@ -13,6 +13,7 @@ mod loaders;
 mod mutation;
 mod objects;
 mod paging;
+mod persisted;
 mod quality;
 mod query;
 
@@ -30,6 +31,7 @@ use async_graphql::{
 pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
 pub use limits::{QueryLimits, Violation};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use persisted::{MAX_PERSISTED_QUERIES, PersistedQueryError};
 
 use tokio::task::AbortHandle;
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::{AppState, auth_routes::Caller};
 use crate::auth::Principal;
-use crate::graphql::{ErrorCode, GraphqlService, Outcome, error_body};
+use crate::graphql::{ErrorCode, GraphqlService, Outcome, PersistedQueryError, error_body};
 
 /// The `application/graphql-response+json` media type of the specification.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -105,6 +105,7 @@ pub struct QueryStringParams {
 /// A request refused before GraphQL sees it.
 struct Refusal {
     status: StatusCode,
+    code: ErrorCode,
     message: String,
     headers: Vec<(header::HeaderName, HeaderValue)>,
 }
@@ -113,6 +114,7 @@ impl Refusal {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
+            code: ErrorCode::BadRequest,
             message: message.into(),
             headers: Vec::new(),
         }
@@ -123,9 +125,25 @@ impl Refusal {
     }
 }
 
+impl From<PersistedQueryError> for Refusal {
+    /// An unknown hash is answered 200, as Apollo's servers do, so that every client reads the
+    /// body and sends the document; a malformed or mismatched one is a bad request.
+    fn from(error: PersistedQueryError) -> Self {
+        let status = match error.code() {
+            ErrorCode::PersistedQueryNotFound => StatusCode::OK,
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self {
+            code: error.code(),
+            ..Self::new(status, error.to_string())
+        }
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = error_body(ErrorCode::BadRequest, &self.message);
+        let body = error_body(self.code, &self.message);
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().extend(self.headers);
         response
@@ -272,7 +290,7 @@ async fn execute_batch(
                     .into_response();
             }
         };
-        match prepare(&state.graphql, Method::POST, params) {
+        match prepare(&state.graphql, Method::POST, params).await {
             Ok(request) => answers.push(body_of(
                 state.graphql.execute(request, principal.clone()).await,
             )),
@@ -283,15 +301,13 @@ async fn execute_batch(
 }
 
 /// Checks the parameters and the operation kind, and builds the GraphQL request.
-fn prepare(
+async fn prepare(
     graphql: &GraphqlService,
     method: Method,
     params: RequestParams,
 ) -> Result<async_graphql::Request, Refusal> {
-    let query = params
-        .query
-        .ok_or_else(|| Refusal::bad_request("the request has no query"))?;
-    let mut request = async_graphql::Request::new(query);
+    // A persisted query's hash may stand for the document (see `graphql::persisted`).
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -304,6 +320,10 @@ fn prepare(
                 request.extensions.insert(name, value);
             }
         }
+    }
+    graphql.resolve_persisted_query(&mut request).await?;
+    if request.query.is_empty() {
+        return Err(Refusal::bad_request("the request has no query"));
     }
     if method == Method::GET {
         graphql.parse(&mut request);
@@ -416,7 +436,7 @@ async fn execute_one(
     media_type: MediaType,
     params: RequestParams,
 ) -> Response {
-    let request = match prepare(&state.graphql, method, params) {
+    let request = match prepare(&state.graphql, method, params).await {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };

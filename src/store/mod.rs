@@ -9,6 +9,7 @@ mod auth;
 mod catalogue;
 mod owners;
 mod page;
+mod persisted;
 mod quality;
 mod scoped;
 mod seed;

@@ -16,6 +16,7 @@ mod isolation;
 mod login;
 mod metrics;
 mod pagination;
+mod persisted;
 mod quality;
 mod reads;
 mod schema;
