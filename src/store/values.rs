@@ -211,6 +211,46 @@ impl Store {
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
 
+    /// Every readable value of the group of everyone, of `indicators`, published for the units
+    /// and for the owners themselves, every school year, in one statement: what the latest
+    /// actual values of initiatives (and their snapshots) are picked from.
+    pub(super) async fn values_of_subjects(
+        &self,
+        scope: &RestrictedScope,
+        units: &[UnitId],
+        owners: &[OwnerId],
+        indicators: &[IndicatorId],
+    ) -> StoreResult<Vec<IndicatorValue>> {
+        if indicators.is_empty() || (units.is_empty() && owners.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        sql.push(VALUE_COLUMNS)
+            .push(" FROM indicator_values v WHERE v.group_code = ")
+            .bind(ValueGroup::ALL.code())
+            .push(" AND v.indicator_id IN ")
+            .bind_list(indicators.iter().map(|id| id.0))
+            .push(" AND (1 = 0");
+        if !units.is_empty() {
+            sql.push(" OR (v.subject_level = 'unit' AND v.unit_id IN ")
+                .bind_list(units.iter().map(|id| id.0))
+                .push(")");
+        }
+        if !owners.is_empty() {
+            sql.push(" OR (v.subject_level = 'owner' AND v.owner_id IN ")
+                .bind_list(owners.iter().map(|id| id.0))
+                .push(")");
+        }
+        sql.push(")");
+        readable_condition(&mut sql, scope);
+        sql.push(" ORDER BY v.id");
+        let rows: Vec<ValueRow> = self.fetch_all(sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(IndicatorValue::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Every stored value of the indicators in the school years and group, at unit, owner and
     /// nation level, in one statement, for aggregates, colour tables and trends; each tagged with
     /// what `scope` may do with it, and those it may not use at all left out.

@@ -3,6 +3,7 @@
 
 mod access;
 mod catalogue;
+mod initiative;
 mod owner;
 mod quality;
 mod selection;
@@ -15,6 +16,7 @@ use async_graphql::{Context, OutputType, dataloader::Loader};
 
 pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
+pub use initiative::{Initiative, InitiativeChange, InitiativeEvaluation};
 pub use owner::Owner;
 pub use quality::{
     Assessment, AssessmentRevision, CriterionOverview, LevelDistributionPoint, QualityFramework,
@@ -55,6 +57,15 @@ pub(crate) fn reader<'a>(ctx: &'a Context<'_>) -> &'a ScopedReader {
 /// The caller of the request (installed by [`super::GraphqlService::execute`]).
 pub(crate) fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
     ctx.data_unchecked::<Principal>()
+}
+
+/// The caller, who must be logged in `to` do what it asks (`UNAUTHENTICATED` otherwise).
+pub(crate) fn logged_in<'a>(ctx: &'a Context<'_>, to: &str) -> ApiResult<&'a Principal> {
+    let caller = principal(ctx);
+    if caller.caller == crate::auth::Caller::Anonymous {
+        return Err(ApiError::Unauthenticated(format!("log in to {to}")));
+    }
+    Ok(caller)
 }
 
 /// Loads one object by key through the request's loader.
