@@ -237,13 +237,13 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// The reading of `indicator` (code) from its latest value, if any, through the suppression
-    /// rule every value passes ([`IndicatorValue::shown`]).
-    pub fn of(indicator: &str, latest: Option<&IndicatorValue>) -> Self {
-        let shown = latest.map(IndicatorValue::shown);
+    /// The reading of `indicator` (code) from what of its latest value, of `school_year`, may be
+    /// shown; neither when it has none.
+    pub fn new(indicator: &str, latest: Option<(SchoolYear, Visibility)>) -> Self {
+        let shown = latest.map(|(_, shown)| shown);
         Self {
             indicator: indicator.to_owned(),
-            school_year: latest.map(|value| value.school_year.start_year()),
+            school_year: latest.map(|(year, _)| year.start_year()),
             value: shown.and_then(Visibility::value),
             respondents: shown.and_then(Visibility::respondents),
             suppression: match shown {
@@ -251,6 +251,15 @@ impl Reading {
                 _ => None,
             },
         }
+    }
+
+    /// The reading of `indicator` (code) from its latest value, if any, through the suppression
+    /// rule every value passes ([`IndicatorValue::shown`]).
+    pub fn of(indicator: &str, latest: Option<&IndicatorValue>) -> Self {
+        Self::new(
+            indicator,
+            latest.map(|value| (value.school_year, value.shown())),
+        )
     }
 }
 

@@ -16,8 +16,9 @@ use crate::domain::{
     InitiativeStatus, Judgement, OwnerId, Reading, RestrictedScope, SchoolYear, UnitId,
 };
 
-const INITIATIVE_COLUMNS: &str = "i.id, i.owner_id, i.unit_id, i.parent_id, i.status, \
-    i.revision, i.content, i.snapshot, i.created_by, i.created_at";
+/// `parent_id` is renamed: paged lists name the id of the list's parent so (see [`PagedQuery`]).
+const INITIATIVE_COLUMNS: &str = "i.id, i.owner_id, i.unit_id, i.parent_id AS parent_initiative, \
+    i.status, i.revision, i.content, i.snapshot, i.created_by, i.created_at";
 
 const EVALUATION_COLUMNS: &str = "e.id, e.initiative_id, e.evaluated_on, e.judgement, e.text, \
     e.evaluated_by, e.recorded_at";
@@ -29,7 +30,7 @@ struct InitiativeRow {
     id: i64,
     owner_id: i64,
     unit_id: Option<i64>,
-    parent_id: Option<i64>,
+    parent_initiative: Option<i64>,
     status: String,
     revision: i64,
     content: String,
@@ -46,7 +47,7 @@ impl TryFrom<InitiativeRow> for Initiative {
             id: InitiativeId(row.id),
             owner: OwnerId(row.owner_id),
             unit: row.unit_id.map(UnitId),
-            parent: row.parent_id.map(InitiativeId),
+            parent: row.parent_initiative.map(InitiativeId),
             status: InitiativeStatus::parse(&row.status)?,
             revision: row.revision,
             content: serde_json::from_str(&row.content)?,

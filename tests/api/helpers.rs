@@ -246,7 +246,15 @@ impl Drop for TestApp {
     }
 }
 
-/// The error codes of a response, in order.
+/// Runs `query` as the seeded `user` (anonymous with `None`) and returns the whole body.
+pub async fn as_user(app: &TestApp, user: Option<&str>, query: &str, variables: Value) -> Value {
+    let token = match user {
+        Some(user) => Some(app.token_for(user).await),
+        None => None,
+    };
+    app.query_as(token.as_deref(), query, variables).await
+}
+
 /// Sends `request` with `query` as its GraphQL JSON body and returns the response body: for
 /// requests that need their own client, cookies or headers.
 pub async fn send_query(request: reqwest::RequestBuilder, query: &str) -> Value {
@@ -260,6 +268,7 @@ pub async fn send_query(request: reqwest::RequestBuilder, query: &str) -> Value 
         .expect("JSON body")
 }
 
+/// The error codes of a response, in order.
 pub fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_codes, seed_rows};
+use crate::helpers::{Backend, TestApp, as_user, error_codes, seed_rows};
 
 crate::on_both_databases!(
     the_seeded_frameworks_hold_the_seed_texts,
@@ -54,15 +54,6 @@ const ASSESSMENT: &str = "query($unit: String!, $criterion: String!, $year: Int!
 const FRAMEWORK: &str = "query($code: String!) { qualityFramework(by: {code: $code}) {
     code status version current { name areas { number name criteria { number name
         levels { level statements } indicators { code } } } levelDefinitions reflectionQuestions } } }";
-
-/// Runs `query` as the seeded `user` (anonymous with `None`) and returns the whole body.
-async fn as_user(app: &TestApp, user: Option<&str>, query: &str, variables: Value) -> Value {
-    let token = match user {
-        Some(user) => Some(app.token_for(user).await),
-        None => None,
-    };
-    app.query_as(token.as_deref(), query, variables).await
-}
 
 /// The one assessment the filter names, as the Kongsberg kulturskole's leader sees it.
 async fn kongsberg_assessment(app: &TestApp, criterion: &str, year: i32) -> Value {
