@@ -12,8 +12,11 @@ use super::{
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_id_of},
     inputs::{OwnerRef, QualityFrameworkRef, UnitRef},
-    loaders::{IndicatorCode, VersionNumber},
-    objects::{Initiative, load_one, load_reference, loader, logged_in, principal, reader, store},
+    loaders::VersionNumber,
+    objects::{
+        Initiative, indicators_by_code, load_one, load_reference, logged_in, principal, reader,
+        store,
+    },
 };
 use crate::{
     domain::{
@@ -154,22 +157,12 @@ impl InitiativeContentInput {
             school_years: self.school_years,
         }
         .checked()?;
-        let codes: Vec<IndicatorCode> = content
-            .indicators
-            .iter()
-            .cloned()
-            .map(IndicatorCode)
-            .collect();
-        let mut found = loader(ctx)
-            .load_many(codes.clone())
-            .await
-            .map_err(ApiError::from)?;
-        let mut indicators = Vec::with_capacity(codes.len());
-        for code in codes {
-            let indicator = found.remove(&code).ok_or_else(|| {
+        let mut found = indicators_by_code(ctx, &content.indicators).await?;
+        let mut indicators = Vec::with_capacity(content.indicators.len());
+        for code in &content.indicators {
+            let indicator = found.remove(code).ok_or_else(|| {
                 ApiError::BadUserInput(format!(
-                    "unknown indikator {:?}; the `indicators` query lists them",
-                    code.0
+                    "unknown indikator {code:?}; the `indicators` query lists them"
                 ))
             })?;
             if let Some(kind) = kind

@@ -365,6 +365,29 @@ pub fn readme_examples() -> Vec<ReadmeExample> {
     examples
 }
 
+/// A README example sent as a JSON body by curl (a heredoc), found by its first line `marker`
+/// (`# as USER (what it shows)`): the request body, and the answer in the next `json` block.
+pub fn readme_heredoc_example(marker: &str) -> (Value, Value) {
+    let readme = include_str!("../../README.md");
+    let (_, example) = readme
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("README shows the example {marker:?}"));
+    let body = example
+        .split_once("<<'EOF'\n")
+        .and_then(|(_, rest)| rest.split_once("\nEOF"))
+        .expect("the example's body is a heredoc")
+        .0;
+    let answer = example
+        .split_once("```json\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the example is followed by its answer")
+        .0;
+    (
+        serde_json::from_str(body).expect("the body is JSON"),
+        serde_json::from_str(answer).expect("the answer is JSON"),
+    )
+}
+
 /// Rows of `query` read straight from a test app's database (either dialect), for tests that
 /// check what is stored rather than what the API says.
 pub async fn stored_rows<T>(database_url: &str, query: &'static str) -> Vec<T>

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, as_user, error_codes, seed_rows};
+use crate::helpers::{Backend, TestApp, as_user, error_codes, readme_heredoc_example, seed_rows};
 
 crate::on_both_databases!(
     targets_are_compared_with_the_latest_values_the_caller_may_see,
@@ -789,24 +789,11 @@ async fn bad_input_gives_a_clear_error_and_writes_nothing(backend: Backend) {
 /// the user each names, in order, must answer what the README shows after each.
 async fn the_readme_initiative_examples_answer_as_shown(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let readme = include_str!("../../README.md");
     for marker in [
         "# as rektor@kongsberg.kommune.no (creating an initiative)",
         "# as rektor@kongsberg.kommune.no (evaluating)",
     ] {
-        let (_, example) = readme.split_once(marker).expect("README shows the example");
-        let body = example
-            .split_once("<<'EOF'\n")
-            .and_then(|(_, rest)| rest.split_once("\nEOF"))
-            .expect("the example's body is a heredoc")
-            .0;
-        let answer = example
-            .split_once("```json\n")
-            .and_then(|(_, rest)| rest.split_once("```"))
-            .expect("the example is followed by its answer")
-            .0;
-        let request: Value = serde_json::from_str(body).unwrap();
-        let expected: Value = serde_json::from_str(answer).unwrap();
+        let (request, expected) = readme_heredoc_example(marker);
 
         let answered = as_user(
             &app,

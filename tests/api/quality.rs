@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, as_user, error_codes, seed_rows};
+use crate::helpers::{Backend, TestApp, as_user, error_codes, readme_heredoc_example, seed_rows};
 
 crate::on_both_databases!(
     the_seeded_frameworks_hold_the_seed_texts,
@@ -765,22 +765,8 @@ async fn drafts_are_seen_by_their_editors_until_published(backend: Backend) {
 /// heredoc), run as the user it names, must answer what the README shows next.
 async fn the_readme_assessment_example_answers_as_shown(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let readme = include_str!("../../README.md");
-    let (_, example) = readme
-        .split_once("# as leder.kulturskole@kongsberg.kommune.no (assessing)")
-        .expect("README shows the assessment example");
-    let body = example
-        .split_once("<<'EOF'\n")
-        .and_then(|(_, rest)| rest.split_once("\nEOF"))
-        .expect("the example's body is a heredoc")
-        .0;
-    let answer = example
-        .split_once("```json\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the example is followed by its answer")
-        .0;
-    let request: Value = serde_json::from_str(body).unwrap();
-    let expected: Value = serde_json::from_str(answer).unwrap();
+    let (request, expected) =
+        readme_heredoc_example("# as leder.kulturskole@kongsberg.kommune.no (assessing)");
 
     let answered = as_user(
         &app,

@@ -1,14 +1,14 @@
 //! Tiltak (initiatives) with their targets against the latest actual values, progress
 //! evaluations (framdrift) and change history.
 
-use std::collections::HashMap;
+use std::{hash::Hash, sync::Arc};
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, dataloader::Loader};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Indicator, Owner, QualityFramework, SchoolYear, Unit, child_connection, load_one,
-    load_reference, loader, principal,
+    Indicator, Owner, QualityFramework, SchoolYear, Unit, child_connection, indicators_by_code,
+    linked_indicators, load_one, load_reference, loader, principal,
 };
 use crate::{
     domain,
@@ -17,10 +17,10 @@ use crate::{
         error::{ApiError, ApiResult},
         ids::{NodeKind, global_id},
         inputs::InitiativeFilterInput,
-        loaders::{IndicatorCode, LatestEvaluationOf, LatestValue},
+        loaders::{ChildPage, IndicatorCode, LatestEvaluationOf, LatestValue, StoreLoader},
         paging::{self, Connection},
     },
-    store::WholeHistory,
+    store::{InitiativeFilter, StoreError, WholeHistory},
 };
 
 /// A school year stored as its start year, as GraphQL shows it.
@@ -28,26 +28,26 @@ fn school_year(year: i32) -> ApiResult<SchoolYear> {
     Ok(SchoolYear(domain::SchoolYear::new(year)?))
 }
 
-/// The indicators of `codes`, each once, through the request's loader; a code without one is a
-/// broken reference.
-async fn indicators_of(
+/// One page of a parent's initiatives (an enhet's, a skoleeier's own or, with `of_units`, its
+/// enheter's, an initiative's children) under a filter, read through the request's scoped loader.
+pub(crate) async fn initiatives_connection<P>(
     ctx: &Context<'_>,
-    codes: impl Iterator<Item = &String>,
-) -> ApiResult<HashMap<String, domain::Indicator>> {
-    let codes: Vec<IndicatorCode> = codes.cloned().map(IndicatorCode).collect();
-    let found = loader(ctx)
-        .load_many(codes.clone())
-        .await
-        .map_err(ApiError::from)?;
-    codes
-        .into_iter()
-        .map(|code| {
-            let indicator = found.get(&code).cloned().ok_or_else(|| {
-                crate::store::StoreError::BrokenReference(format!("indicator {:?}", code.0))
-            })?;
-            Ok((code.0, indicator))
-        })
-        .collect()
+    parent: P,
+    filter: Option<InitiativeFilterInput>,
+    of_units: bool,
+    (after, before, first, last): (Option<String>, Option<String>, Option<i32>, Option<i32>),
+) -> ApiResult<Connection<Initiative>>
+where
+    P: Send + Sync + Hash + Eq + Clone + 'static,
+    StoreLoader: Loader<
+            ChildPage<P, InitiativeFilter>,
+            Value = Vec<domain::Initiative>,
+            Error = Arc<StoreError>,
+        >,
+{
+    let filter = filter.unwrap_or_default().resolve(of_units)?;
+    let page = paging::page(after, before, first, last)?;
+    child_connection(ctx, parent, filter, page, Initiative::id_of, Initiative).await
 }
 
 pub struct Initiative(pub domain::Initiative);
@@ -102,9 +102,7 @@ impl Initiative {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Initiative>> {
-        let filter = filter.unwrap_or_default().resolve(false)?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, Initiative::id_of, Initiative).await
+        initiatives_connection(ctx, self.0.id, filter, false, (after, before, first, last)).await
     }
 
     /// Tittel (title).
@@ -142,7 +140,8 @@ impl Initiative {
     /// latest actual value the caller may read (prikket values are never met).
     async fn targets(&self, ctx: &Context<'_>) -> ApiResult<Vec<InitiativeTarget>> {
         let targets = &self.0.content.targets;
-        let indicators = indicators_of(ctx, targets.iter().map(|t| &t.indicator)).await?;
+        let codes: Vec<String> = targets.iter().map(|t| t.indicator.clone()).collect();
+        let indicators = indicators_by_code(ctx, &codes).await?;
         let subject = self.0.subject();
         let keys: Vec<LatestValue> = indicators
             .values()
@@ -152,7 +151,9 @@ impl Initiative {
         targets
             .iter()
             .map(|target| {
-                let indicator = indicators[&target.indicator].clone();
+                let indicator = indicators.get(&target.indicator).cloned().ok_or_else(|| {
+                    StoreError::BrokenReference(format!("indicator {:?}", target.indicator))
+                })?;
                 let actual = actuals.get(&LatestValue(subject, indicator.id));
                 Ok(InitiativeTarget {
                     met: domain::target_met(target.value, actual, indicator.direction),
@@ -213,13 +214,7 @@ impl Initiative {
 
     /// Linked indikatorer.
     async fn indicators(&self, ctx: &Context<'_>) -> ApiResult<Vec<Indicator>> {
-        let codes = &self.0.content.indicators;
-        let mut found = indicators_of(ctx, codes.iter()).await?;
-        Ok(codes
-            .iter()
-            .filter_map(|code| found.remove(code))
-            .map(Indicator)
-            .collect())
+        linked_indicators(ctx, &self.0.content.indicators).await
     }
 
     /// Skoleår the initiative runs in, oldest first.

@@ -16,6 +16,7 @@ use async_graphql::{Context, OutputType, dataloader::Loader};
 
 pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
+pub(crate) use initiative::initiatives_connection;
 pub use initiative::{Initiative, InitiativeChange, InitiativeEvaluation};
 pub use owner::Owner;
 pub use quality::{
@@ -29,7 +30,7 @@ pub use value::IndicatorValue;
 use super::{
     error::{ApiError, ApiResult},
     inputs::{MemberUnitFilterInput, ValueFilterInput},
-    loaders::{ChildPage, RequestLoader, StoreLoader},
+    loaders::{ChildPage, IndicatorCode, RequestLoader, StoreLoader},
     paging::{self, Connection},
 };
 use crate::{
@@ -176,6 +177,35 @@ async fn load_indicators(
         .await
         .map(drop)
         .map_err(ApiError::from)
+}
+
+/// The indicators named by `codes` through the request's loader, by code; a code that names none
+/// is left out (callers decide whether that is bad input or a broken reference).
+pub(crate) async fn indicators_by_code(
+    ctx: &Context<'_>,
+    codes: &[String],
+) -> ApiResult<std::collections::HashMap<String, crate::domain::Indicator>> {
+    let found = loader(ctx)
+        .load_many(codes.iter().cloned().map(IndicatorCode))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found
+        .into_iter()
+        .map(|(code, indicator)| (code.0, indicator))
+        .collect())
+}
+
+/// The indicators linked by `codes` (a criterion's, an initiative's), in their order.
+pub(crate) async fn linked_indicators(
+    ctx: &Context<'_>,
+    codes: &[String],
+) -> ApiResult<Vec<Indicator>> {
+    let mut found = indicators_by_code(ctx, codes).await?;
+    Ok(codes
+        .iter()
+        .filter_map(|code| found.remove(code))
+        .map(Indicator)
+        .collect())
 }
 
 /// The units of a parent (an owner's, an utvalg's members) under a filter, one page.

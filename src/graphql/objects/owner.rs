@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::{
-    IndicatorValue, Initiative, Unit, child_connection, load_one, member_units_connection,
+    IndicatorValue, Initiative, Unit, initiatives_connection, load_one, member_units_connection,
     values_connection,
 };
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
         ids::{NodeKind, global_id},
         inputs::{InitiativeFilterInput, MemberUnitFilterInput, ValueFilterInput},
         loaders::CodesOf,
-        paging::{self, Connection},
+        paging::Connection,
     },
 };
 
@@ -128,9 +128,7 @@ impl Owner {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Initiative>> {
-        let filter = filter.unwrap_or_default().resolve(false)?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, Initiative::id_of, Initiative).await
+        initiatives_connection(ctx, self.0.id, filter, false, (after, before, first, last)).await
     }
 
     /// Oversikt: every tiltak of the skoleeier's enheter, optionally running in one skoleår or
@@ -145,8 +143,6 @@ impl Owner {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Initiative>> {
-        let filter = filter.unwrap_or_default().resolve(true)?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, Initiative::id_of, Initiative).await
+        initiatives_connection(ctx, self.0.id, filter, true, (after, before, first, last)).await
     }
 }

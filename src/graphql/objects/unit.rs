@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     Assessment, CriterionOverview, IndicatorValue, Initiative, Owner, SchoolYear, child_connection,
-    load_reference, values_connection,
+    initiatives_connection, load_reference, values_connection,
 };
 use crate::{
     domain,
@@ -111,9 +111,7 @@ impl Unit {
         first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Connection<Initiative>> {
-        let filter = filter.unwrap_or_default().resolve(false)?;
-        let page = paging::page(after, before, first, last)?;
-        child_connection(ctx, self.0.id, filter, page, Initiative::id_of, Initiative).await
+        initiatives_connection(ctx, self.0.id, filter, false, (after, before, first, last)).await
     }
 
     /// One kvalitetskjennetegn for this enhet across data sources: its agreed levels over the
