@@ -784,6 +784,29 @@ mod tests {
         assert!(data.owners.len() >= 5);
         assert!(data.values.len() > 1000);
         assert!(data.selections.iter().all(|s| !s.members.is_empty()));
+        let parents: Vec<Option<usize>> = data.initiatives.iter().map(|i| i.parent).collect();
+        assert_eq!(parents, [None, Some(0), None]);
+    }
+
+    #[test]
+    fn an_initiative_with_an_unknown_parent_is_reported_with_its_key() {
+        let read = |name: &str| -> Result<String> {
+            let content = EMBEDDED
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, content)| (*content).to_owned())
+                .ok_or_else(|| anyhow!("no {name}"))?;
+            Ok(content.replace(
+                "\"parent\": \"kongsberg-skolemiljo\"",
+                "\"parent\": \"ukjent\"",
+            ))
+        };
+        let error = format!("{:#}", parse(&read).unwrap_err());
+        assert!(
+            error.contains("initiative \"solvasen-friminutt\""),
+            "{error}"
+        );
+        assert!(error.contains("parent \"ukjent\""), "{error}");
     }
 
     #[test]
