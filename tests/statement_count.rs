@@ -154,11 +154,14 @@ const FRAMEWORKS: &str = "query($first: Int!) {
         versions(first: 5) { edges { node { version } } }
         current { areas { criteria { number indicators { code } } } } } } } }";
 
-/// An owner's overview of its units' initiatives with every relation below them: the unit, the
+/// An owner's overview of its units' initiatives with every relation below them (the unit, the
 /// parent with its children, the targets against the latest values, the snapshot, the
-/// evaluations, the latest one and the history.
+/// evaluations, the latest one and the history), its own initiatives, and its units' lists.
 const INITIATIVES: &str = "query($first: Int!) {
-    owner(by: {code: \"3303\"}) { initiativeOverview(first: $first) { edges { node {
+    owner(by: {code: \"3303\"}) {
+      initiatives(first: 5) { edges { node { title } } }
+      units(first: $first) { edges { node { initiatives(first: 5) { edges { node { title } } } } } }
+      initiativeOverview(first: $first) { edges { node {
         title unit { name } parent { title children(first: 5) { edges { node { title } } } }
         targets { indicator { code } actual { value suppressed } met }
         situationSnapshot { indicator { name } value }

@@ -268,12 +268,11 @@ async fn reloaded(ctx: &Context<'_>, id: InitiativeId) -> ApiResult<Initiative> 
         .ok_or_else(|| StoreError::BrokenReference(format!("{id:?}")).into())
 }
 
-/// The refusal of a write whose expected revision is stale.
-fn conflict(initiative: &domain::Initiative, expected: i64) -> ApiError {
+/// The refusal of a write whose expected revision is stale (perhaps only since it was checked).
+fn conflict(expected: i64) -> ApiError {
     ApiError::Conflict(format!(
-        "the initiative is at revision {}, not {expected}: someone changed it meanwhile; read it \
-         again and redo your change",
-        initiative.revision
+        "the initiative is no longer at revision {expected}: someone changed it meanwhile; read \
+         it again and redo your change"
     ))
 }
 
@@ -389,7 +388,7 @@ impl InitiativeMutation {
             .await?
         {
             Written::Done => reloaded(ctx, initiative.id).await,
-            Written::Stale => Err(conflict(&initiative, input.expected_revision)),
+            Written::Stale => Err(conflict(input.expected_revision)),
         }
     }
 
@@ -415,7 +414,7 @@ impl InitiativeMutation {
             .await?
         {
             Written::Done => reloaded(ctx, initiative.id).await,
-            Written::Stale => Err(conflict(&initiative, input.expected_revision)),
+            Written::Stale => Err(conflict(input.expected_revision)),
         }
     }
 
