@@ -170,6 +170,17 @@ async fn targets_are_compared_with_the_latest_values_the_caller_may_see(backend:
         trastolen_input(),
     )
     .await;
+    // An owner's own initiative: Kongsberg's published Mobbing 1.3 meets 1.3 (lower is better);
+    // the arts-school survey has no owner-level value, so that target is not met.
+    let owner_input = json!({ "input": {
+        "of": { "owner": { "code": "3303" } },
+        "content": { "title": "Kulturskole og skolemiljø", "startDate": "2026-01-05",
+            "indicators": ["eu_mobbing", "ke_trivsel"],
+            "targets": [
+                { "indicator": "eu_mobbing", "value": 1.3, "bySchoolYear": 2026 },
+                { "indicator": "ke_trivsel", "value": 4.0, "bySchoolYear": 2026 }
+            ] } } });
+    let owned = as_user(&app, Some(OWNER_ADMIN), &create_mutation(), owner_input).await;
     let by_year = |year: i32, status: &str| {
         format!(
             "{{ owner(by: {{code: \"3303\"}}) {{ initiativeOverview(filter: {{schoolYear: {year},
@@ -330,6 +341,33 @@ async fn targets_are_compared_with_the_latest_values_the_caller_may_see(backend:
     assert_eq!(
         snapshot,
         [json!("SUPPRESSED_AT_SOURCE"), Value::Null, Value::Null]
+    );
+
+    let owned = &owned["data"]["createInitiative"];
+    assert_eq!(owned["unit"], Value::Null);
+    assert_eq!(owned["owner"]["name"], "Kongsberg kommune");
+    let no_value = json!({ "schoolYear": null, "value": null, "n": null, "suppressed": false,
+        "suppressionReason": null });
+    assert_eq!(
+        owned["targets"],
+        json!([
+            target(
+                "eu_mobbing",
+                "LOWER_IS_BETTER",
+                1.3,
+                2026,
+                seeded_reading("eu_mobbing", "owner", "3303"),
+                json!(true)
+            ),
+            target(
+                "ke_trivsel",
+                "HIGHER_IS_BETTER",
+                4.0,
+                2026,
+                no_value,
+                json!(false)
+            ),
+        ])
     );
 
     let titles = |body: &Value| -> Vec<String> {
