@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DomainError, EvaluationId, IndicatorId, IndicatorValue, InitiativeId, InitiativeStatus,
-    Judgement, OwnerId, SchoolYear, Subject, SuppressionReason, UnitId, ValueGroup, Visibility,
-    checked_text,
+    Judgement, OwnerId, SchoolYear, Subject, SuppressionReason, UnitId, ValueAccess, ValueGroup,
+    Visibility, checked_text,
 };
 
 /// The most indicators, targets, criteria or school years one initiative links: a bound on what
@@ -253,46 +253,50 @@ impl Reading {
         }
     }
 
-    /// The reading of `indicator` (code) from its latest value, if any, through the suppression
-    /// rule every value passes ([`IndicatorValue::shown`]).
-    pub fn of(indicator: &str, latest: Option<&IndicatorValue>) -> Self {
+    /// The reading of `indicator` (code) from its latest value, if any, as a caller with
+    /// `access` to it sees it: through the suppression rule every value passes
+    /// ([`IndicatorValue::shown`]) when it may read the value, `NOT_PERMITTED` otherwise.
+    pub fn of(indicator: &str, latest: Option<&(IndicatorValue, ValueAccess)>) -> Self {
         Self::new(
             indicator,
-            latest.map(|value| (value.school_year, value.shown())),
+            latest.map(|(value, access)| {
+                let shown = match access {
+                    ValueAccess::Read => value.shown(),
+                    ValueAccess::AggregateOnly | ValueAccess::Denied => {
+                        Visibility::Suppressed(SuppressionReason::NotPermitted)
+                    }
+                };
+                (value.school_year, shown)
+            }),
         )
     }
 }
 
-/// The latest (by school year) of `values` for `subject` and `indicator`, in the group of
-/// everyone: the actual value an initiative's targets are compared with.
+/// The latest (by school year) of `values` (each with the caller's access to it) for `subject`
+/// and `indicator`, in the group of everyone: the actual value an initiative's targets are
+/// compared with.
 pub fn latest_value<'a>(
-    values: &'a [IndicatorValue],
+    values: &'a [(IndicatorValue, ValueAccess)],
     subject: &Subject,
     indicator: IndicatorId,
-) -> Option<&'a IndicatorValue> {
+) -> Option<&'a (IndicatorValue, ValueAccess)> {
     values
         .iter()
-        .filter(|value| {
+        .filter(|(value, _)| {
             value.indicator_id == indicator
                 && &value.subject == subject
                 && value.group == ValueGroup::ALL
         })
-        .max_by_key(|value| value.school_year)
+        .max_by_key(|(value, _)| value.school_year)
 }
 
-/// Whether `actual` reaches `target` for an indicator of `direction`: at or above it when higher
-/// is better, at or below it when lower is better (Mobbing). A suppressed or missing actual is
-/// never met. `None` for a neutral indicator, where better has no direction (as it has no colour).
-pub fn target_met(
-    target: f64,
-    actual: Option<&IndicatorValue>,
-    direction: super::Direction,
-) -> Option<bool> {
+/// Whether `actual` (the value shown to the caller, none when it is prikket, not permitted or
+/// missing) reaches `target` for an indicator of `direction`: at or above it when higher is
+/// better, at or below it when lower is better (Mobbing). A hidden or missing actual is never
+/// met. `None` for a neutral indicator, where better has no direction (as it has no colour).
+pub fn target_met(target: f64, actual: Option<f64>, direction: super::Direction) -> Option<bool> {
     let sign = direction.sign()?;
-    Some(match actual.map(IndicatorValue::shown) {
-        Some(Visibility::Visible { value, .. }) => sign * value >= sign * target,
-        Some(Visibility::Suppressed(_) | Visibility::Missing) | None => false,
-    })
+    Some(actual.is_some_and(|actual| sign * actual >= sign * target))
 }
 
 /// Tiltak: a unit's initiative (`unit` set) or an owner's, at its current revision.
@@ -457,27 +461,47 @@ mod tests {
     fn a_target_is_met_in_the_indicators_direction_and_never_by_a_hidden_value() {
         let higher = Direction::HigherIsBetter;
         let lower = Direction::LowerIsBetter;
-        let at = |v| value(Some(v), Some(100), false);
-        assert_eq!(target_met(4.2, Some(&at(4.2)), higher), Some(true));
-        assert_eq!(target_met(4.2, Some(&at(4.1)), higher), Some(false));
-        assert_eq!(target_met(1.3, Some(&at(1.3)), lower), Some(true));
-        assert_eq!(target_met(1.3, Some(&at(1.4)), lower), Some(false));
-        assert_eq!(target_met(1.3, Some(&at(1.0)), lower), Some(true));
-        let suppressed = value(None, None, true);
-        let below_threshold = value(Some(9.9), Some(6), false);
-        assert_eq!(target_met(1.0, Some(&suppressed), higher), Some(false));
-        assert_eq!(target_met(1.0, Some(&below_threshold), higher), Some(false));
+        assert_eq!(target_met(4.2, Some(4.2), higher), Some(true));
+        assert_eq!(target_met(4.2, Some(4.1), higher), Some(false));
+        assert_eq!(target_met(1.3, Some(1.3), lower), Some(true));
+        assert_eq!(target_met(1.3, Some(1.4), lower), Some(false));
+        assert_eq!(target_met(1.3, Some(1.0), lower), Some(true));
+        assert_eq!(target_met(1.0, None, higher), Some(false));
         assert_eq!(target_met(1.0, None, lower), Some(false));
-        assert_eq!(target_met(1.0, Some(&at(4.0)), Direction::Neutral), None);
+        assert_eq!(target_met(1.0, Some(4.0), Direction::Neutral), None);
     }
 
     #[test]
     fn a_reading_of_a_hidden_value_carries_the_reason_and_no_number() {
-        let reading = Reading::of("kf_informasjon", Some(&value(Some(3.5), Some(6), false)));
-        assert_eq!(reading.value, None);
-        assert_eq!(reading.respondents, None);
-        assert_eq!(reading.suppression, Some(SuppressionReason::BelowThreshold));
-        assert_eq!(reading.school_year, Some(2025));
+        let read = |value| (value, ValueAccess::Read);
+        let below = Reading::of(
+            "kf_informasjon",
+            Some(&read(value(Some(3.5), Some(6), false))),
+        );
+        assert_eq!((below.value, below.respondents), (None, None));
+        assert_eq!(below.suppression, Some(SuppressionReason::BelowThreshold));
+        assert_eq!(below.school_year, Some(2025));
+        let at_source = Reading::of("np_lesing_5", Some(&read(value(None, None, true))));
+        assert_eq!(
+            at_source.suppression,
+            Some(SuppressionReason::SuppressedAtSource)
+        );
+        let shown = Reading::of(
+            "eu_mobbing",
+            Some(&read(value(Some(1.3), Some(118), false))),
+        );
+        assert_eq!(
+            (shown.value, shown.respondents, shown.suppression),
+            (Some(1.3), Some(118), None)
+        );
+        for access in [ValueAccess::Denied, ValueAccess::AggregateOnly] {
+            let other = Reading::of(
+                "ke_trivsel",
+                Some(&(value(Some(4.4), Some(55), false), access)),
+            );
+            assert_eq!((other.value, other.respondents), (None, None));
+            assert_eq!(other.suppression, Some(SuppressionReason::NotPermitted));
+        }
         assert_eq!(Reading::of("x", None).school_year, None);
     }
 }

@@ -14,7 +14,8 @@ use crate::{
         Assessment, AssessmentId, AssessmentRevision, DataSource, DataSourceId, Evaluation,
         Framework, FrameworkId, FrameworkVersion, FrameworkVersionId, Indicator, IndicatorId,
         IndicatorValue, Initiative, InitiativeChange, InitiativeId, InitiativeSubject, Owner,
-        OwnerCodePeriod, OwnerId, Selection, SelectionId, Unit, UnitId, Vote, latest_value,
+        OwnerCodePeriod, OwnerId, Selection, SelectionId, Unit, UnitId, ValueAccess, Vote,
+        latest_value,
     },
     store::{
         AssessmentFilter, InitiativeFilter, Page, ScopedReader, Store, StoreError, StoreResult,
@@ -214,17 +215,20 @@ impl Loader<LatestEvaluationOf> for StoreLoader {
     }
 }
 
-/// Key for the latest readable value (group of everyone) of an indicator for an initiative's
-/// enhet or skoleeier: the actual value its target is compared with.
+/// Key for the latest value (group of everyone) of an indicator for an initiative's enhet or
+/// skoleeier, with the caller's access to it: the actual value its target is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LatestValue(pub InitiativeSubject, pub IndicatorId);
 
 impl Loader<LatestValue> for StoreLoader {
-    type Value = IndicatorValue;
+    type Value = (IndicatorValue, ValueAccess);
     type Error = Arc<StoreError>;
 
     /// Every key's values in one statement, through the request's scoped reader.
-    async fn load(&self, keys: &[LatestValue]) -> LoadResult<LatestValue, IndicatorValue> {
+    async fn load(
+        &self,
+        keys: &[LatestValue],
+    ) -> LoadResult<LatestValue, (IndicatorValue, ValueAccess)> {
         let mut units = Vec::new();
         let mut owners = Vec::new();
         let mut indicators = Vec::new();

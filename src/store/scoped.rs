@@ -78,14 +78,15 @@ impl ScopedReader {
             .await
     }
 
-    /// Every readable value (group of everyone, every school year) of the indicators for the
-    /// units and for the owners themselves, in one statement.
+    /// Every value (group of everyone, every school year) of the indicators for the units and
+    /// for the owners themselves, in one statement, each tagged with what the caller may do with
+    /// it; one it may not use at all without its number.
     pub async fn values_of_subjects(
         &self,
         units: &[UnitId],
         owners: &[OwnerId],
         indicators: &[IndicatorId],
-    ) -> StoreResult<Vec<IndicatorValue>> {
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
         self.store
             .values_of_subjects(&self.scope, units, owners, indicators)
             .await

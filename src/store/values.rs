@@ -211,21 +211,23 @@ impl Store {
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
 
-    /// Every readable value of the group of everyone, of `indicators`, published for the units
-    /// and for the owners themselves, every school year, in one statement: what the latest
-    /// actual values of initiatives (and their snapshots) are picked from.
+    /// Every value of the group of everyone, of `indicators`, published for the units and for
+    /// the owners themselves, every school year, in one statement, each tagged with what `scope`
+    /// may do with it (see [`with_access`]): what the latest actual values of initiatives (and
+    /// their snapshots) are picked from, so that a value the caller may not read is known as such.
     pub(super) async fn values_of_subjects(
         &self,
         scope: &RestrictedScope,
         units: &[UnitId],
         owners: &[OwnerId],
         indicators: &[IndicatorId],
-    ) -> StoreResult<Vec<IndicatorValue>> {
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
         if indicators.is_empty() || (units.is_empty() && owners.is_empty()) {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new("SELECT ");
         sql.push(VALUE_COLUMNS)
+            .push(ACCESS_COLUMNS)
             .push(" FROM indicator_values v WHERE v.group_code = ")
             .bind(ValueGroup::ALL.code())
             .push(" AND v.indicator_id IN ")
@@ -241,14 +243,8 @@ impl Store {
                 .bind_list(owners.iter().map(|id| id.0))
                 .push(")");
         }
-        sql.push(")");
-        readable_condition(&mut sql, scope);
-        sql.push(" ORDER BY v.id");
-        let rows: Vec<ValueRow> = self.fetch_all(sql).await?;
-        Ok(rows
-            .into_iter()
-            .map(IndicatorValue::try_from)
-            .collect::<Result<_, _>>()?)
+        sql.push(") ORDER BY v.id");
+        with_access(self.fetch_all(sql).await?, scope)
     }
 
     /// Every stored value of the indicators in the school years and group, at unit, owner and
@@ -264,12 +260,8 @@ impl Store {
         }
         let mut sql = Sql::new("SELECT ");
         sql.push(VALUE_COLUMNS)
-            .push(
-                ", (SELECT s.sensitivity FROM indicators i JOIN data_sources s \
-                 ON s.id = i.source_id WHERE i.id = v.indicator_id) AS sensitivity, \
-                 (SELECT u.owner_id FROM units u WHERE u.id = v.unit_id) AS unit_owner_id \
-                 FROM indicator_values v WHERE v.indicator_id IN ",
-            )
+            .push(ACCESS_COLUMNS)
+            .push(" FROM indicator_values v WHERE v.indicator_id IN ")
             .bind_list(filter.indicators.iter().map(|id| id.0))
             .push(" AND v.school_year IN ")
             .bind_list(
@@ -294,19 +286,36 @@ impl Store {
                 .map(SubjectLevel::as_str),
             )
             .push(" ORDER BY v.id");
-        let rows: Vec<AnalysisRow> = self.fetch_all(sql).await?;
-        let mut values = Vec::with_capacity(rows.len());
-        for row in rows {
-            let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
-            let unit_owner = row.unit_owner_id.map(OwnerId);
-            let value = IndicatorValue::try_from(row.value)?;
-            match scope.value_access(restricted, &value.subject, unit_owner) {
-                ValueAccess::Denied => {}
-                access => values.push((value, access)),
-            }
-        }
+        let mut values = with_access(self.fetch_all(sql).await?, scope)?;
+        values.retain(|(_, access)| *access != ValueAccess::Denied);
         Ok(values)
     }
+}
+
+/// The columns the access rule needs beside a value's own (see [`AnalysisRow`]).
+const ACCESS_COLUMNS: &str = ", (SELECT s.sensitivity FROM indicators i JOIN data_sources s \
+     ON s.id = i.source_id WHERE i.id = v.indicator_id) AS sensitivity, \
+     (SELECT u.owner_id FROM units u WHERE u.id = v.unit_id) AS unit_owner_id";
+
+/// Each value with what `scope` may do with it ([`RestrictedScope::value_access`]). A value the
+/// caller may not use at all keeps only that it exists: its number and `n` are dropped here.
+fn with_access(
+    rows: Vec<AnalysisRow>,
+    scope: &RestrictedScope,
+) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+    rows.into_iter()
+        .map(|row| {
+            let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
+            let unit_owner = row.unit_owner_id.map(OwnerId);
+            let mut value = IndicatorValue::try_from(row.value)?;
+            let access = scope.value_access(restricted, &value.subject, unit_owner);
+            if access == ValueAccess::Denied {
+                value.value = None;
+                value.respondents = None;
+            }
+            Ok((value, access))
+        })
+        .collect()
 }
 
 /// A value with what the access rule needs to know about it.

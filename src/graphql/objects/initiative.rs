@@ -154,10 +154,13 @@ impl Initiative {
                 let indicator = indicators.get(&target.indicator).cloned().ok_or_else(|| {
                     StoreError::BrokenReference(format!("indicator {:?}", target.indicator))
                 })?;
-                let actual = actuals.get(&LatestValue(subject, indicator.id));
+                let actual = domain::Reading::of(
+                    &target.indicator,
+                    actuals.get(&LatestValue(subject, indicator.id)),
+                );
                 Ok(InitiativeTarget {
-                    met: domain::target_met(target.value, actual, indicator.direction),
-                    actual: domain::Reading::of(&target.indicator, actual),
+                    met: domain::target_met(target.value, actual.value, indicator.direction),
+                    actual,
                     by_school_year: domain::SchoolYear::new(target.by_school_year)?,
                     value: target.value,
                     indicator,
@@ -332,8 +335,9 @@ impl InitiativeTarget {
     }
 
     /// Whether the actual value reaches the target in the indicator's direction (at or below it
-    /// when lower is better, as for Mobbing). False when the actual value is prikket or missing;
-    /// null for a neutral indicator, which has no better direction.
+    /// when lower is better, as for Mobbing). False when the actual value is prikket, not for the
+    /// caller (`NOT_PERMITTED`) or missing; null for a neutral indicator, which has no better
+    /// direction.
     async fn met(&self) -> Option<bool> {
         self.met
     }
