@@ -691,6 +691,11 @@ async fn initiatives_are_planned_and_read_only_within_their_roles(backend: Backe
         json!([{ "node": { "revision": 1 } }])
     );
     assert_eq!(error_codes(&leader), ["FORBIDDEN"]);
+    assert_eq!(
+        leader["data"]["initiative"]["history"],
+        Value::Null,
+        "the rest of the answer stands"
+    );
 
     // The unit's leader plans at the unit, as part of the owner's initiative.
     let mut as_part = create_at(unit(SOLVASEN));

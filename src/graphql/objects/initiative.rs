@@ -272,7 +272,8 @@ impl Initiative {
     }
 
     /// Historikk: who changed what and when, one entry per revision, oldest first. Only the
-    /// skoleeier's admins read it (`FORBIDDEN` for anyone else).
+    /// skoleeier's admins read it: null with a `FORBIDDEN` error for anyone else, so that the
+    /// rest of an answer (an overview) stands.
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -280,7 +281,7 @@ impl Initiative {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> ApiResult<Connection<InitiativeChange>> {
+    ) -> ApiResult<Option<Connection<InitiativeChange>>> {
         if !principal(ctx)
             .grants
             .may_read_initiative_history(self.0.owner)
@@ -299,6 +300,7 @@ impl Initiative {
             InitiativeChange,
         )
         .await
+        .map(Some)
     }
 }
 
