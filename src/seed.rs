@@ -13,18 +13,19 @@ use serde::{Deserialize, de::DeserializeOwned};
 use crate::{
     domain::{
         self, ColourMode, ColourRule, CountyNumber, Direction, FrameworkContent, IndicatorCategory,
-        Level, OrgNumber, OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, ScopeKind,
-        SelectionScope, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup, checked_text,
+        InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerCode, OwnerKind,
+        RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope, Sensitivity, UnitKind,
+        UnitOfMeasure, ValueGroup, checked_text,
     },
     store::{
-        SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
-        SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
-        SeedUnit, SeedValue, SeedVote,
+        SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
+        SeedFramework, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode, SeedRoleAssignment,
+        SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
     },
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 15] = [
+const FILES: [&str; 16] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
@@ -40,13 +41,14 @@ const FILES: [&str; 15] = [
     "quality/lillestrom.json",
     "quality/assessments.csv",
     "quality/votes.csv",
+    "initiatives/initiatives.json",
 ];
 
 /// The quality frameworks (kvalitetsbeskrivelser) among [`FILES`].
 const FRAMEWORK_FILES: [&str; 2] = ["quality/kulturskole.json", "quality/lillestrom.json"];
 
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 15] = [
+const EMBEDDED: [(&str, &str); 16] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
@@ -85,6 +87,10 @@ const EMBEDDED: [(&str, &str); 15] = [
     (
         "quality/votes.csv",
         include_str!("../seeds/quality/votes.csv"),
+    ),
+    (
+        "initiatives/initiatives.json",
+        include_str!("../seeds/initiatives/initiatives.json"),
     ),
 ];
 
@@ -279,6 +285,32 @@ struct VoteRecord {
     voter: String,
     level: i64,
     shown: bool,
+}
+
+/// A seeded initiative: of an owner (`owner`, its key) or of a unit (`unit`, its
+/// organisasjonsnummer), part of an earlier owner initiative (`parent`, its key) or not.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitiativeRecord {
+    key: String,
+    owner: Option<String>,
+    unit: Option<String>,
+    parent: Option<String>,
+    status: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    content: InitiativeContent,
+    evaluations: Vec<EvaluationRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EvaluationRecord {
+    date: chrono::NaiveDate,
+    judgement: String,
+    text: String,
+    evaluated_by: String,
+    recorded_at: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
@@ -626,7 +658,10 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
         },
     )?;
 
+    let initiatives = initiatives(read, &units, &owner, &indicators, &frameworks)?;
+
     Ok(SeedData {
+        initiatives,
         frameworks,
         assessments,
         votes,
@@ -643,6 +678,102 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
     })
 }
 
+/// The seeded initiatives, checked as `createInitiative` checks them: known owner or unit, a
+/// parent that is an earlier initiative of the unit's owner, valid content whose indicators apply
+/// to the unit's kind and whose criteria are in the seeded frameworks.
+fn initiatives(
+    read: &dyn Fn(&str) -> Result<String>,
+    units: &[SeedUnit],
+    owner: &dyn Fn(&str) -> Result<OrgNumber>,
+    indicators: &[SeedIndicator],
+    frameworks: &[SeedFramework],
+) -> Result<Vec<SeedInitiative>> {
+    const FILE: &str = "initiatives/initiatives.json";
+    let records: Vec<InitiativeRecord> = serde_json::from_str(&read(FILE)?)
+        .with_context(|| format!("{FILE} is not a list of initiatives"))?;
+    let mut keys: Vec<(String, OrgNumber, bool)> = Vec::new();
+    let mut seeded = Vec::with_capacity(records.len());
+    for record in records {
+        let key = record.key.clone();
+        let checked = (|| {
+            let (owner, unit) = match (&record.owner, &record.unit) {
+                (Some(key), None) => (owner(key)?, None),
+                (None, Some(org)) => {
+                    let org = OrgNumber::parse(org)?;
+                    let unit = units
+                        .iter()
+                        .find(|u| u.org_number == org)
+                        .ok_or_else(|| anyhow!("unknown unit {org}"))?;
+                    (unit.owner.clone(), Some(unit))
+                }
+                _ => bail!("give either an owner or a unit"),
+            };
+            let parent = match &record.parent {
+                Some(parent) => Some(
+                    keys.iter()
+                        .position(|(key, of, is_unit)| key == parent && *of == owner && !is_unit)
+                        .filter(|_| unit.is_some())
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "parent {parent:?} is not an earlier initiative of the unit's owner"
+                            )
+                        })?,
+                ),
+                None => None,
+            };
+            let content = record.content.checked()?;
+            for code in &content.indicators {
+                let indicator = indicators
+                    .iter()
+                    .find(|i| &i.code == code)
+                    .ok_or_else(|| anyhow!("unknown indicator {code:?}"))?;
+                if let Some(unit) = unit {
+                    ensure!(
+                        indicator.applies_to.contains(&unit.kind),
+                        "{code} does not apply to {}",
+                        unit.org_number
+                    );
+                }
+            }
+            for link in &content.criteria {
+                frameworks
+                    .iter()
+                    .find(|f| f.code == link.framework)
+                    .ok_or_else(|| anyhow!("unknown framework {:?}", link.framework))?
+                    .content
+                    .criterion(&link.criterion)?;
+            }
+            let evaluations = record
+                .evaluations
+                .into_iter()
+                .map(|e| {
+                    Ok(SeedEvaluation {
+                        date: e.date,
+                        judgement: Judgement::parse(&e.judgement)?,
+                        text: checked_text("text", &e.text)?,
+                        evaluated_by: e.evaluated_by,
+                        recorded_at: e.recorded_at,
+                    })
+                })
+                .collect::<Result<_>>()?;
+            keys.push((record.key, owner.clone(), unit.is_some()));
+            Ok(SeedInitiative {
+                owner,
+                unit: unit.map(|unit| unit.org_number.clone()),
+                parent,
+                status: InitiativeStatus::parse(&record.status)?,
+                content,
+                created_by: record.created_by,
+                created_at: record.created_at,
+                evaluations,
+            })
+        })()
+        .with_context(|| format!("{FILE}, initiative {key:?}"))?;
+        seeded.push(checked);
+    }
+    Ok(seeded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,6 +784,29 @@ mod tests {
         assert!(data.owners.len() >= 5);
         assert!(data.values.len() > 1000);
         assert!(data.selections.iter().all(|s| !s.members.is_empty()));
+        let parents: Vec<Option<usize>> = data.initiatives.iter().map(|i| i.parent).collect();
+        assert_eq!(parents, [None, Some(0), None]);
+    }
+
+    #[test]
+    fn an_initiative_with_an_unknown_parent_is_reported_with_its_key() {
+        let read = |name: &str| -> Result<String> {
+            let content = EMBEDDED
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, content)| (*content).to_owned())
+                .ok_or_else(|| anyhow!("no {name}"))?;
+            Ok(content.replace(
+                "\"parent\": \"kongsberg-skolemiljo\"",
+                "\"parent\": \"ukjent\"",
+            ))
+        };
+        let error = format!("{:#}", parse(&read).unwrap_err());
+        assert!(
+            error.contains("initiative \"solvasen-friminutt\""),
+            "{error}"
+        );
+        assert!(error.contains("parent \"ukjent\""), "{error}");
     }
 
     #[test]

@@ -154,6 +154,23 @@ const FRAMEWORKS: &str = "query($first: Int!) {
         versions(first: 5) { edges { node { version } } }
         current { areas { criteria { number indicators { code } } } } } } } }";
 
+/// An owner's overview of its units' initiatives with every relation below them (the unit, the
+/// parent with its children, the targets against the latest values, the snapshot, the
+/// evaluations, the latest one and the history), its own initiatives, and its units' lists.
+const INITIATIVES: &str = "query($first: Int!) {
+    owner(by: {code: \"3303\"}) {
+      initiatives(first: 5) { edges { node { title } } }
+      units(first: $first) { edges { node { initiatives(first: 5) { edges { node { title } } } } } }
+      initiativeOverview(first: $first) { edges { node {
+        title unit { name } parent { title children(first: 5) { edges { node { title } } } }
+        targets { indicator { code } actual { value suppressed } met }
+        situationSnapshot { indicator { name } value }
+        criteria { framework { code } criterion } indicators { code }
+        evaluations(first: 5) { edges { node { judgement } } }
+        latestEvaluation { judgement }
+        history(first: 5) { edges { node { revision changedBy } } }
+    } } } } }";
+
 /// Statements of one request of `query` with `variables`, as the national admin (who may read
 /// every aggregate, so no path is skipped for want of access).
 async fn statements_of(
@@ -273,6 +290,40 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 "{backend:?}: statements for {few} and {many} parents differ\n{query}"
             );
         }
+
+        // Kongsberg's owner admin reads the overview of the two seeded unit initiatives, and of
+        // those and one more at Tråstølen skole.
+        let admin_token = app.token_for("radgiver@kongsberg.kommune.no").await;
+        let two = statements_of(
+            &app,
+            &counter,
+            &admin_token,
+            INITIATIVES,
+            json!({ "first": 2 }),
+        )
+        .await;
+        let created = app
+            .query_as(
+                Some(&admin_token),
+                "mutation { createInitiative(input: {of: {unit: {orgNumber: \"948876639\"}},
+                    content: {title: \"Lesing\", startDate: \"2026-01-05\", indicators: [\"np_lesing_5\"],
+                    targets: [{indicator: \"np_lesing_5\", value: 50, bySchoolYear: 2026}]}}) { revision } }",
+                json!({}),
+            )
+            .await;
+        assert!(created.get("errors").is_none(), "{created:#}");
+        let three = statements_of(
+            &app,
+            &counter,
+            &admin_token,
+            INITIATIVES,
+            json!({ "first": 3 }),
+        )
+        .await;
+        assert_eq!(
+            two, three,
+            "{backend:?}: statements for 2 and 3 initiatives differ\n{INITIATIVES}"
+        );
 
         let token = app.token_for("admin@varde.example").await;
         let indicators = helpers::seed_rows("indicators.csv");

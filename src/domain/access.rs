@@ -1,6 +1,6 @@
 //! Who may read and grant what: roles, their scopes, and the default-deny rules over them.
 
-use super::{DomainError, OwnerId, Subject, UnitId};
+use super::{DomainError, InitiativeSubject, OwnerId, Subject, UnitId};
 
 macro_rules! role_kinds {
     ($($variant:ident => $text:literal, $scope:ident);+ $(;)?) => {
@@ -238,6 +238,23 @@ impl Grants {
         })
     }
 
+    /// Whether these grants may create, edit, move on and evaluate a tiltak (initiative) of
+    /// `subject`, whose owner (the unit's, for a unit's initiative) is `owner`: the unit's leaders
+    /// for a unit's, and the owner's admins for the owner's own and every one of its units'.
+    pub fn may_plan_initiative(&self, subject: InitiativeSubject, owner: OwnerId) -> bool {
+        self.roles.iter().any(|role| match (*role, subject) {
+            (Role::UnitLeader(leader), InitiativeSubject::Unit(unit)) => leader == unit,
+            (Role::OwnerAdmin(admin), _) => admin == owner,
+            _ => false,
+        })
+    }
+
+    /// Whether these grants may read the change history of an initiative of `owner` (the unit's
+    /// owner, for a unit's initiative): the owner's admins only.
+    pub fn may_read_initiative_history(&self, owner: OwnerId) -> bool {
+        self.roles.contains(&Role::OwnerAdmin(owner))
+    }
+
     /// Whether these grants may give or take away `role`. `unit_owner` is the owner of the role's
     /// unit, for unit roles. National admins grant anything; owner admins grant owner readers and
     /// unit roles inside their owner; unit leaders grant unit staff of their unit. Nobody else.
@@ -412,6 +429,37 @@ mod tests {
         assert!(owner.may_edit_framework(Some(A)) && !owner.may_edit_framework(Some(B)));
         assert!(!owner.may_edit_framework(None));
         assert!(!Grants::default().may_edit_framework(None));
+    }
+
+    #[test]
+    fn initiatives_are_planned_by_their_units_leaders_and_their_owners_admins() {
+        let (unit, other) = (UnitId(1), UnitId(2));
+        let leader = Grants {
+            roles: vec![Role::UnitLeader(unit)],
+        };
+        let admin = Grants {
+            roles: vec![Role::OwnerAdmin(A)],
+        };
+        let reader = Grants {
+            roles: vec![
+                Role::OwnerReader(A),
+                Role::UnitStaff(unit),
+                Role::NationalAdmin,
+            ],
+        };
+        let of_unit = InitiativeSubject::Unit(unit);
+        assert!(leader.may_plan_initiative(of_unit, A));
+        assert!(!leader.may_plan_initiative(InitiativeSubject::Unit(other), A));
+        assert!(!leader.may_plan_initiative(InitiativeSubject::Owner(A), A));
+        assert!(
+            admin.may_plan_initiative(of_unit, A)
+                && admin.may_plan_initiative(InitiativeSubject::Owner(A), A)
+        );
+        assert!(!admin.may_plan_initiative(InitiativeSubject::Unit(other), B));
+        assert!(!admin.may_plan_initiative(InitiativeSubject::Owner(B), B));
+        assert!(!reader.may_plan_initiative(of_unit, A));
+        assert!(admin.may_read_initiative_history(A) && !admin.may_read_initiative_history(B));
+        assert!(!leader.may_read_initiative_history(A) && !reader.may_read_initiative_history(A));
     }
 
     #[test]

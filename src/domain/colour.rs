@@ -11,6 +11,20 @@ pub enum Colour {
     None,
 }
 
+impl Direction {
+    /// The factor that turns this direction's "better" into "higher": 1 when higher is better, -1
+    /// when lower is better (Mobbing), none for a neutral indicator, which has no better.
+    /// Lower-is-better is higher-is-better on the negated scale, so one comparison serves both
+    /// (colours here, targets in `domain::target_met`).
+    pub fn sign(self) -> Option<f64> {
+        match self {
+            Self::HigherIsBetter => Some(1.0),
+            Self::LowerIsBetter => Some(-1.0),
+            Self::Neutral => None,
+        }
+    }
+}
+
 /// Classifies `value` by `rule`. Relative modes compare with `reference`, the owner's or national
 /// value the caller looked up. Gives `Colour::None` when there is nothing sound to compare: no
 /// value, mode `None`, a neutral direction, or a missing threshold, margin or reference.
@@ -20,11 +34,8 @@ pub fn classify(
     direction: Direction,
     reference: Option<f64>,
 ) -> Colour {
-    // Lower-is-better is higher-is-better on the negated scale, so one comparison serves both.
-    let sign = match direction {
-        Direction::HigherIsBetter => 1.0,
-        Direction::LowerIsBetter => -1.0,
-        Direction::Neutral => return Colour::None,
+    let Some(sign) = direction.sign() else {
+        return Colour::None;
     };
     let finite = |number: Option<f64>| number.filter(|n| n.is_finite());
     let classified = (|| {

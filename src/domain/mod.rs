@@ -9,6 +9,7 @@ mod codes;
 mod colour;
 mod disclosure;
 mod group;
+mod initiative;
 mod model;
 mod quality;
 mod suppression;
@@ -27,6 +28,7 @@ pub use disclosure::{
     protect_unit_groups, too_few_members,
 };
 pub use group::{Gender, ValueGroup, group_relations};
+pub use initiative::*;
 pub use model::*;
 pub use quality::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};
@@ -68,6 +70,15 @@ pub enum DomainError {
         "kvalitetskjennetegn (criterion) {criterion:?} is not in this framework; it has {known}"
     )]
     UnknownCriterion { criterion: String, known: String },
+    #[error("the initiative is not valid: {0}")]
+    InvalidInitiative(String),
+    #[error(
+        "an initiative cannot go from {from} to {to}; it goes planned -> active -> completed or cancelled"
+    )]
+    InvalidTransition {
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("the framework text is not valid: {0}")]
     InvalidFramework(String),
     #[error("{kind} {value:?} is not one of: {allowed}")]

@@ -80,6 +80,15 @@ text_enum!(
     /// assess against it), or retired (kept for the assessments made against it).
     FrameworkStatus { Draft => "draft", Published => "published", Retired => "retired" }
 );
+text_enum!(
+    /// Where a tiltak (initiative) is: planned, active, and then completed or cancelled
+    /// (`InitiativeStatus::may_become`).
+    InitiativeStatus { Planned => "planned", Active => "active", Completed => "completed", Cancelled => "cancelled" }
+);
+text_enum!(
+    /// A progress evaluation's judgement (framdrift): on track, at risk or off track.
+    Judgement { OnTrack => "on_track", AtRisk => "at_risk", OffTrack => "off_track" }
+);
 
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
@@ -108,6 +117,10 @@ id_type!(
     FrameworkVersionId,
     /// Database id of a unit's self-assessment (egenvurdering) of one criterion in one school year.
     AssessmentId,
+    /// Database id of a tiltak (initiative).
+    InitiativeId,
+    /// Database id of a progress evaluation (framdrift) of an initiative.
+    EvaluationId,
 );
 
 /// Skoleeier: a kommune, fylkeskommune, private owner or the state.

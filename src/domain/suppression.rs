@@ -5,7 +5,8 @@ use super::IndicatorValue;
 
 /// Why a value is hidden. Kept apart from [`Visibility::Missing`]: "prikket" and "no data" mean
 /// different things to a reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SuppressionReason {
     /// The source hid the cell itself (Udir's "*", SSB's ":"), perhaps as secondary suppression.
     SuppressedAtSource,

@@ -232,3 +232,30 @@ pub enum Change {
     /// In both, with different texts or indicators.
     Changed,
 }
+
+/// Status of a tiltak (initiative). It moves planned -> active -> completed or cancelled, and no
+/// other way.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::InitiativeStatus")]
+pub enum InitiativeStatus {
+    /// Planlagt: not started yet.
+    Planned,
+    /// Aktiv: under way; its progress is evaluated.
+    Active,
+    /// Fullført (completed).
+    Completed,
+    /// Avbrutt (cancelled).
+    Cancelled,
+}
+
+/// Vurdering av framdrift: how an initiative is going.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Judgement")]
+pub enum Judgement {
+    /// På rett spor (on track).
+    OnTrack,
+    /// I risiko (at risk).
+    AtRisk,
+    /// Ikke på rett spor (off track).
+    OffTrack,
+}

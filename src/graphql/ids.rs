@@ -17,16 +17,18 @@ pub enum NodeKind {
     Indicator,
     DataSource,
     QualityFramework,
+    Initiative,
 }
 
 impl NodeKind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Owner,
         Self::Unit,
         Self::Selection,
         Self::Indicator,
         Self::DataSource,
         Self::QualityFramework,
+        Self::Initiative,
     ];
 
     fn name(self) -> &'static str {
@@ -37,6 +39,7 @@ impl NodeKind {
             Self::Indicator => "Indicator",
             Self::DataSource => "DataSource",
             Self::QualityFramework => "QualityFramework",
+            Self::Initiative => "Initiative",
         }
     }
 }

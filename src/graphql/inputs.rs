@@ -5,7 +5,7 @@
 use async_graphql::{Context, ID, InputObject, OneofObject};
 
 use super::{
-    enums::{Gender, IndicatorCategory, OwnerKind, SelectionScope, UnitKind},
+    enums::{Gender, IndicatorCategory, InitiativeStatus, OwnerKind, SelectionScope, UnitKind},
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_id_of},
     loaders::{FrameworkCode, IndicatorCode},
@@ -16,7 +16,7 @@ use crate::{
         self, FrameworkId, IndicatorId, OrgNumber, OwnerCode, OwnerId, SchoolYear, SelectionId,
         UnitId, ValueGroup,
     },
-    store::{AssessmentFilter, ValueFilter},
+    store::{AssessmentFilter, InitiativeFilter, ValueFilter},
 };
 
 /// Skoleeier (owner), named by global id or by kommunenummer / fylkesnummer (current or earlier:
@@ -475,6 +475,26 @@ impl AssessmentFilterInput {
             },
             criterion: self.criterion.as_ref().map(|c| c.trim().to_owned()),
             school_year: self.school_year.map(SchoolYear::new).transpose()?,
+        })
+    }
+}
+
+/// Which tiltak (initiatives) to list.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct InitiativeFilterInput {
+    /// Only those running in this skoleår (start year).
+    pub school_year: Option<i32>,
+    /// Only those with this status.
+    pub status: Option<InitiativeStatus>,
+}
+
+impl InitiativeFilterInput {
+    /// The store's filter; `of_units` for a skoleeier's overview of its enheter's initiatives.
+    pub fn resolve(&self, of_units: bool) -> ApiResult<InitiativeFilter> {
+        Ok(InitiativeFilter {
+            school_year: self.school_year.map(SchoolYear::new).transpose()?,
+            status: self.status.map(Into::into),
+            of_units,
         })
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! The cost of a field is 1 plus its multiplier times the cost of its children. The multiplier is
 //! the page size for a connection (a field taking `first`/`last`: the one given, else the
-//! default), indicators x units for the analysis fields ([`ANALYSIS_UNITS`]), an estimate for the
+//! default), indicators x units for the analysis fields ([`ANALYSIS_UNITS`]), the most an
+//! initiative's linked lists may hold ([`BOUNDED_LISTS`]), an estimate for the
 //! lists of introspection ([`INTROSPECTION_LISTS`]), and 1 for everything else (the other lists
 //! are bounded by the data: school years, data sources, a code history). Nested lists multiply.
 
@@ -22,6 +23,7 @@ use super::{
     error::ErrorCode,
     paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
 };
+use crate::domain::MAX_LINKS;
 
 /// Analysis fields of the query root, with the units (or school years, for `trend` and
 /// `levelDistribution`, which allows at most 20) each answers per indicator asked for: upper estimates of real data (Oslo has about 180 schools, about 360
@@ -33,6 +35,16 @@ const ANALYSIS_UNITS: &[(&str, u64)] = &[
     ("trend", 20),
     ("artsSchoolAggregation", 400),
     ("levelDistribution", 20),
+];
+
+/// Lists bounded by what one write may store, by parent type and field: an initiative links at
+/// most `domain::MAX_LINKS` indicators, targets, criteria and school years.
+const BOUNDED_LISTS: &[(&str, &str)] = &[
+    ("Initiative", "targets"),
+    ("Initiative", "situationSnapshot"),
+    ("Initiative", "criteria"),
+    ("Initiative", "indicators"),
+    ("Initiative", "schoolYears"),
 ];
 
 /// Lists of the introspection types, with the items each typically holds in Varde's schema.
@@ -468,6 +480,9 @@ impl<'a> Walk<'a> {
                 .unwrap_or(u64::from(DEFAULT_PAGE_SIZE));
             return size.clamp(1, u64::from(MAX_PAGE_SIZE));
         }
+        if BOUNDED_LISTS.contains(&(parent.unwrap_or_default(), name)) {
+            return u64::try_from(MAX_LINKS).unwrap_or(u64::MAX);
+        }
         if info.is_none()
             && let Some((_, items)) = INTROSPECTION_LISTS.iter().find(|(list, _)| *list == name)
         {
@@ -559,6 +574,17 @@ mod tests {
             &QueryLimits::default(),
         );
         assert_eq!(cost, Ok(1 + 2 * 200 * 3));
+    }
+
+    #[test]
+    fn an_initiatives_linked_lists_cost_the_most_they_may_hold() {
+        let cost = run(
+            "{ initiative(id: \"x\") { targets { value } schoolYears { year } } }",
+            serde_json::json!({}),
+            &QueryLimits::default(),
+        );
+        // 1 + (1 + 20 x 1) + (1 + 20 x 1)
+        assert_eq!(cost, Ok(1 + 2 * (1 + 20)));
     }
 
     #[test]

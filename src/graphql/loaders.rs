@@ -11,13 +11,15 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::{
     domain::{
-        Assessment, AssessmentId, AssessmentRevision, DataSource, DataSourceId, Framework,
-        FrameworkId, FrameworkVersion, FrameworkVersionId, Indicator, IndicatorId, IndicatorValue,
-        Owner, OwnerCodePeriod, OwnerId, Selection, SelectionId, Unit, UnitId, Vote,
+        Assessment, AssessmentId, AssessmentRevision, DataSource, DataSourceId, Evaluation,
+        Framework, FrameworkId, FrameworkVersion, FrameworkVersionId, Indicator, IndicatorId,
+        IndicatorValue, Initiative, InitiativeChange, InitiativeId, InitiativeSubject, Owner,
+        OwnerCodePeriod, OwnerId, Selection, SelectionId, Unit, UnitId, ValueAccess, Vote,
+        latest_value,
     },
     store::{
-        AssessmentFilter, Page, ScopedReader, Store, StoreError, StoreResult, UnitFilter,
-        ValueFilter,
+        AssessmentFilter, InitiativeFilter, Page, ScopedReader, Store, StoreError, StoreResult,
+        UnitFilter, ValueFilter, WholeHistory,
     },
 };
 
@@ -179,6 +181,84 @@ impl Loader<VotesOf> for StoreLoader {
     }
 }
 
+impl Loader<InitiativeId> for StoreLoader {
+    type Value = Initiative;
+    type Error = Arc<StoreError>;
+
+    /// Only the initiatives the caller may read: through the request's scoped reader.
+    async fn load(&self, keys: &[InitiativeId]) -> LoadResult<InitiativeId, Initiative> {
+        Ok(by_key(
+            self.reader.initiatives_by_ids(keys).await?,
+            |initiative| initiative.id,
+        ))
+    }
+}
+
+/// Key for the latest progress evaluation of an initiative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LatestEvaluationOf(pub InitiativeId);
+
+impl Loader<LatestEvaluationOf> for StoreLoader {
+    type Value = Evaluation;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[LatestEvaluationOf],
+    ) -> LoadResult<LatestEvaluationOf, Evaluation> {
+        let initiatives: Vec<InitiativeId> = keys.iter().map(|key| key.0).collect();
+        let latest = self.store.latest_evaluations(&initiatives).await?;
+        Ok(latest
+            .into_iter()
+            .map(|(initiative, evaluation)| (LatestEvaluationOf(initiative), evaluation))
+            .collect())
+    }
+}
+
+/// Key for the latest value (group of everyone) of an indicator for an initiative's enhet or
+/// skoleeier, with the caller's access to it: the actual value its target is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LatestValue(pub InitiativeSubject, pub IndicatorId);
+
+impl Loader<LatestValue> for StoreLoader {
+    type Value = (IndicatorValue, ValueAccess);
+    type Error = Arc<StoreError>;
+
+    /// Every key's values in one statement, through the request's scoped reader.
+    async fn load(
+        &self,
+        keys: &[LatestValue],
+    ) -> LoadResult<LatestValue, (IndicatorValue, ValueAccess)> {
+        let mut units = Vec::new();
+        let mut owners = Vec::new();
+        let mut indicators = Vec::new();
+        for LatestValue(subject, indicator) in keys {
+            match subject {
+                InitiativeSubject::Unit(unit) => units.push(*unit),
+                InitiativeSubject::Owner(owner) => owners.push(*owner),
+            }
+            indicators.push(*indicator);
+        }
+        units.sort();
+        units.dedup();
+        owners.sort();
+        owners.dedup();
+        indicators.sort();
+        indicators.dedup();
+        let values = self
+            .reader
+            .values_of_subjects(&units, &owners, &indicators)
+            .await?;
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                latest_value(&values, &key.0.value_subject(), key.1)
+                    .map(|value| (*key, value.clone()))
+            })
+            .collect())
+    }
+}
+
 /// Key for an indicator by its code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IndicatorCode(pub String);
@@ -309,4 +389,34 @@ child_loader!(
     (),
     AssessmentRevision,
     store.revisions_of_assessments
+);
+child_loader!(
+    UnitId,
+    InitiativeFilter,
+    Initiative,
+    reader.initiatives_of_units
+);
+child_loader!(
+    OwnerId,
+    InitiativeFilter,
+    Initiative,
+    reader.initiatives_of_owners
+);
+child_loader!(
+    InitiativeId,
+    InitiativeFilter,
+    Initiative,
+    reader.children_of_initiatives
+);
+child_loader!(
+    InitiativeId,
+    (),
+    Evaluation,
+    store.evaluations_of_initiatives
+);
+child_loader!(
+    InitiativeId,
+    WholeHistory,
+    InitiativeChange,
+    store.changes_of_initiatives
 );

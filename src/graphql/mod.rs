@@ -7,6 +7,7 @@ mod enums;
 mod error;
 mod field_order;
 mod ids;
+mod initiative;
 mod inputs;
 mod limits;
 mod loaders;

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MergedObject, Object};
 use super::{
     enums::RoleKind,
     error::{ApiError, ApiResult},
+    initiative::InitiativeMutation,
     inputs::{OwnerRef, UnitRef},
     objects::{RoleGrant, principal, store},
     quality::QualityMutation,
@@ -29,10 +30,10 @@ pub struct RoleInput {
     unit: Option<UnitRef>,
 }
 
-/// Every mutation of Varde: role assignments, kvalitetsbeskrivelser and egenvurderinger.
+/// Every mutation of Varde: role assignments, kvalitetsbeskrivelser, egenvurderinger and tiltak.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(RoleMutation, QualityMutation);
+pub struct Mutation(RoleMutation, QualityMutation, InitiativeMutation);
 
 /// Changes to role assignments (roller).
 #[derive(Default)]

@@ -9,8 +9,9 @@ use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
     objects::{
-        Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Owner,
-        QualityFramework, QualityFrameworkVersion, Selection, Unit,
+        Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
+        InitiativeChange, InitiativeEvaluation, Owner, QualityFramework, QualityFrameworkVersion,
+        Selection, Unit,
     },
 };
 use crate::store::Page;
@@ -37,7 +38,10 @@ pub const MAX_PAGE_SIZE: u32 = 500;
         params(QualityFrameworkVersion)
     ),
     concrete(name = "AssessmentConnection", params(Assessment)),
-    concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision))
+    concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision)),
+    concrete(name = "InitiativeConnection", params(Initiative)),
+    concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
+    concrete(name = "InitiativeChangeConnection", params(InitiativeChange))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

@@ -12,13 +12,12 @@ use super::{
     error::{ApiError, ApiResult},
     inputs::{DistributionSubjectRef, OwnerRef, QualityFrameworkRef, UnitRef},
     objects::{
-        Assessment, LevelDistributionPoint, QualityFramework, load_reference, principal, reader,
-        store,
+        Assessment, LevelDistributionPoint, QualityFramework, load_reference, logged_in, principal,
+        reader, store,
     },
     paging::{self, Connection},
 };
 use crate::{
-    auth::{Caller, Principal},
     domain::{
         self, DEFAULT_MIN_GROUP_SIZE, FrameworkContent, FrameworkStatus, Level, SchoolYear,
         checked_text, level_distribution,
@@ -290,23 +289,15 @@ pub struct VoteOnCriterionInput {
     show_name: bool,
 }
 
-/// The caller, who must be logged in to change anything.
-fn logged_in<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Principal> {
-    let caller = principal(ctx);
-    if caller.caller == Caller::Anonymous {
-        return Err(ApiError::Unauthenticated(
-            "log in to change quality frameworks or assessments".into(),
-        ));
-    }
-    Ok(caller)
-}
+/// What a caller must log in to do here.
+const TO_CHANGE: &str = "change quality frameworks or assessments";
 
 /// A framework the caller may edit; `FORBIDDEN` otherwise.
 async fn editable_framework(
     ctx: &Context<'_>,
     framework: &QualityFrameworkRef,
 ) -> ApiResult<domain::Framework> {
-    let caller = logged_in(ctx)?;
+    let caller = logged_in(ctx, TO_CHANGE)?;
     let framework = framework.resolve(ctx).await?;
     if !caller.grants.may_edit_framework(framework.owner) {
         return Err(ApiError::Forbidden(format!(
@@ -364,7 +355,7 @@ async fn checked_assessment(
     allowed: impl Fn(&domain::Grants, domain::UnitId) -> bool,
     what: &str,
 ) -> ApiResult<(AssessmentKey, domain::FrameworkVersion)> {
-    let caller = logged_in(ctx)?;
+    let caller = logged_in(ctx, TO_CHANGE)?;
     let unit = input.unit.resolve(ctx).await?;
     if !allowed(&caller.grants, unit.id) {
         return Err(ApiError::Forbidden(format!(
@@ -427,7 +418,7 @@ impl QualityMutation {
         ctx: &Context<'_>,
         input: CreateQualityFrameworkInput,
     ) -> ApiResult<QualityFramework> {
-        let caller = logged_in(ctx)?;
+        let caller = logged_in(ctx, TO_CHANGE)?;
         let owner = match &input.owner {
             Some(owner) => Some(owner.resolve(ctx, None).await?.id),
             None => None,

@@ -7,13 +7,14 @@ use super::{
     analysis::AnalysisQuery,
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
+    initiative::InitiativeQuery,
     inputs::{
         IndicatorFilterInput, IndicatorRef, OwnerFilterInput, OwnerRef, SelectionFilterInput,
         UnitFilterInput, UnitRef,
     },
     objects::{
-        DataSource, Indicator, Me, Owner, QualityFramework, SchoolYear, Selection, Unit, load_one,
-        principal, store,
+        DataSource, Indicator, Initiative, Me, Owner, QualityFramework, SchoolYear, Selection,
+        Unit, load_one, principal, store,
     },
     paging::{self, Connection},
     quality::QualityQuery,
@@ -21,7 +22,7 @@ use super::{
 use crate::{
     auth::Caller,
     domain::{
-        CountyNumber, DataSourceId, FrameworkId, IndicatorId, OwnerId,
+        CountyNumber, DataSourceId, FrameworkId, IndicatorId, InitiativeId, OwnerId,
         SchoolYear as DomainSchoolYear, SelectionId, UnitId,
     },
     store::{IndicatorFilter, OwnerFilter, SelectionFilter, UnitFilter},
@@ -37,12 +38,13 @@ pub enum Node {
     Indicator(Indicator),
     DataSource(DataSource),
     QualityFramework(QualityFramework),
+    Initiative(Initiative),
 }
 
-/// Every query of Varde: the directory, the analysis and the kvalitetsbeskrivelser.
+/// Every query of Varde: the directory, the analysis, the kvalitetsbeskrivelser and the tiltak.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery);
+pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery, InitiativeQuery);
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
 /// their values.
@@ -242,6 +244,9 @@ impl DirectoryQuery {
             NodeKind::QualityFramework => load_one(ctx, FrameworkId(number))
                 .await?
                 .map(|f| Node::QualityFramework(QualityFramework(f))),
+            NodeKind::Initiative => load_one(ctx, InitiativeId(number))
+                .await?
+                .map(|i| Node::Initiative(Initiative(i))),
         })
     }
 }

@@ -7,6 +7,7 @@
 
 mod auth;
 mod catalogue;
+mod initiatives;
 mod owners;
 mod page;
 mod persisted;
@@ -29,14 +30,15 @@ use sqlx::{
 
 pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
+pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
 pub use scoped::ScopedReader;
 pub use seed::{
-    SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
-    SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
-    SeedUnit, SeedValue, SeedVote,
+    SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
+    SeedFramework, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode, SeedRoleAssignment,
+    SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -57,9 +59,10 @@ pub enum StoreError {
     /// A stored row breaks a domain rule: the database was changed outside Varde.
     #[error("stored data is invalid: {0}")]
     InvalidStoredData(#[from] DomainError),
-    /// A stored framework text is not the JSON document it must be: changed outside Varde.
-    #[error("stored framework text is invalid: {0}")]
-    InvalidFrameworkText(#[from] serde_json::Error),
+    /// A stored JSON document (a framework's texts, an initiative's content) is not what it must
+    /// be: changed outside Varde.
+    #[error("a stored document is invalid: {0}")]
+    InvalidStoredDocument(#[from] serde_json::Error),
     /// A stored reference points at nothing: the database was changed outside Varde.
     #[error("stored reference to {0} points at nothing")]
     BrokenReference(String),
@@ -128,6 +131,7 @@ macro_rules! bind_params {
                 Param::OptionalText(value) => query.bind(value),
                 Param::Bool(value) => query.bind(value),
                 Param::Time(value) => query.bind(value),
+                Param::Date(value) => query.bind(value),
             };
         }
         query
@@ -318,6 +322,30 @@ impl Store {
             transaction.commit().await?;
         });
         Ok(Written::Done)
+    }
+
+    /// Runs `insert` (an `INSERT ... RETURNING id`) and then the statements `then` makes of the
+    /// new id, in one transaction: all of them take effect or none. Answers the id.
+    async fn insert_then(
+        &self,
+        insert: Sql,
+        then: impl FnOnce(i64) -> Vec<Sql>,
+    ) -> StoreResult<i64> {
+        let Sql { text, params } = insert;
+        let id = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            let (id,): (i64,) = bind_params!(sqlx::query_as(AssertSqlSafe(text)), params)
+                .fetch_one(&mut *transaction)
+                .await?;
+            for Sql { text, params } in then(id) {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+            id
+        });
+        Ok(id)
     }
 
     /// Runs the statements in one transaction: all of them take effect or none.

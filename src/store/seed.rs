@@ -2,12 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, IndicatorCategory, Level,
-    OrgNumber, OwnerKind, RoleKind, SchoolStage, SchoolYear, SelectionScope, Sensitivity, UnitKind,
+    ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, IndicatorCategory,
+    InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerKind, Reading, RoleKind,
+    SchoolStage, SchoolYear, SelectionScope, Sensitivity, SuppressionReason, UnitKind,
     UnitOfMeasure, ValueGroup, Visibility, protect_unit_groups, visibility,
 };
 
@@ -32,6 +33,33 @@ pub struct SeedData {
     /// Revisions of assessments, oldest first: a key given again is its next revision.
     pub assessments: Vec<SeedAssessment>,
     pub votes: Vec<SeedVote>,
+    /// Tiltak, each after the owner initiative it is part of.
+    pub initiatives: Vec<SeedInitiative>,
+}
+
+/// A seeded initiative at revision 1, its snapshot made from the seeded values at seeding.
+#[derive(Debug, Clone)]
+pub struct SeedInitiative {
+    /// The owner: of the unit, for a unit's initiative.
+    pub owner: OrgNumber,
+    pub unit: Option<OrgNumber>,
+    /// Index of the owner initiative (earlier in the list) it is part of.
+    pub parent: Option<usize>,
+    pub status: InitiativeStatus,
+    pub content: InitiativeContent,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub evaluations: Vec<SeedEvaluation>,
+}
+
+/// A seeded progress evaluation.
+#[derive(Debug, Clone)]
+pub struct SeedEvaluation {
+    pub date: NaiveDate,
+    pub judgement: Judgement,
+    pub text: String,
+    pub evaluated_by: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A published quality framework at version 1, national (`owner: None`) or one owner's.
@@ -528,6 +556,127 @@ impl SeedData {
                 .collect(),
         ));
         statements.extend(self.quality_statements()?);
+        statements.extend(self.initiative_statements()?);
+        Ok(statements)
+    }
+
+    /// The latest seeded value (group of everyone) of `indicator` for `subject` (a unit's
+    /// organisasjonsnummer, or an owner's when `unit` is false), as its owner's people see it.
+    fn reading(
+        &self,
+        complementary: &HashSet<usize>,
+        indicator: &str,
+        subject: &OrgNumber,
+        unit: bool,
+    ) -> Reading {
+        let threshold = self
+            .indicators
+            .iter()
+            .find(|i| i.code == indicator)
+            .and_then(|i| self.data_sources.iter().find(|s| s.code == i.source_code))
+            .map_or(0, |source| source.suppression_threshold);
+        let latest = self
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, value)| {
+                value.indicator_code == indicator
+                    && value.group == ValueGroup::ALL
+                    && match &value.subject {
+                        SeedSubject::Unit(org) => unit && org == subject,
+                        SeedSubject::Owner(org) => !unit && org == subject,
+                        SeedSubject::County(_) | SeedSubject::Nation => false,
+                    }
+            })
+            .max_by_key(|(_, value)| value.school_year)
+            .map(|(index, value)| {
+                let shown = if complementary.contains(&index) && !value.suppressed {
+                    Visibility::Suppressed(SuppressionReason::Complementary)
+                } else {
+                    visibility(value.value, value.respondents, value.suppressed, threshold)
+                };
+                (value.school_year, shown)
+            });
+        Reading::new(indicator, latest)
+    }
+
+    /// The initiatives with their school years, first history row and evaluations. An
+    /// initiative is found again by its content, unique among the seeds.
+    fn initiative_statements(&self) -> StoreResult<Vec<Sql>> {
+        let complementary = self.complementary_values();
+        let mut statements = Vec::new();
+        let contents = self
+            .initiatives
+            .iter()
+            .map(|initiative| serde_json::to_string(&initiative.content))
+            .collect::<Result<Vec<_>, _>>()?;
+        let created = serde_json::to_string(&["created"])?;
+        for (initiative, content) in self.initiatives.iter().zip(&contents) {
+            let subject = initiative.unit.as_ref().unwrap_or(&initiative.owner);
+            let snapshot: Vec<Reading> = initiative
+                .content
+                .indicators
+                .iter()
+                .map(|code| self.reading(&complementary, code, subject, initiative.unit.is_some()))
+                .collect();
+            let mut insert = Sql::new(
+                "INSERT INTO initiatives (owner_id, unit_id, parent_id, status, revision, content, \
+                 snapshot, created_by, created_at) SELECT o.id, (SELECT id FROM units WHERE org_number = ",
+            );
+            insert
+                .bind(initiative.unit.as_ref().map(OrgNumber::as_str))
+                .push("), (SELECT id FROM initiatives WHERE content = ")
+                .bind(initiative.parent.map(|parent| contents[parent].as_str()))
+                .push("), ")
+                .bind(initiative.status.as_str())
+                .push(", 1, ")
+                .bind(content.as_str())
+                .push(", ")
+                .bind(serde_json::to_string(&snapshot)?)
+                .push(", ")
+                .bind(initiative.created_by.as_str())
+                .push(", ")
+                .bind(initiative.created_at)
+                .push(" FROM owners o WHERE o.org_number = ")
+                .bind(initiative.owner.as_str());
+            statements.push(insert);
+            let mut change = Sql::new(
+                "INSERT INTO initiative_changes (initiative_id, revision, fields, changed_by, changed_at) \
+                 SELECT id, 1, ",
+            );
+            change
+                .bind(created.as_str())
+                .push(", created_by, created_at FROM initiatives WHERE content = ")
+                .bind(content.as_str());
+            statements.push(change);
+            for year in &initiative.content.school_years {
+                let mut sql = Sql::new(
+                    "INSERT INTO initiative_school_years (initiative_id, school_year) SELECT id, ",
+                );
+                sql.bind(i64::from(*year))
+                    .push(" FROM initiatives WHERE content = ")
+                    .bind(content.as_str());
+                statements.push(sql);
+            }
+            for evaluation in &initiative.evaluations {
+                let mut sql = Sql::new(
+                    "INSERT INTO initiative_evaluations (initiative_id, evaluated_on, judgement, \
+                     text, evaluated_by, recorded_at) SELECT id, ",
+                );
+                sql.bind(evaluation.date)
+                    .push(", ")
+                    .bind(evaluation.judgement.as_str())
+                    .push(", ")
+                    .bind(evaluation.text.as_str())
+                    .push(", ")
+                    .bind(evaluation.evaluated_by.as_str())
+                    .push(", ")
+                    .bind(evaluation.recorded_at)
+                    .push(" FROM initiatives WHERE content = ")
+                    .bind(content.as_str());
+                statements.push(sql);
+            }
+        }
         Ok(statements)
     }
 

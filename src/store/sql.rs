@@ -4,7 +4,7 @@
 //! argument), so one statement text serves SQLite and PostgreSQL. The text is assembled only from
 //! constants in this crate; every value a caller supplies is bound, never spliced.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,7 @@ pub enum Param {
     OptionalText(Option<String>),
     Bool(bool),
     Time(DateTime<Utc>),
+    Date(NaiveDate),
 }
 
 impl From<i64> for Param {
@@ -51,6 +52,11 @@ impl From<Option<&str>> for Param {
 impl From<bool> for Param {
     fn from(value: bool) -> Self {
         Self::Bool(value)
+    }
+}
+impl From<NaiveDate> for Param {
+    fn from(value: NaiveDate) -> Self {
+        Self::Date(value)
     }
 }
 impl From<DateTime<Utc>> for Param {

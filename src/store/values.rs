@@ -24,12 +24,16 @@ const VALUE_COLUMNS: &str = concat!(
 );
 
 /// A value with its source's threshold and sensitivity and its unit's owner, from the joins of
-/// [`Store::analysis_rows`]: an analysis reads tens of thousands of values, where a subquery per
-/// row costs more than the join.
+/// [`ANALYSIS_FROM`]: an analysis reads tens of thousands of values, where a subquery per row
+/// costs more than the join.
 const ANALYSIS_COLUMNS: &str = concat!(
     value_columns!(),
     ", s.suppression_threshold AS threshold, s.sensitivity, u.owner_id AS unit_owner_id"
 );
+
+/// The joins [`ANALYSIS_COLUMNS`] read from.
+const ANALYSIS_FROM: &str = " FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
+     JOIN data_sources s ON s.id = i.source_id LEFT JOIN units u ON u.id = v.unit_id";
 
 #[derive(sqlx::FromRow)]
 struct ValueRow {
@@ -229,6 +233,42 @@ impl Store {
         children_from(self.fetch_children(query.build(page)).await?, SelectionId)
     }
 
+    /// Every value of the group of everyone, of `indicators`, published for the units and for
+    /// the owners themselves, every school year, in one statement, each tagged with what `scope`
+    /// may do with it (see [`with_access`]): what the latest actual values of initiatives (and
+    /// their snapshots) are picked from, so that a value the caller may not read is known as such.
+    pub(super) async fn values_of_subjects(
+        &self,
+        scope: &RestrictedScope,
+        units: &[UnitId],
+        owners: &[OwnerId],
+        indicators: &[IndicatorId],
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+        if indicators.is_empty() || (units.is_empty() && owners.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        sql.push(ANALYSIS_COLUMNS)
+            .push(ANALYSIS_FROM)
+            .push(" WHERE v.group_code = ")
+            .bind(ValueGroup::ALL.code())
+            .push(" AND v.indicator_id IN ")
+            .bind_list(indicators.iter().map(|id| id.0))
+            .push(" AND (1 = 0");
+        if !units.is_empty() {
+            sql.push(" OR (v.subject_level = 'unit' AND v.unit_id IN ")
+                .bind_list(units.iter().map(|id| id.0))
+                .push(")");
+        }
+        if !owners.is_empty() {
+            sql.push(" OR (v.subject_level = 'owner' AND v.owner_id IN ")
+                .bind_list(owners.iter().map(|id| id.0))
+                .push(")");
+        }
+        sql.push(") ORDER BY v.id");
+        with_access(self.fetch_all(sql).await?, scope)
+    }
+
     /// The stored values an analysis of `filter` uses, at unit, owner and nation level, for
     /// aggregates, colour tables and trends; each tagged with what `scope` may do with it, and
     /// those it may not use at all left out.
@@ -324,11 +364,8 @@ impl Store {
     ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
         let mut sql = Sql::new("SELECT ");
         sql.push(ANALYSIS_COLUMNS)
-            .push(
-                " FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
-                 JOIN data_sources s ON s.id = i.source_id \
-                 LEFT JOIN units u ON u.id = v.unit_id WHERE v.indicator_id IN ",
-            )
+            .push(ANALYSIS_FROM)
+            .push(" WHERE v.indicator_id IN ")
             .bind_list(filter.indicators.iter().map(|id| id.0))
             .push(" AND v.school_year IN ")
             .bind_list(
@@ -347,17 +384,8 @@ impl Store {
             .bind_list(levels.iter().map(|level| level.as_str()));
         narrow(&mut sql);
         sql.push(" ORDER BY v.id");
-        let rows: Vec<AnalysisRow> = self.fetch_all(sql).await?;
-        let mut values = Vec::with_capacity(rows.len());
-        for row in rows {
-            let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
-            let unit_owner = row.unit_owner_id.map(OwnerId);
-            let value = IndicatorValue::try_from(row.value)?;
-            match scope.value_access(restricted, &value.subject, unit_owner) {
-                ValueAccess::Denied => {}
-                access => values.push((value, access)),
-            }
-        }
+        let mut values = with_access(self.fetch_all(sql).await?, scope)?;
+        values.retain(|(_, access)| *access != ValueAccess::Denied);
         Ok(values)
     }
 }
@@ -368,6 +396,27 @@ const ANALYSIS_LEVELS: [SubjectLevel; 3] = [
     SubjectLevel::Owner,
     SubjectLevel::Nation,
 ];
+
+/// Each value with what `scope` may do with it ([`RestrictedScope::value_access`]). A value the
+/// caller may not use at all keeps only that it exists: its number and `n` are dropped here.
+fn with_access(
+    rows: Vec<AnalysisRow>,
+    scope: &RestrictedScope,
+) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+    rows.into_iter()
+        .map(|row| {
+            let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
+            let unit_owner = row.unit_owner_id.map(OwnerId);
+            let mut value = IndicatorValue::try_from(row.value)?;
+            let access = scope.value_access(restricted, &value.subject, unit_owner);
+            if access == ValueAccess::Denied {
+                value.value = None;
+                value.respondents = None;
+            }
+            Ok((value, access))
+        })
+        .collect()
+}
 
 /// A value with what the access rule needs to know about it.
 #[derive(sqlx::FromRow)]

@@ -246,7 +246,15 @@ impl Drop for TestApp {
     }
 }
 
-/// The error codes of a response, in order.
+/// Runs `query` as the seeded `user` (anonymous with `None`) and returns the whole body.
+pub async fn as_user(app: &TestApp, user: Option<&str>, query: &str, variables: Value) -> Value {
+    let token = match user {
+        Some(user) => Some(app.token_for(user).await),
+        None => None,
+    };
+    app.query_as(token.as_deref(), query, variables).await
+}
+
 /// Sends `request` with `query` as its GraphQL JSON body and returns the response body: for
 /// requests that need their own client, cookies or headers.
 pub async fn send_query(request: reqwest::RequestBuilder, query: &str) -> Value {
@@ -260,6 +268,7 @@ pub async fn send_query(request: reqwest::RequestBuilder, query: &str) -> Value 
         .expect("JSON body")
 }
 
+/// The error codes of a response, in order.
 pub fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
@@ -381,6 +390,29 @@ pub fn readme_examples() -> Vec<ReadmeExample> {
         });
     }
     examples
+}
+
+/// A README example sent as a JSON body by curl (a heredoc), found by its first line `marker`
+/// (`# as USER (what it shows)`): the request body, and the answer in the next `json` block.
+pub fn readme_heredoc_example(marker: &str) -> (Value, Value) {
+    let readme = include_str!("../../README.md");
+    let (_, example) = readme
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("README shows the example {marker:?}"));
+    let body = example
+        .split_once("<<'EOF'\n")
+        .and_then(|(_, rest)| rest.split_once("\nEOF"))
+        .expect("the example's body is a heredoc")
+        .0;
+    let answer = example
+        .split_once("```json\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the example is followed by its answer")
+        .0;
+    (
+        serde_json::from_str(body).expect("the body is JSON"),
+        serde_json::from_str(answer).expect("the answer is JSON"),
+    )
 }
 
 /// Rows of `query` read straight from a test app's database (either dialect), for tests that

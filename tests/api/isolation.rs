@@ -57,6 +57,17 @@ enum Rule {
     /// Framework edits (`may_edit_framework`), assessments (`may_assess`) and votes
     /// (`may_vote`), tested in `quality.rs`.
     QualityChange,
+    /// Tiltak with their texts, links, snapshots, targets and evaluations: a unit's read by the
+    /// unit's and its owner's roles, an owner's own also by the roles of its units, in the store
+    /// (`ScopedReader::initiatives_of_units` and the others); national roles never, tested in
+    /// `initiatives.rs`.
+    Initiatives,
+    /// An initiative's change history: the owner's admins only
+    /// (`Grants::may_read_initiative_history`), tested in `initiatives.rs`.
+    InitiativeHistory,
+    /// Initiative writes: unit leaders for their unit, owner admins for the owner and its units
+    /// (`Grants::may_plan_initiative`), tested in `initiatives.rs`.
+    InitiativeWrite,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -290,6 +301,62 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.retireQualityFramework", Rule::QualityChange),
     ("Mutation.assessCriterion", Rule::QualityChange),
     ("Mutation.voteOnCriterion", Rule::QualityChange),
+    ("Query.initiative", Rule::Initiatives),
+    ("Unit.initiatives", Rule::Initiatives),
+    ("Owner.initiatives", Rule::Initiatives),
+    ("Owner.initiativeOverview", Rule::Initiatives),
+    ("Initiative.id", Rule::Initiatives),
+    ("Initiative.unit", Rule::Initiatives),
+    ("Initiative.owner", Rule::Initiatives),
+    ("Initiative.parent", Rule::Initiatives),
+    ("Initiative.children", Rule::Initiatives),
+    ("Initiative.title", Rule::Initiatives),
+    ("Initiative.description", Rule::Initiatives),
+    ("Initiative.situationToday", Rule::Initiatives),
+    ("Initiative.situationSnapshot", Rule::Initiatives),
+    ("Initiative.wishedSituation", Rule::Initiatives),
+    ("Initiative.targets", Rule::Initiatives),
+    ("Initiative.actions", Rule::Initiatives),
+    ("Initiative.successCriteria", Rule::Initiatives),
+    ("Initiative.responsible", Rule::Initiatives),
+    ("Initiative.startDate", Rule::Initiatives),
+    ("Initiative.endDate", Rule::Initiatives),
+    ("Initiative.status", Rule::Initiatives),
+    ("Initiative.revision", Rule::Initiatives),
+    ("Initiative.criteria", Rule::Initiatives),
+    ("Initiative.indicators", Rule::Initiatives),
+    ("Initiative.schoolYears", Rule::Initiatives),
+    ("Initiative.createdBy", Rule::Initiatives),
+    ("Initiative.createdAt", Rule::Initiatives),
+    ("Initiative.evaluations", Rule::Initiatives),
+    ("Initiative.latestEvaluation", Rule::Initiatives),
+    ("Initiative.history", Rule::InitiativeHistory),
+    ("InitiativeTarget.indicator", Rule::Initiatives),
+    ("InitiativeTarget.value", Rule::Initiatives),
+    ("InitiativeTarget.bySchoolYear", Rule::Initiatives),
+    ("InitiativeTarget.met", Rule::Initiatives),
+    ("InitiativeTarget.actual", Rule::ScopedValues),
+    ("IndicatorReading.indicator", Rule::Initiatives),
+    ("IndicatorReading.schoolYear", Rule::Initiatives),
+    ("IndicatorReading.value", Rule::Initiatives),
+    ("IndicatorReading.n", Rule::Initiatives),
+    ("IndicatorReading.suppressed", Rule::Initiatives),
+    ("IndicatorReading.suppressionReason", Rule::Initiatives),
+    ("InitiativeCriterion.framework", Rule::Initiatives),
+    ("InitiativeCriterion.criterion", Rule::Initiatives),
+    ("InitiativeEvaluation.date", Rule::Initiatives),
+    ("InitiativeEvaluation.judgement", Rule::Initiatives),
+    ("InitiativeEvaluation.text", Rule::Initiatives),
+    ("InitiativeEvaluation.evaluatedBy", Rule::Initiatives),
+    ("InitiativeEvaluation.recordedAt", Rule::Initiatives),
+    ("InitiativeChange.revision", Rule::InitiativeHistory),
+    ("InitiativeChange.fields", Rule::InitiativeHistory),
+    ("InitiativeChange.changedBy", Rule::InitiativeHistory),
+    ("InitiativeChange.changedAt", Rule::InitiativeHistory),
+    ("Mutation.createInitiative", Rule::InitiativeWrite),
+    ("Mutation.editInitiative", Rule::InitiativeWrite),
+    ("Mutation.changeInitiativeStatus", Rule::InitiativeWrite),
+    ("Mutation.evaluateInitiative", Rule::InitiativeWrite),
 ];
 
 async fn every_field_has_an_access_rule(backend: Backend) {

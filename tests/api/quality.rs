@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_codes, seeded_assessments};
+use crate::helpers::{
+    Backend, TestApp, as_user, error_codes, readme_heredoc_example, seeded_assessments,
+};
 
 crate::on_both_databases!(
     the_seeded_frameworks_hold_the_seed_texts,
@@ -55,15 +57,6 @@ const ASSESSMENT: &str = "query($unit: String!, $criterion: String!, $year: Int!
 const FRAMEWORK: &str = "query($code: String!) { qualityFramework(by: {code: $code}) {
     code status version current { name areas { number name criteria { number name
         levels { level statements } indicators { code } } } levelDefinitions reflectionQuestions } } }";
-
-/// Runs `query` as the seeded `user` (anonymous with `None`) and returns the whole body.
-async fn as_user(app: &TestApp, user: Option<&str>, query: &str, variables: Value) -> Value {
-    let token = match user {
-        Some(user) => Some(app.token_for(user).await),
-        None => None,
-    };
-    app.query_as(token.as_deref(), query, variables).await
-}
 
 /// The one assessment the filter names, as the Kongsberg kulturskole's leader sees it.
 async fn kongsberg_assessment(app: &TestApp, criterion: &str, year: i32) -> Value {
@@ -826,22 +819,8 @@ async fn a_retired_framework_keeps_its_assessments_and_takes_no_new_ones(backend
 /// heredoc), run as the user it names, must answer what the README shows next.
 async fn the_readme_assessment_example_answers_as_shown(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let readme = include_str!("../../README.md");
-    let (_, example) = readme
-        .split_once("# as leder.kulturskole@kongsberg.kommune.no (assessing)")
-        .expect("README shows the assessment example");
-    let body = example
-        .split_once("<<'EOF'\n")
-        .and_then(|(_, rest)| rest.split_once("\nEOF"))
-        .expect("the example's body is a heredoc")
-        .0;
-    let answer = example
-        .split_once("```json\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the example is followed by its answer")
-        .0;
-    let request: Value = serde_json::from_str(body).unwrap();
-    let expected: Value = serde_json::from_str(answer).unwrap();
+    let (request, expected) =
+        readme_heredoc_example("# as leder.kulturskole@kongsberg.kommune.no (assessing)");
 
     let answered = as_user(
         &app,

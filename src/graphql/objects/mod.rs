@@ -3,6 +3,7 @@
 
 mod access;
 mod catalogue;
+mod initiative;
 mod owner;
 mod quality;
 mod selection;
@@ -15,6 +16,8 @@ use async_graphql::{Context, OutputType, dataloader::Loader};
 
 pub use access::{Me, RoleGrant};
 pub use catalogue::{DataSource, Indicator, SchoolYear};
+pub(crate) use initiative::initiatives_connection;
+pub use initiative::{Initiative, InitiativeChange, InitiativeEvaluation};
 pub use owner::Owner;
 pub use quality::{
     Assessment, AssessmentRevision, CriterionOverview, LevelDistributionPoint, QualityFramework,
@@ -27,7 +30,7 @@ pub use value::IndicatorValue;
 use super::{
     error::{ApiError, ApiResult},
     inputs::{MemberUnitFilterInput, ValueFilterInput},
-    loaders::{ChildPage, RequestLoader, StoreLoader},
+    loaders::{ChildPage, IndicatorCode, RequestLoader, StoreLoader},
     paging::{self, Connection},
 };
 use crate::{
@@ -55,6 +58,15 @@ pub(crate) fn reader<'a>(ctx: &'a Context<'_>) -> &'a ScopedReader {
 /// The caller of the request (installed by [`super::GraphqlService::execute`]).
 pub(crate) fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
     ctx.data_unchecked::<Principal>()
+}
+
+/// The caller, who must be logged in `to` do what it asks (`UNAUTHENTICATED` otherwise).
+pub(crate) fn logged_in<'a>(ctx: &'a Context<'_>, to: &str) -> ApiResult<&'a Principal> {
+    let caller = principal(ctx);
+    if caller.caller == crate::auth::Caller::Anonymous {
+        return Err(ApiError::Unauthenticated(format!("log in to {to}")));
+    }
+    Ok(caller)
 }
 
 /// Loads one object by key through the request's loader.
@@ -165,6 +177,35 @@ async fn load_indicators(
         .await
         .map(drop)
         .map_err(ApiError::from)
+}
+
+/// The indicators named by `codes` through the request's loader, by code; a code that names none
+/// is left out (callers decide whether that is bad input or a broken reference).
+pub(crate) async fn indicators_by_code(
+    ctx: &Context<'_>,
+    codes: &[String],
+) -> ApiResult<std::collections::HashMap<String, crate::domain::Indicator>> {
+    let found = loader(ctx)
+        .load_many(codes.iter().cloned().map(IndicatorCode))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found
+        .into_iter()
+        .map(|(code, indicator)| (code.0, indicator))
+        .collect())
+}
+
+/// The indicators linked by `codes` (a criterion's, an initiative's), in their order.
+pub(crate) async fn linked_indicators(
+    ctx: &Context<'_>,
+    codes: &[String],
+) -> ApiResult<Vec<Indicator>> {
+    let mut found = indicators_by_code(ctx, codes).await?;
+    Ok(codes
+        .iter()
+        .filter_map(|code| found.remove(code))
+        .map(Indicator)
+        .collect())
 }
 
 /// The units of a parent (an owner's, an utvalg's members) under a filter, one page.

@@ -2,14 +2,17 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::{IndicatorValue, Unit, load_one, member_units_connection, values_connection};
+use super::{
+    IndicatorValue, Initiative, Unit, initiatives_connection, load_one, member_units_connection,
+    values_connection,
+};
 use crate::{
     domain,
     graphql::{
         enums::OwnerKind,
         error::ApiResult,
         ids::{NodeKind, global_id},
-        inputs::{MemberUnitFilterInput, ValueFilterInput},
+        inputs::{InitiativeFilterInput, MemberUnitFilterInput, ValueFilterInput},
         loaders::CodesOf,
         paging::Connection,
     },
@@ -112,5 +115,34 @@ impl Owner {
             (after, before, first, last),
         )
         .await
+    }
+
+    /// The skoleeier's own tiltak (initiatives), optionally running in one skoleår or with one
+    /// status. Read by the skoleeier's roles and by the roles of its enheter.
+    async fn initiatives(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InitiativeFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<Initiative>> {
+        initiatives_connection(ctx, self.0.id, filter, false, (after, before, first, last)).await
+    }
+
+    /// Oversikt: every tiltak of the skoleeier's enheter, optionally running in one skoleår or
+    /// with one status; each with its targets against the latest values and its latest
+    /// evaluation. Read by the skoleeier's roles (an enhet's roles see their own enhet's).
+    async fn initiative_overview(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InitiativeFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<Initiative>> {
+        initiatives_connection(ctx, self.0.id, filter, true, (after, before, first, last)).await
     }
 }

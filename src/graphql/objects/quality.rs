@@ -4,14 +4,17 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{Indicator, IndicatorValue, Owner, SchoolYear, Unit, child_connection, load_reference};
+use super::{
+    Indicator, IndicatorValue, Owner, SchoolYear, Unit, child_connection, linked_indicators,
+    load_reference,
+};
 use crate::{
     domain::{self, LEVELS},
     graphql::{
         enums::{Change, FrameworkStatus, UnitKind},
         error::{ApiError, ApiResult},
         ids::{NodeKind, global_id},
-        loaders::{IndicatorCode, VersionNumber, VotesOf},
+        loaders::{VersionNumber, VotesOf},
         objects::{loader, principal},
         paging::{self, Connection},
     },
@@ -272,22 +275,7 @@ impl QualityCriterion {
 
     /// Indikatorer that inform the criterion: the data beside the dialogue.
     async fn indicators(&self, ctx: &Context<'_>) -> ApiResult<Vec<Indicator>> {
-        let codes: Vec<IndicatorCode> = self
-            .0
-            .indicators
-            .iter()
-            .cloned()
-            .map(IndicatorCode)
-            .collect();
-        let mut found = loader(ctx)
-            .load_many(codes.clone())
-            .await
-            .map_err(ApiError::from)?;
-        Ok(codes
-            .iter()
-            .filter_map(|code| found.remove(code))
-            .map(Indicator)
-            .collect())
+        linked_indicators(ctx, &self.0.indicators).await
     }
 }
 

@@ -3,8 +3,8 @@
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    Assessment, CriterionOverview, IndicatorValue, Owner, SchoolYear, child_connection,
-    load_reference, values_connection,
+    Assessment, CriterionOverview, IndicatorValue, Initiative, Owner, SchoolYear, child_connection,
+    initiatives_connection, load_reference, values_connection,
 };
 use crate::{
     domain,
@@ -12,7 +12,9 @@ use crate::{
         enums::{SchoolStage, UnitKind},
         error::ApiResult,
         ids::{NodeKind, global_id},
-        inputs::{AssessmentFilterInput, QualityFrameworkRef, ValueFilterInput},
+        inputs::{
+            AssessmentFilterInput, InitiativeFilterInput, QualityFrameworkRef, ValueFilterInput,
+        },
         paging::{self, Connection},
     },
 };
@@ -96,6 +98,20 @@ impl Unit {
         let filter = filter.unwrap_or_default().resolve(ctx).await?;
         let page = paging::page(after, before, first, last)?;
         child_connection(ctx, self.0.id, filter, page, Assessment::id_of, Assessment).await
+    }
+
+    /// Tiltak (initiatives) of the enhet, optionally running in one skoleår or with one status.
+    /// Only the enhet's own roles and its skoleeier's roles read them.
+    async fn initiatives(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InitiativeFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<Initiative>> {
+        initiatives_connection(ctx, self.0.id, filter, false, (after, before, first, last)).await
     }
 
     /// One kvalitetskjennetegn for this enhet across data sources: its agreed levels over the
