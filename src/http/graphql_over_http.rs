@@ -15,7 +15,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{AppState, auth_routes::Caller};
+use super::{
+    AppState,
+    auth_routes::Caller,
+    caching::{self, Audience},
+};
 use crate::auth::Principal;
 use crate::graphql::{ErrorCode, GraphqlService, Outcome, PersistedQueryError, error_body};
 
@@ -214,7 +218,12 @@ pub async fn get(
         },
         (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
-    execute_one(&state, principal, Method::GET, media_type, params).await
+    let audience = match principal.caller {
+        crate::auth::Caller::Anonymous => Audience::Public,
+        _ => Audience::Private,
+    };
+    let answer = execute_one(&state, principal, Method::GET, media_type, params).await;
+    caching::conditional(answer, audience, &headers).await
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.

@@ -3,6 +3,7 @@
 //! that holds connections to their limits ([`serve`]). No SQL and no GraphQL types live here.
 
 mod auth_routes;
+mod caching;
 mod graphiql;
 mod graphql_over_http;
 mod metrics;

@@ -7,6 +7,7 @@ mod helpers;
 
 mod abuse;
 mod aggregation;
+mod caching;
 mod clients;
 mod disclosure;
 mod errors;
