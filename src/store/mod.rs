@@ -34,8 +34,8 @@ pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFil
 pub use scoped::ScopedReader;
 pub use seed::{
     SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedFramework,
-    SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection, SeedSubject,
-    SeedUnit, SeedValue, SeedVote,
+    SeedImportSource, SeedIndicator, SeedOwner, SeedOwnerCode, SeedRoleAssignment, SeedSelection,
+    SeedSubject, SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
