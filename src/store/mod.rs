@@ -28,6 +28,7 @@ use sqlx::{
 
 pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
+pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
@@ -132,6 +133,9 @@ macro_rules! bind_params {
         query
     }};
 }
+
+// After the macros above, which it uses to read and write inside one transaction.
+mod imports;
 
 /// A row type readable from both dialects.
 pub trait StoredRow:

@@ -8,13 +8,13 @@ use crate::domain::{
     SelectionId, Sensitivity, Subject, SubjectLevel, UnitId, ValueAccess, ValueGroup, ValueId,
 };
 
-const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
+pub(super) const VALUE_COLUMNS: &str = "v.id, v.indicator_id, v.subject_level, v.unit_id, v.owner_id, \
     v.county_number, v.school_year, v.group_code, v.value, v.respondents, v.suppressed, v.complementary, \
     (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s ON s.id = i.source_id \
      WHERE i.id = v.indicator_id) AS threshold";
 
 #[derive(sqlx::FromRow)]
-struct ValueRow {
+pub(super) struct ValueRow {
     id: i64,
     indicator_id: i64,
     subject_level: String,
