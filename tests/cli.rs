@@ -132,14 +132,19 @@ async fn an_api_client_created_on_the_command_line_gets_a_token() {
     assert!(!issued.access_token.is_empty());
 }
 
-/// Runs the binary on `url` with `args` and returns its stdout; the command must succeed.
-async fn varde(url: &str, args: &[&str]) -> String {
-    let output = Command::new(BINARY)
+/// Runs the binary on `url` with `args`.
+async fn run_varde(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BINARY)
         .env("DATABASE_URL", url)
         .args(args)
         .output()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the binary on `url` with `args` and returns its stdout; the command must succeed.
+async fn varde(url: &str, args: &[&str]) -> String {
+    let output = run_varde(url, args).await;
     assert!(
         output.status.success(),
         "varde {args:?}: {}",
@@ -179,4 +184,101 @@ async fn migrate_seed_grant_and_create_token_on_sqlite() {
 #[tokio::test]
 async fn migrate_seed_grant_and_create_token_on_postgres() {
     migrate_seed_grant_and_create_token(Backend::Postgres).await;
+}
+
+/// Runs the binary on `url` with `args`, expecting it to fail; returns (stdout, stderr).
+async fn varde_fails(url: &str, args: &[&str]) -> (String, String) {
+    let output = run_varde(url, args).await;
+    assert!(!output.status.success(), "varde {args:?} succeeded");
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// `import`: a dry run prints the report and writes nothing, the import applies, a file with bad
+/// rows prints each problem and fails, and a wrong source or encoding says what to use.
+async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    varde(&url, &["seed"]).await;
+    let fixture = |name: &str| {
+        format!(
+            "{}/tests/fixtures/import/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let good = fixture("mal-utf8-semikolon.csv");
+    let import = ["import", "--source", "varde-mal"];
+
+    let dry = varde(&url, &[&import[..], &["--dry-run", &good]].concat()).await;
+    assert!(
+        dry.contains(
+            "inserted 8, updated 0, unchanged 0, duplicates 0, rejected 0: dry run, nothing written"
+        ),
+        "{dry}"
+    );
+    let applied = varde(&url, &[&import[..], &["--by", "ola", &good]].concat()).await;
+    assert!(
+        applied.contains("inserted 8,") && applied.trim_end().ends_with(": applied"),
+        "{applied}"
+    );
+    let again = varde(&url, &[&import[..], &[good.as_str()]].concat()).await;
+    assert!(
+        again.contains("inserted 0, updated 0, unchanged 8,"),
+        "{again}"
+    );
+
+    let (stdout, stderr) = varde_fails(
+        &url,
+        &[&import[..], &[fixture("mal-feil.csv").as_str()]].concat(),
+    )
+    .await;
+    assert!(
+        stdout.contains("mal-feil.csv line 3: no unit or owner has organisasjonsnummer 912345602"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mal-feil.csv line 6: a value (4,3) is given for a suppressed cell"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("4 rejected rows: nothing was applied"),
+        "{stderr}"
+    );
+
+    let (_, stderr) = varde_fails(&url, &["import", "--source", "udir", &good]).await;
+    assert!(
+        stderr.contains("no import source is called \"udir\"; the sources are: ssb-kostra-kulturskole, varde-mal"),
+        "{stderr}"
+    );
+    let latin1 = fixture("mal-windows1252-pipe.csv");
+    let (_, stderr) = varde_fails(
+        &url,
+        &[&import[..], &["--encoding", "utf-8", &latin1]].concat(),
+    )
+    .await;
+    assert!(
+        stderr.contains("is not valid UTF-8 (chosen by --encoding)"),
+        "{stderr}"
+    );
+    let with_option = varde(
+        &url,
+        &[
+            &import[..],
+            &["--encoding", "latin-1", "--separator", "|", &latin1],
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(with_option.contains("unchanged 8,"), "{with_option}");
+}
+
+#[tokio::test]
+async fn import_reports_dry_runs_and_refuses_bad_files_on_sqlite() {
+    import_reports_dry_runs_and_refuses_bad_files(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn import_reports_dry_runs_and_refuses_bad_files_on_postgres() {
+    import_reports_dry_runs_and_refuses_bad_files(Backend::Postgres).await;
 }

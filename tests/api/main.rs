@@ -12,6 +12,7 @@ mod disclosure;
 mod errors;
 mod graphiql;
 mod graphql_over_http;
+mod import;
 mod isolation;
 mod login;
 mod metrics;
