@@ -242,7 +242,7 @@ async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
         "{stdout}"
     );
     assert!(
-        stderr.contains("4 rejected rows: nothing was applied"),
+        stderr.contains("5 rejected rows: nothing was applied"),
         "{stderr}"
     );
 

@@ -217,7 +217,8 @@ pub struct JsonStatRecords {
 }
 
 impl JsonStatRecords {
-    /// Reads the dataset from `input` (UTF-8 JSON, as the specification requires).
+    /// Reads the dataset from `input`, decoded text (JSON-stat is UTF-8, but a file saved with a
+    /// byte-order mark or as UTF-16 is read too).
     pub fn new(input: impl Read) -> Result<Self, ImportError> {
         let dataset: Dataset = serde_json::from_reader(input)
             .map_err(|error| ImportError::Format(format!("not a JSON-stat dataset: {error}")))?;

@@ -57,10 +57,24 @@ pub enum Location {
     Cell { position: usize, labels: String },
 }
 
+impl Location {
+    /// The location without a cell's labels, to remember cheaply.
+    fn brief(&self) -> Self {
+        match self {
+            Self::Line(line) => Self::Line(*line),
+            Self::Cell { position, .. } => Self::Cell {
+                position: *position,
+                labels: String::new(),
+            },
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Line(line) => write!(f, "line {line}"),
+            Self::Cell { position, labels } if labels.is_empty() => write!(f, "cell {position}"),
             Self::Cell { position, labels } => write!(f, "cell {position} ({labels})"),
         }
     }
@@ -115,7 +129,7 @@ pub enum Issue {
 /// How to read a file where detection is not wanted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadOptions {
-    /// The text encoding (CSV); detected when `None`.
+    /// The text encoding; detected when `None`.
     pub encoding: Option<Encoding>,
     /// The CSV separator; detected from the header when `None`.
     pub separator: Option<u8>,
@@ -133,7 +147,10 @@ pub fn records<'a>(
             options.encoding,
             options.separator,
         )?),
-        ImportFormat::JsonStat => Box::new(jsonstat::JsonStatRecords::new(input)?),
+        ImportFormat::JsonStat => Box::new(jsonstat::JsonStatRecords::new(text::Decoded::new(
+            input,
+            options.encoding,
+        )?)?),
     })
 }
 
@@ -361,7 +378,7 @@ pub async fn import(
                 location: record.location,
             }),
             None => {
-                seen.insert(value.key(), (values.len(), record.location));
+                seen.insert(value.key(), (values.len(), record.location.brief()));
                 values.push(value);
             }
         }

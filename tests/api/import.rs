@@ -260,7 +260,8 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for dry_run in [true, false] {
         let report = import_fixture(&app, "varde-mal", "mal-feil.csv", dry_run).await;
-        assert_eq!(counts(&report), (0, 0, 0, 4), "{report}");
+        assert_eq!(counts(&report), (0, 0, 0, 5), "{report}");
+        assert_eq!(report.duplicates, 1, "line 7 repeats line 2 word for word");
         let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             problems,
@@ -269,6 +270,7 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
                 "line 4: indicator code \"eu_trivsel\" has no import rule for the source varde-mal",
                 "line 5: value \"4,2x\" is malformed: it is not a number such as 12, 4,25 or 12 345,5",
                 "line 6: a value (4,3) is given for a suppressed cell",
+                "line 8: the same value is given at line 2 with other content",
             ]
         );
         assert!(
@@ -276,11 +278,13 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
             "{report}"
         );
         assert!(
-            report.to_string().ends_with("rejected 4: nothing applied"),
+            report
+                .to_string()
+                .ends_with("duplicates 1, rejected 5: nothing applied"),
             "{report}"
         );
     }
-    // Line 2 is good, but with any error nothing is applied.
+    // Lines 2 and 7 are good, but with any error nothing is applied.
     let written: Vec<(i64,)> = stored_rows(
         &app.database_url,
         "SELECT COUNT(*) FROM indicator_values WHERE school_year = 2026",
@@ -298,7 +302,7 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
         "SELECT applied, inserted, updated, unchanged, rejected FROM imports",
     )
     .await;
-    assert_eq!(log, [(false, 0, 0, 0, 4)]);
+    assert_eq!(log, [(false, 0, 0, 0, 5)]);
 }
 
 async fn a_json_stat_dataset_imports_through_the_rules(backend: Backend) {

@@ -113,6 +113,7 @@ const RULES: &[(&str, Rule)] = &[
     ("DataSource.sensitivity", Rule::Public),
     ("DataSource.suppressionThreshold", Rule::Public),
     ("DataSource.minGroupSize", Rule::Public),
+    ("DataSource.lastUpdated", Rule::Public),
     ("Indicator.id", Rule::Public),
     ("Indicator.code", Rule::Public),
     ("Indicator.name", Rule::Public),
