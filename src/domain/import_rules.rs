@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use super::{
     CountyNumber, DomainError, ImportFormat, ImportSourceId, Kommunenummer, OrgNumber, SchoolYear,
     SchoolYearRule, ValueGroup,
@@ -162,6 +164,24 @@ impl ImportSource {
         };
         SchoolYear::new(start)
     }
+}
+
+/// One import in the import log: applied, or refused with its rejected rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportLogEntry {
+    pub id: i64,
+    /// The import source's name.
+    pub source: String,
+    pub file_name: String,
+    /// SHA-256 of the file, in lowercase hex.
+    pub checksum: String,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+    pub applied: bool,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub use disclosure::{
     protect_unit_groups, too_few_members,
 };
 pub use group::{Gender, ValueGroup, group_relations};
-pub use import_rules::{ImportSource, SubjectCode, SubjectForms};
+pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use model::*;
 pub use quality::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};

@@ -6,6 +6,7 @@ mod enums;
 mod error;
 mod field_order;
 mod ids;
+mod imports;
 mod inputs;
 mod limits;
 mod loaders;

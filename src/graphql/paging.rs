@@ -8,6 +8,7 @@ use async_graphql::{
 use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
+    imports::ImportRecord,
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Owner,
         QualityFramework, QualityFrameworkVersion, Selection, Unit,
@@ -37,7 +38,8 @@ pub const MAX_PAGE_SIZE: u32 = 500;
         params(QualityFrameworkVersion)
     ),
     concrete(name = "AssessmentConnection", params(Assessment)),
-    concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision))
+    concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision)),
+    concrete(name = "ImportRecordConnection", params(ImportRecord))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

@@ -7,6 +7,7 @@ use super::{
     analysis::AnalysisQuery,
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
+    imports::ImportQuery,
     inputs::{
         IndicatorFilterInput, IndicatorRef, OwnerFilterInput, OwnerRef, SelectionFilterInput,
         UnitFilterInput, UnitRef,
@@ -39,10 +40,11 @@ pub enum Node {
     QualityFramework(QualityFramework),
 }
 
-/// Every query of Varde: the directory, the analysis and the kvalitetsbeskrivelser.
+/// Every query of Varde: the directory, the analysis, the kvalitetsbeskrivelser and the import
+/// log.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery);
+pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery, ImportQuery);
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
 /// their values.

@@ -8,15 +8,16 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::{
-    Backend, Param, Sql, Store, StoreResult,
+    Backend, Page, Param, Sql, Store, StoreResult,
     owners::CodeRow,
+    page::PagedQuery,
     seed::{ROWS_PER_STATEMENT, RestrictedUnitValue, complementary, inserts},
     values::{VALUE_COLUMNS, ValueRow},
 };
 use crate::domain::{
-    CountyNumber, DomainError, ImportFormat, ImportSource, ImportSourceId, IndicatorId,
-    IndicatorValue, OrgNumber, OwnerCodePeriod, OwnerId, SchoolYear, SchoolYearRule, Subject,
-    SubjectForms, UnitId, ValueGroup, ValueId,
+    CountyNumber, DomainError, ImportFormat, ImportLogEntry, ImportSource, ImportSourceId,
+    IndicatorId, IndicatorValue, OrgNumber, OwnerCodePeriod, OwnerId, SchoolYear, SchoolYearRule,
+    Subject, SubjectForms, UnitId, ValueGroup, ValueId,
 };
 
 /// Everything imported codes are looked up in, read once per import.
@@ -406,6 +407,21 @@ struct ImportSourceRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct ImportLogRow {
+    id: i64,
+    source: String,
+    file_name: String,
+    checksum: String,
+    imported_by: String,
+    imported_at: DateTime<Utc>,
+    applied: bool,
+    inserted: i64,
+    updated: i64,
+    unchanged: i64,
+    rejected: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct RuleRow {
     kind: String,
     source_code: String,
@@ -598,6 +614,36 @@ impl Store {
             transaction.commit().await?;
             Ok(plan.counts)
         })
+    }
+
+    /// One page of the import log, oldest first.
+    pub async fn imports_page(&self, page: &Page) -> StoreResult<Vec<ImportLogEntry>> {
+        let query = PagedQuery {
+            columns: "imports.id, import_sources.name AS source, imports.file_name, \
+                      imports.checksum, imports.imported_by, imports.imported_at, imports.applied, \
+                      imports.inserted, imports.updated, imports.unchanged, imports.rejected",
+            from: "imports JOIN import_sources ON import_sources.id = imports.source_id",
+            conditions: Sql::default(),
+            id: "imports.id",
+            parent: None,
+        };
+        let rows: Vec<ImportLogRow> = self.fetch_all(query.build(page)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ImportLogEntry {
+                id: row.id,
+                source: row.source,
+                file_name: row.file_name,
+                checksum: row.checksum,
+                imported_by: row.imported_by,
+                imported_at: row.imported_at,
+                applied: row.applied,
+                inserted: row.inserted,
+                updated: row.updated,
+                unchanged: row.unchanged,
+                rejected: row.rejected,
+            })
+            .collect())
     }
 
     /// Records an import that was refused because `rejected` rows were wrong; no value is written.

@@ -7,7 +7,7 @@ use std::{collections::HashMap, path::Path};
 use serde_json::{Value, json};
 use varde::import::{ImportRequest, ReadOptions, Report, import};
 
-use crate::helpers::{Backend, TestApp, stored_rows};
+use crate::helpers::{Backend, TestApp, error_codes, stored_rows};
 
 crate::on_both_databases!(
     the_template_imports_from_every_dialect_and_again_changes_nothing,
@@ -296,13 +296,48 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
         stored_rows(&app.database_url, "SELECT MAX(year) FROM school_years").await;
     assert_eq!(years, [(2025,)]);
     assert!(last_updated(&app).await.0.values().all(Value::is_null));
-    // The refused import is logged (not the dry run), with its rejected rows and nothing applied.
-    let log: Vec<(bool, i64, i64, i64, i64)> = stored_rows(
-        &app.database_url,
-        "SELECT applied, inserted, updated, unchanged, rejected FROM imports",
-    )
-    .await;
-    assert_eq!(log, [(false, 0, 0, 0, 5)]);
+    // The refused import is logged (not the dry run), with its rejected rows and nothing
+    // applied, and national admins read the log through GraphQL; nobody else does.
+    let log = "{ imports { edges { node { source fileName checksum importedBy applied
+        inserted updated unchanged rejected } } } }";
+    let admin = app.token_for("admin@varde.example").await;
+    let body = app.query_as(Some(&admin), log, json!({})).await;
+    let entries = body["data"]["imports"]["edges"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{body:#}");
+    let entry = &entries[0]["node"];
+    assert_eq!(
+        (
+            &entry["source"],
+            &entry["fileName"],
+            &entry["importedBy"],
+            &entry["applied"]
+        ),
+        (
+            &json!("varde-mal"),
+            &json!("mal-feil.csv"),
+            &json!("test"),
+            &json!(false)
+        )
+    );
+    assert_eq!(
+        [
+            &entry["inserted"],
+            &entry["updated"],
+            &entry["unchanged"],
+            &entry["rejected"]
+        ],
+        [&json!(0), &json!(0), &json!(0), &json!(5)]
+    );
+    assert_eq!(entry["checksum"].as_str().unwrap().len(), 64);
+    let owner_admin = app.token_for("radgiver@kongsberg.kommune.no").await;
+    let refused = app.query_as(Some(&owner_admin), log, json!({})).await;
+    assert_eq!(error_codes(&refused), ["FORBIDDEN"], "{refused:#}");
+    let anonymous = app.query_as(None, log, json!({})).await;
+    assert_eq!(
+        error_codes(&anonymous),
+        ["UNAUTHENTICATED"],
+        "{anonymous:#}"
+    );
 }
 
 async fn a_json_stat_dataset_imports_through_the_rules(backend: Backend) {

@@ -57,6 +57,9 @@ enum Rule {
     /// Framework edits (`may_edit_framework`), assessments (`may_assess`) and votes
     /// (`may_vote`), tested in `quality.rs`.
     QualityChange,
+    /// The import log: national admins only (`Grants::may_read_import_log`), tested in
+    /// `import.rs`.
+    ImportLog,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -291,6 +294,17 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.retireQualityFramework", Rule::QualityChange),
     ("Mutation.assessCriterion", Rule::QualityChange),
     ("Mutation.voteOnCriterion", Rule::QualityChange),
+    ("Query.imports", Rule::ImportLog),
+    ("ImportRecord.source", Rule::ImportLog),
+    ("ImportRecord.fileName", Rule::ImportLog),
+    ("ImportRecord.checksum", Rule::ImportLog),
+    ("ImportRecord.importedBy", Rule::ImportLog),
+    ("ImportRecord.importedAt", Rule::ImportLog),
+    ("ImportRecord.applied", Rule::ImportLog),
+    ("ImportRecord.inserted", Rule::ImportLog),
+    ("ImportRecord.updated", Rule::ImportLog),
+    ("ImportRecord.unchanged", Rule::ImportLog),
+    ("ImportRecord.rejected", Rule::ImportLog),
 ];
 
 async fn every_field_has_an_access_rule(backend: Backend) {
