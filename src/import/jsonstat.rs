@@ -11,7 +11,8 @@
 //! Which dimension is which: `role.geo` (else `Region`) holds the subject, `role.time` (else
 //! `Tid`) the period, `role.metric` (else `ContentsCode`) the indicator; any other dimension is a
 //! group, named `dimension=category` (several joined by `;`) for the import rules. SSB's markers:
-//! `:` cannot be published (suppressed), `..` and `...` missing, `.` cannot occur (no value).
+//! `:` cannot be published (suppressed), `..` and `...` missing, `.` cannot occur (no value). A
+//! cell a sparse `value` leaves out is absent.
 
 use std::{collections::HashMap, fmt, io::Read};
 
@@ -212,8 +213,25 @@ pub struct JsonStatRecords {
     metric: usize,
     value: Cells,
     status: Cells,
-    position: usize,
-    total: usize,
+    positions: Positions,
+}
+
+/// The positions still to read: every cell of a dense `value`, or only those a sparse one (or a
+/// sparse `status`) gives: a cell a sparse dataset leaves out is absent, not missing.
+enum Positions {
+    All(std::ops::Range<usize>),
+    Listed(std::vec::IntoIter<usize>),
+}
+
+impl Iterator for Positions {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Self::All(range) => range.next(),
+            Self::Listed(listed) => listed.next(),
+        }
+    }
 }
 
 impl JsonStatRecords {
@@ -265,7 +283,29 @@ impl JsonStatRecords {
         let geo = find(&dataset.role.geo, "Region")?;
         let time = find(&dataset.role.time, "Tid")?;
         let metric = find(&dataset.role.metric, "ContentsCode")?;
-        let total = dataset.size.iter().product();
+        let total: usize = dataset.size.iter().product();
+        let positions = match (&dataset.value, &dataset.status) {
+            (Cells::Dense(cells), _) if cells.len() != total => {
+                return Err(ImportError::Format(format!(
+                    "value has {} cells, but the dimensions' sizes make {total}",
+                    cells.len()
+                )));
+            }
+            (Cells::Sparse(values), status) => {
+                let mut positions: Vec<usize> = values.keys().copied().collect();
+                if let Cells::Sparse(statuses) = status {
+                    positions.extend(statuses.keys().filter(|key| !values.contains_key(key)));
+                }
+                positions.sort_unstable();
+                if let Some(last) = positions.last().filter(|last| **last >= total) {
+                    return Err(ImportError::Format(format!(
+                        "cell {last} is beyond the {total} cells the dimensions' sizes make"
+                    )));
+                }
+                Positions::Listed(positions.into_iter())
+            }
+            _ => Positions::All(0..total),
+        };
         Ok(Self {
             axes,
             geo,
@@ -273,8 +313,7 @@ impl JsonStatRecords {
             metric,
             value: dataset.value,
             status: dataset.status,
-            position: 0,
-            total,
+            positions,
         })
     }
 
@@ -347,9 +386,7 @@ impl Iterator for JsonStatRecords {
     type Item = Result<Record, Issue>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.position < self.total {
-            let position = self.position;
-            self.position += 1;
+        while let Some(position) = self.positions.next() {
             if let Some(record) = self.record(position) {
                 return Some(record.map_err(Issue::Problem));
             }
@@ -420,10 +457,13 @@ mod tests {
             "value":{"1":7},
             "status":"p"}"#;
         let records: Vec<Record> = records(json).into_iter().map(Result::unwrap).collect();
-        assert_eq!(records.len(), 2);
-        assert_eq!(records[0].group, "Kjonn=1");
-        assert_eq!(records[0].cell, Cell::Missing);
-        assert_eq!(records[1].cell, Cell::Value(7.0));
+        assert_eq!(
+            records.len(),
+            1,
+            "the cell the sparse value leaves out is absent"
+        );
+        assert_eq!(records[0].group, "Kjonn=2");
+        assert_eq!(records[0].cell, Cell::Value(7.0));
     }
 
     #[test]
@@ -472,5 +512,9 @@ mod tests {
         assert!(error("[1,2").contains("not a JSON-stat dataset"));
         let wrong_size = DENSE.replace(r#""size":[1,2,2]"#, r#""size":[1,3,2]"#);
         assert!(error(&wrong_size).contains("size says 3"));
+        let short = DENSE.replace(r#"null,"13,5",14]"#, r#"null,"13,5"]"#);
+        assert!(error(&short).contains("value has 3 cells, but the dimensions' sizes make 4"));
+        let beyond = DENSE.replace(r#""value":[12.5,null,"13,5",14]"#, r#""value":{"4":1}"#);
+        assert!(error(&beyond).contains("cell 4 is beyond the 4 cells"));
     }
 }

@@ -136,7 +136,7 @@ pub struct ReadOptions {
 }
 
 /// The records of `input` in the source's format.
-pub fn records<'a>(
+fn records<'a>(
     format: ImportFormat,
     input: impl Read + 'a,
     options: ReadOptions,
@@ -185,7 +185,7 @@ fn owner_with_code(
 }
 
 /// Resolves a record through the source's rules to a value for the store, or says why it cannot.
-pub fn resolve(
+fn resolve(
     record: &Record,
     source: &ImportSource,
     targets: &ImportTargets,

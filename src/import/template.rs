@@ -59,6 +59,16 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, ImportError> {
         .map(|name| name.trim().to_lowercase())
         .collect();
     let find = |wanted: &str| names.iter().position(|name| name == wanted);
+    if let Some((index, twice)) = names
+        .iter()
+        .enumerate()
+        .find(|(index, name)| names[..*index].contains(name))
+    {
+        return Err(ImportError::Header(format!(
+            "the column {twice:?} is given twice (column {})",
+            index + 1
+        )));
+    }
     if let Some(unknown) = names
         .iter()
         .find(|name| !REQUIRED.contains(&name.as_str()) && !OPTIONAL.contains(&name.as_str()))
@@ -126,6 +136,26 @@ impl<R: Read> TemplateRecords<R> {
             rows: reader.into_records(),
             columns,
             failed: false,
+        })
+    }
+
+    /// What a row the csv reader cannot read means: a problem with that row, or, when the file
+    /// itself cannot be read (or decoded), the end.
+    fn issue(&mut self, error: csv::Error) -> Issue {
+        let line = error.position().map_or(0, csv::Position::line);
+        let reason = match error.into_kind() {
+            csv::ErrorKind::Io(error) => {
+                self.failed = true;
+                return Issue::Fatal(ImportError::Io(error));
+            }
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("the row has {len} fields, the header {expected_len}"),
+            kind => format!("the row cannot be read: {kind:?}"),
+        };
+        Issue::Problem(Problem {
+            location: Location::Line(line),
+            reason,
         })
     }
 
@@ -199,34 +229,17 @@ impl<R: Read> Iterator for TemplateRecords<R> {
         if self.failed {
             return None;
         }
-        let row = match self.rows.next()? {
-            Ok(row) => row,
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                return Some(Err(match error.into_kind() {
-                    csv::ErrorKind::Io(error) => {
-                        self.failed = true;
-                        Issue::Fatal(ImportError::Io(error))
-                    }
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => Issue::Problem(Problem {
-                        location: Location::Line(line),
-                        reason: format!("the row has {len} fields, the header {expected_len}"),
-                    }),
-                    kind => Issue::Problem(Problem {
-                        location: Location::Line(line),
-                        reason: format!("the row cannot be read: {kind:?}"),
-                    }),
-                }));
+        loop {
+            let row = match self.rows.next()? {
+                Ok(row) => row,
+                Err(error) => return Some(Err(self.issue(error))),
+            };
+            // A blank line (or one of separators only) is no row.
+            if row.iter().any(|field| !field.trim().is_empty()) {
+                let line = row.position().map_or(0, csv::Position::line);
+                return Some(self.record(&row, line).map_err(Issue::Problem));
             }
-        };
-        let line = row.position().map_or(0, csv::Position::line);
-        // A blank line (or one of separators only) is no row.
-        if row.iter().all(|field| field.trim().is_empty()) {
-            return self.next();
         }
-        Some(self.record(&row, line).map_err(Issue::Problem))
     }
 }
 
@@ -301,5 +314,6 @@ mod tests {
         assert!(error("subject indicator value\n").contains("tried ; , tab and |"));
         assert!(error("subject;indicator;value\n").contains("\"school_year\" is missing"));
         assert!(error("subject;indicator;school_year;value;kommune\n").contains("\"kommune\""));
+        assert!(error("subject;indicator;school_year;value;Value\n").contains("given twice"));
     }
 }
