@@ -282,3 +282,69 @@ async fn import_reports_dry_runs_and_refuses_bad_files_on_sqlite() {
 async fn import_reports_dry_runs_and_refuses_bad_files_on_postgres() {
     import_reports_dry_runs_and_refuses_bad_files(Backend::Postgres).await;
 }
+
+/// An import killed in the middle of its file leaves nothing applied, and running it again
+/// completes it. The file comes through a named pipe that holds back its second half until the
+/// process is killed, so the kill falls mid-file whatever the machine's speed.
+async fn an_import_killed_mid_file_applies_nothing_and_runs_again(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    varde(&url, &["seed"]).await;
+    let file = std::fs::read(format!(
+        "{}/tests/fixtures/import/mal-utf8-semikolon.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let pipes = tempfile::tempdir().unwrap();
+    let fifo = pipes.path().join("import.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().await.unwrap();
+    assert!(made.success());
+    let mut child = Command::new(BINARY)
+        .env("DATABASE_URL", &url)
+        .args(["import", "--source", "varde-mal"])
+        .arg(&fifo)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Opening the pipe for writing waits for the importer to open it for reading.
+    let mut writer = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut writer, &file[..file.len() / 2])
+        .await
+        .unwrap();
+    child.kill().await.unwrap();
+    drop(writer);
+
+    let written: Vec<(i64,)> = helpers::stored_rows(
+        &url,
+        "SELECT COUNT(*) FROM indicator_values WHERE school_year = 2026",
+    )
+    .await;
+    assert_eq!(written, [(0,)], "nothing of the killed import is applied");
+    let again = varde(
+        &url,
+        &[
+            "import",
+            "--source",
+            "varde-mal",
+            &format!(
+                "{}/tests/fixtures/import/mal-utf8-semikolon.csv",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ],
+    )
+    .await;
+    assert!(again.contains("inserted 8,"), "{again}");
+}
+
+#[tokio::test]
+async fn an_import_killed_mid_file_applies_nothing_and_runs_again_on_sqlite() {
+    an_import_killed_mid_file_applies_nothing_and_runs_again(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_import_killed_mid_file_applies_nothing_and_runs_again_on_postgres() {
+    an_import_killed_mid_file_applies_nothing_and_runs_again(Backend::Postgres).await;
+}
