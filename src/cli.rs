@@ -80,11 +80,13 @@ enum Command {
         #[arg(long, default_value_t = 15)]
         seed: u64,
     },
-    /// Import a source's file (a Varde CSV template, an SSB JSON-stat dataset) through the
-    /// source's import rules: all or nothing, in one transaction. Prints the report; with any
-    /// problem in the file nothing is applied and the command fails.
+    /// Import a source's file (a Varde CSV template, an SSB JSON-stat dataset, a Statistikkbanken
+    /// export or JSON answer from Udir) through the source's import rules: all or nothing, in one
+    /// transaction. Prints the report; with any problem in the file nothing is applied and the
+    /// command fails.
     Import {
-        /// The import source, e.g. `varde-mal` or `ssb-kostra-kulturskole`.
+        /// The import source, e.g. `varde-mal`, `ssb-kostra-kulturskole` or
+        /// `udir-statistikkbanken`.
         #[arg(long)]
         source: String,
         /// Report what the import would do and write nothing.

@@ -213,7 +213,7 @@ async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
     let dry = varde(&url, &[&import[..], &["--dry-run", &good]].concat()).await;
     assert!(
         dry.contains(
-            "inserted 8, updated 0, unchanged 0, duplicates 0, rejected 0: dry run, nothing written"
+            "inserted 8, updated 0, unchanged 0, duplicates 0, skipped 0, rejected 0: dry run, nothing written"
         ),
         "{dry}"
     );
@@ -248,7 +248,7 @@ async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
 
     let (_, stderr) = varde_fails(&url, &["import", "--source", "udir", &good]).await;
     assert!(
-        stderr.contains("no import source is called \"udir\"; the sources are: ssb-kostra-kulturskole, varde-mal"),
+        stderr.contains("no import source is called \"udir\"; the sources are: ssb-kostra-kulturskole, udir-statistikkbanken, varde-mal"),
         "{stderr}"
     );
     let latin1 = fixture("mal-windows1252-pipe.csv");

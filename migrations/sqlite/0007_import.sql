@@ -8,7 +8,7 @@
 CREATE TABLE import_sources (
     id               INTEGER PRIMARY KEY,
     name             TEXT NOT NULL UNIQUE,
-    format           TEXT NOT NULL CHECK (format IN ('varde_csv', 'json_stat')),
+    format           TEXT NOT NULL CHECK (format IN ('varde_csv', 'json_stat', 'udir')),
     description      TEXT NOT NULL,
     school_year_rule TEXT NOT NULL CHECK (school_year_rule IN ('school_year', 'autumn_year', 'spring_year', 'udir_tid')),
     org_numbers      BOOLEAN NOT NULL,

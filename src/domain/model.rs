@@ -83,7 +83,7 @@ text_enum!(
 
 text_enum!(
     /// The file format of an import source.
-    ImportFormat { VardeCsv => "varde_csv", JsonStat => "json_stat" }
+    ImportFormat { VardeCsv => "varde_csv", JsonStat => "json_stat", Udir => "udir" }
 );
 text_enum!(
     /// How an import source names the skoleår of a value: as the school year itself (`2025` or

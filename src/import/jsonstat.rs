@@ -317,8 +317,8 @@ impl JsonStatRecords {
         })
     }
 
-    /// The record of the cell at `position`, or `None` for a cell that cannot occur (`.`).
-    fn record(&self, position: usize) -> Option<Result<Record, Problem>> {
+    /// The record of the cell at `position`, or why there is none.
+    fn record(&self, position: usize) -> Result<Record, Issue> {
         let mut categories = vec![0; self.axes.len()];
         let mut rest = position;
         for (index, axis) in self.axes.iter().enumerate().rev() {
@@ -343,7 +343,7 @@ impl JsonStatRecords {
             .map(|(_, label)| label.as_str())
             .collect();
         let problem = |reason: String| {
-            Some(Err(Problem {
+            Err(Issue::Problem(Problem {
                 location: location.clone(),
                 reason,
             }))
@@ -360,7 +360,7 @@ impl JsonStatRecords {
             }
             (Some(mark), _) => match &*mark {
                 ":" => Cell::Suppressed,
-                "." => return None,
+                "." => return Err(Issue::Skipped),
                 _ => Cell::Missing,
             },
             (None, Raw::Null) => Cell::Missing,
@@ -370,7 +370,7 @@ impl JsonStatRecords {
                 Err(reason) => return problem(format!("value {text:?} is malformed: {reason}")),
             },
         };
-        Some(Ok(Record {
+        Ok(Record {
             location: location.clone(),
             subject: category(self.geo).to_owned(),
             indicator: category(self.metric).to_owned(),
@@ -378,7 +378,7 @@ impl JsonStatRecords {
             group: group.join(";"),
             cell,
             n: None,
-        }))
+        })
     }
 }
 
@@ -386,12 +386,8 @@ impl Iterator for JsonStatRecords {
     type Item = Result<Record, Issue>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while let Some(position) = self.positions.next() {
-            if let Some(record) = self.record(position) {
-                return Some(record.map_err(Issue::Problem));
-            }
-        }
-        None
+        let position = self.positions.next()?;
+        Some(self.record(position))
     }
 }
 
@@ -475,19 +471,11 @@ mod tests {
             )
             .replace(r#""status":{"1":":"}"#, r#""status":[null,":","."," "]"#);
         let results = records(&json);
-        assert_eq!(results.len(), 3, "the cell marked . is no record");
-        assert!(
-            results[1]
-                .clone()
-                .unwrap_err()
-                .contains("a value is given for a cell marked \":\"")
-        );
-        assert!(
-            results[2]
-                .clone()
-                .unwrap_err()
-                .contains("value \"x\" is malformed")
-        );
+        assert_eq!(results.len(), 4);
+        let error = |index: usize| results[index].clone().unwrap_err();
+        assert!(error(1).contains("a value is given for a cell marked \":\""));
+        assert_eq!(error(2), "skipped", "the cell marked . is no record");
+        assert!(error(3).contains("value \"x\" is malformed"));
         let missing = DENSE.replace(r#""status":{"1":":"}"#, r#""status":{"0":"..","3":"..."}"#);
         let missing = missing.replace(
             r#""value":[12.5,null,"13,5",14]"#,

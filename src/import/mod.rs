@@ -8,9 +8,11 @@
 //! 3. [`Store::apply_import`] writes them in one transaction, or, with any problem in the file,
 //!    nothing is applied and the [`Report`] lists each problem with its line or cell.
 
+mod delimited;
 mod jsonstat;
 mod template;
 mod text;
+mod udir;
 
 use std::{
     collections::HashMap,
@@ -55,6 +57,8 @@ pub enum Location {
     Line(u64),
     /// A cell of a JSON-stat dataset: its position and its categories.
     Cell { position: usize, labels: String },
+    /// A record of a JSON array (1 is the first).
+    Record(usize),
 }
 
 impl Location {
@@ -62,6 +66,7 @@ impl Location {
     fn brief(&self) -> Self {
         match self {
             Self::Line(line) => Self::Line(*line),
+            Self::Record(index) => Self::Record(*index),
             Self::Cell { position, .. } => Self::Cell {
                 position: *position,
                 labels: String::new(),
@@ -74,6 +79,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Line(line) => write!(f, "line {line}"),
+            Self::Record(index) => write!(f, "record {index}"),
             Self::Cell { position, labels } if labels.is_empty() => write!(f, "cell {position}"),
             Self::Cell { position, labels } => write!(f, "cell {position} ({labels})"),
         }
@@ -117,9 +123,14 @@ impl fmt::Display for Problem {
     }
 }
 
-/// What a parser yields besides records: a problem with one row, or an error that ends reading.
+/// What a parser yields besides records: a record that describes nothing Varde stores, a
+/// problem with one row, or an error that ends reading.
 #[derive(Debug, thiserror::Error)]
 pub enum Issue {
+    /// Nothing to store: a JSON-stat cell that cannot occur (`.`), a Udir aggregate for one owner
+    /// type only.
+    #[error("skipped")]
+    Skipped,
     #[error("{0}")]
     Problem(Problem),
     #[error(transparent)]
@@ -137,11 +148,11 @@ pub struct ReadOptions {
 
 /// The records of `input` in the source's format.
 fn records<'a>(
-    format: ImportFormat,
+    source: &ImportSource,
     input: impl Read + 'a,
     options: ReadOptions,
 ) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + 'a>, ImportError> {
-    Ok(match format {
+    Ok(match source.format {
         ImportFormat::VardeCsv => Box::new(template::TemplateRecords::new(
             input,
             options.encoding,
@@ -151,6 +162,12 @@ fn records<'a>(
             input,
             options.encoding,
         )?)?),
+        ImportFormat::Udir => Box::new(udir::UdirRecords::new(
+            input,
+            options.encoding,
+            options.separator,
+            source.indicators.keys().cloned().collect(),
+        )?),
     })
 }
 
@@ -275,6 +292,8 @@ pub struct Report {
     pub counts: ImportCounts,
     /// Records given again word for word (counted once).
     pub duplicates: u64,
+    /// Records that describe nothing Varde stores (see [`Issue::Skipped`]).
+    pub skipped: u64,
     /// Records with a problem; with any, nothing is applied.
     pub rejected: u64,
     /// The problems, the first thousand of them.
@@ -313,8 +332,8 @@ impl fmt::Display for Report {
         write!(
             f,
             "inserted {inserted}, updated {updated}, unchanged {unchanged}, duplicates {}, \
-             rejected {}: {outcome}",
-            self.duplicates, self.rejected
+             skipped {}, rejected {}: {outcome}",
+            self.duplicates, self.skipped, self.rejected
         )
     }
 }
@@ -349,13 +368,18 @@ pub async fn import(
         dry_run: request.dry_run,
         counts: ImportCounts::default(),
         duplicates: 0,
+        skipped: 0,
         rejected: 0,
         problems: Vec::new(),
     };
-    for item in records(source.format, &mut input, request.options)? {
+    for item in records(&source, &mut input, request.options)? {
         let record = match item {
             Ok(record) => record,
             Err(Issue::Fatal(error)) => return Err(error),
+            Err(Issue::Skipped) => {
+                report.skipped += 1;
+                continue;
+            }
             Err(Issue::Problem(problem)) => {
                 report.reject(problem);
                 continue;

@@ -1,17 +1,15 @@
 //! Varde's own CSV template for local registrations (documented in the README): one value per
 //! row, read as a stream. Columns, by header name in any order:
 //! `subject,indicator,school_year,group,value,n,suppressed,name` (`group`, `n`, `suppressed` and
-//! `name` may be left out; `name` is for people reading the file and is not imported). The separator (`;` `,` tab `|`) is detected from the header unless given.
+//! `name` may be left out; `name` is for people reading the file and is not imported).
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 
 use super::{
     Cell, ImportError, Issue, Location, Problem, Record,
+    delimited::Rows,
     text::{Decoded, Encoding, parse_count, parse_number},
 };
-
-/// The separators tried, in order of preference when the header holds as many of each.
-const SEPARATORS: [u8; 4] = [b';', b',', b'\t', b'|'];
 
 /// The template's columns: the required ones, then the optional ones.
 const REQUIRED: [&str; 4] = ["subject", "indicator", "school_year", "value"];
@@ -28,36 +26,8 @@ struct Columns {
     suppressed: Option<usize>,
 }
 
-/// The separator the header line uses most, outside quotes.
-fn detect_separator(header: &str) -> Result<u8, ImportError> {
-    let mut counts = [0usize; SEPARATORS.len()];
-    let mut quoted = false;
-    for byte in header.bytes() {
-        if byte == b'"' {
-            quoted = !quoted;
-        } else if !quoted && let Some(index) = SEPARATORS.iter().position(|&s| s == byte) {
-            counts[index] += 1;
-        }
-    }
-    let (index, count) = counts
-        .iter()
-        .enumerate()
-        .max_by_key(|(index, count)| (**count, std::cmp::Reverse(*index)))
-        .unwrap_or((0, &0));
-    if *count == 0 {
-        return Err(ImportError::Header(format!(
-            "no separator in the header line {:?}: tried ; , tab and |",
-            header.trim_end()
-        )));
-    }
-    Ok(SEPARATORS[index])
-}
-
-fn columns(header: &csv::StringRecord) -> Result<Columns, ImportError> {
-    let names: Vec<String> = header
-        .iter()
-        .map(|name| name.trim().to_lowercase())
-        .collect();
+fn columns(header: &[String]) -> Result<Columns, ImportError> {
+    let names: Vec<String> = header.iter().map(|name| name.to_lowercase()).collect();
     let find = |wanted: &str| names.iter().position(|name| name == wanted);
     if let Some((index, twice)) = names
         .iter()
@@ -98,14 +68,10 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, ImportError> {
     })
 }
 
-/// A file's decoded text: the header line read ahead, then the rest.
-type Text<R> = io::Chain<io::Cursor<Vec<u8>>, BufReader<Decoded<R>>>;
-
 /// The rows of a template file, one [`Record`] (or the problem with it) at a time.
 pub struct TemplateRecords<R> {
-    rows: csv::StringRecordsIntoIter<Text<R>>,
+    rows: Rows<BufReader<Decoded<R>>>,
     columns: Columns,
-    failed: bool,
 }
 
 impl<R: Read> TemplateRecords<R> {
@@ -115,48 +81,9 @@ impl<R: Read> TemplateRecords<R> {
         encoding: Option<Encoding>,
         separator: Option<u8>,
     ) -> Result<Self, ImportError> {
-        let mut text = BufReader::new(Decoded::new(input, encoding)?);
-        let mut header = String::new();
-        text.read_line(&mut header)?;
-        let separator = match separator {
-            Some(separator) => separator,
-            None => detect_separator(&header)?,
-        };
-        // Rows end at `\n`; a `\r` before it is trimmed with the last field. (With the default
-        // CRLF terminator the csv crate numbers the rows after a CRLF one line too low.)
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(separator)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .flexible(false)
-            .from_reader(io::Cursor::new(header.into_bytes()).chain(text));
-        let columns = columns(reader.headers().map_err(|error| {
-            ImportError::Header(format!("the header cannot be read: {error}"))
-        })?)?;
-        Ok(Self {
-            rows: reader.into_records(),
-            columns,
-            failed: false,
-        })
-    }
-
-    /// What a row the csv reader cannot read means: a problem with that row, or, when the file
-    /// itself cannot be read (or decoded), the end.
-    fn issue(&mut self, error: csv::Error) -> Issue {
-        let line = error.position().map_or(0, csv::Position::line);
-        let reason = match error.into_kind() {
-            csv::ErrorKind::Io(error) => {
-                self.failed = true;
-                return Issue::Fatal(ImportError::Io(error));
-            }
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => format!("the row has {len} fields, the header {expected_len}"),
-            kind => format!("the row cannot be read: {kind:?}"),
-        };
-        Issue::Problem(Problem {
-            location: Location::Line(line),
-            reason,
-        })
+        let rows = Rows::open(BufReader::new(Decoded::new(input, encoding)?), separator)?;
+        let columns = columns(&rows.header)?;
+        Ok(Self { rows, columns })
     }
 
     fn record(&self, row: &csv::StringRecord, line: u64) -> Result<Record, Problem> {
@@ -226,20 +153,10 @@ impl<R: Read> Iterator for TemplateRecords<R> {
     type Item = Result<Record, Issue>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            let row = match self.rows.next()? {
-                Ok(row) => row,
-                Err(error) => return Some(Err(self.issue(error))),
-            };
-            // A blank line (or one of separators only) is no row.
-            if row.iter().any(|field| !field.trim().is_empty()) {
-                let line = row.position().map_or(0, csv::Position::line);
-                return Some(self.record(&row, line).map_err(Issue::Problem));
-            }
-        }
+        Some(match self.rows.next()? {
+            Ok((row, line)) => self.record(&row, line).map_err(Issue::Problem),
+            Err(issue) => Err(issue),
+        })
     }
 }
 

@@ -13,6 +13,7 @@ crate::on_both_databases!(
     the_template_imports_from_every_dialect_and_again_changes_nothing,
     a_file_with_bad_rows_is_reported_and_writes_nothing,
     a_json_stat_dataset_imports_through_the_rules,
+    statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_once,
 );
 
 const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
@@ -45,20 +46,34 @@ fn counts(report: &Report) -> (u64, u64, u64, u64) {
     )
 }
 
-/// The Kongsberg kulturskole's values in 2026 as its leader sees them, by "indicator group".
-async fn arts_school_values(app: &TestApp, year: i32) -> HashMap<String, Value> {
-    let token = app.token_for(UNIT_LEADER).await;
+/// The values of unit `org` in `year` as `user` (anonymous with `None`) sees them, by
+/// "indicator group".
+async fn unit_values(
+    app: &TestApp,
+    user: Option<&str>,
+    org: &str,
+    year: i32,
+) -> HashMap<String, Value> {
+    let token = match user {
+        Some(user) => Some(app.token_for(user).await),
+        None => None,
+    };
     let body = app
         .query_as(
-            Some(&token),
+            token.as_deref(),
             "query($org: String!, $year: Int!) { unit(by: {orgNumber: $org}) {
                 values(first: 100, filter: {schoolYears: [$year]}) { edges { node {
                     indicator { code } group { code } value n suppressed suppressionReason } } } } }",
-            json!({ "org": KONGSBERG_ARTS_SCHOOL, "year": year }),
+            json!({ "org": org, "year": year }),
         )
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
     by_indicator_and_group(&body["data"]["unit"]["values"])
+}
+
+/// The Kongsberg kulturskole's values in `year` as its leader sees them.
+async fn arts_school_values(app: &TestApp, year: i32) -> HashMap<String, Value> {
+    unit_values(app, Some(UNIT_LEADER), KONGSBERG_ARTS_SCHOOL, year).await
 }
 
 fn by_indicator_and_group(values: &Value) -> HashMap<String, Value> {
@@ -280,7 +295,7 @@ async fn a_file_with_bad_rows_is_reported_and_writes_nothing(backend: Backend) {
         assert!(
             report
                 .to_string()
-                .ends_with("duplicates 1, rejected 5: nothing applied"),
+                .ends_with("duplicates 1, skipped 0, rejected 5: nothing applied"),
             "{report}"
         );
     }
@@ -357,6 +372,7 @@ async fn a_json_stat_dataset_imports_through_the_rules(backend: Backend) {
         "{report}"
     );
     assert_eq!(report.rejected, 0, "{report}");
+    assert_eq!(report.skipped, 1, "{report}");
 
     let trend = |owner: &'static str, indicator: &'static str| {
         let app = &app;
@@ -417,4 +433,56 @@ async fn a_json_stat_dataset_imports_through_the_rules(backend: Backend) {
     )
     .await;
     assert_eq!(counts(&again), (0, 0, 15, 0), "{again}");
+}
+
+async fn statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_once(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    // The school repeated under its owner type is one value; the nation's figure for public
+    // schools only is a part Varde does not store.
+    let json = import_fixture(
+        &app,
+        "udir-statistikkbanken",
+        "udir-elevundersokelsen.json",
+        false,
+    )
+    .await;
+    assert_eq!(counts(&json), (5, 0, 0, 0), "{json}");
+    assert_eq!((json.duplicates, json.skipped), (1, 1), "{json}");
+    let csv = import_fixture(
+        &app,
+        "udir-statistikkbanken",
+        "udir-elevundersokelsen.csv",
+        false,
+    )
+    .await;
+    assert_eq!(counts(&csv), (0, 0, 5, 0), "{csv}");
+    assert_eq!((csv.duplicates, csv.skipped), (1, 1), "{csv}");
+
+    let solvasen = unit_values(&app, None, "820819675", 2026).await;
+    assert_eq!(solvasen["eu_trivsel trinn=7"]["value"], 4.4);
+    assert_eq!(solvasen["eu_trivsel trinn=7"]["n"], 45);
+    assert_eq!(solvasen["eu_mobbing trinn=7"]["value"], 1.3);
+    let trastolen = unit_values(&app, None, "948876639", 2026).await;
+    assert_eq!(
+        trastolen["eu_trivsel trinn=7"]["suppressionReason"],
+        "SUPPRESSED_AT_SOURCE"
+    );
+    let data = app
+        .query(
+            "{ owner(by: {code: \"3303\"}) { values(filter: {schoolYears: [2026]}) { edges { node {
+                indicator { code } group { code } value n } } } }
+               trend(indicator: {code: \"eu_trivsel\"}, subject: {unit: {orgNumber: \"820819675\"}},
+                     group: {grade: 7}) { points { schoolYear { year } nationValue } } }",
+            json!({}),
+        )
+        .await;
+    let kongsberg = by_indicator_and_group(&data["owner"]["values"]);
+    assert_eq!(kongsberg["eu_trivsel trinn=7"]["value"], 4.3);
+    assert_eq!(kongsberg["eu_trivsel trinn=7"]["n"], 812);
+    let points = data["trend"]["points"].as_array().unwrap();
+    let latest = points.last().unwrap();
+    assert_eq!(latest["schoolYear"]["year"], 2026);
+    assert_eq!(latest["nationValue"], 4.2);
 }
