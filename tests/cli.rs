@@ -200,7 +200,6 @@ async fn varde_fails(url: &str, args: &[&str]) -> (String, String) {
 /// rows prints each problem and fails, and a wrong source or encoding says what to use.
 async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
     let (url, _dir) = helpers::fresh_database(backend).await;
-    varde(&url, &["seed"]).await;
     let fixture = |name: &str| {
         format!(
             "{}/tests/fixtures/import/{name}",
@@ -209,6 +208,9 @@ async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
     };
     let good = fixture("mal-utf8-semikolon.csv");
     let import = ["import", "--source", "varde-mal"];
+    let (_, stderr) = varde_fails(&url, &[&import[..], &[good.as_str()]].concat()).await;
+    assert!(stderr.contains("none is set up"), "{stderr}");
+    varde(&url, &["seed"]).await;
 
     let dry = varde(&url, &[&import[..], &["--dry-run", &good]].concat()).await;
     assert!(

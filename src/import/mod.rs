@@ -46,6 +46,11 @@ pub enum ImportError {
     Option(String),
     #[error("no import source is called {name:?}; the sources are: {known}")]
     UnknownSource { name: String, known: String },
+    #[error(
+        "no import source is called {0:?}, and none is set up: the demo seeds (`varde seed`) bring \
+         the demo sources and their rules"
+    )]
+    NoSources(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -348,9 +353,14 @@ pub async fn import(
     let source = match store.import_source(&request.source).await? {
         Some(source) => source,
         None => {
-            return Err(ImportError::UnknownSource {
-                name: request.source.clone(),
-                known: store.import_source_names().await?.join(", "),
+            let known = store.import_source_names().await?;
+            return Err(if known.is_empty() {
+                ImportError::NoSources(request.source.clone())
+            } else {
+                ImportError::UnknownSource {
+                    name: request.source.clone(),
+                    known: known.join(", "),
+                }
             });
         }
     };
