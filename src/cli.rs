@@ -11,7 +11,7 @@ use crate::{
     app,
     auth::{Auth, AuthConfig, OidcConfig},
     domain::{OrgNumber, OwnerCode, Role, RoleKind},
-    graphql, http, seed,
+    graphql, http, import, seed,
     store::Store,
 };
 
@@ -90,6 +90,31 @@ enum Command {
         /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 15)]
         seed: u64,
+    },
+    /// Import a source's file (a Varde CSV template, an SSB JSON-stat dataset, a Statistikkbanken
+    /// export or JSON answer from Udir) through the source's import rules: all or nothing, in one
+    /// transaction. Prints the report; with any problem in the file nothing is applied and the
+    /// command fails.
+    Import {
+        /// The import source, e.g. `varde-mal`, `ssb-kostra-kulturskole` or
+        /// `udir-statistikkbanken`.
+        #[arg(long)]
+        source: String,
+        /// Report what the import would do and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The file's text encoding (CSV): utf-8, utf-16le, utf-16be or windows-1252 (latin-1);
+        /// detected when not given.
+        #[arg(long)]
+        encoding: Option<String>,
+        /// The CSV separator: `;`, `,`, `tab` or `|`; detected from the header when not given.
+        #[arg(long)]
+        separator: Option<String>,
+        /// Who imports, for the import log.
+        #[arg(long, env = "USER", default_value = "cli")]
+        by: String,
+        /// The file to import.
+        file: PathBuf,
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
@@ -432,6 +457,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => store.migrate().await.context("migrating"),
         Command::Seed { dir } => seed_store(&store, dir).await,
         Command::Generate { scale, seed } => generate_store(&store, &scale, seed).await,
+        Command::Import {
+            source,
+            dry_run,
+            encoding,
+            separator,
+            by,
+            file,
+        } => {
+            let request = import::ImportRequest {
+                source,
+                file_name: file.display().to_string(),
+                imported_by: by,
+                options: import::ReadOptions {
+                    encoding: encoding
+                        .as_deref()
+                        .map(import::Encoding::parse)
+                        .transpose()?,
+                    separator: separator.as_deref().map(separator_byte).transpose()?,
+                },
+                dry_run,
+            };
+            import_file(&store, &request, &file).await
+        }
         Command::Schema => unreachable!("handled before connecting"),
     };
     store.close().await;
@@ -464,6 +512,36 @@ async fn seed_store(store: &Store, dir: Option<PathBuf>) -> Result<()> {
     };
     store.load_seed(&data).await.context("loading seeds")?;
     tracing::info!(values = data.values.len(), "seeded");
+    Ok(())
+}
+
+/// A separator as given on the command line.
+fn separator_byte(name: &str) -> Result<u8> {
+    match name {
+        ";" => Ok(b';'),
+        "," => Ok(b','),
+        "|" => Ok(b'|'),
+        "tab" | "\t" => Ok(b'\t'),
+        _ => anyhow::bail!("unknown separator {name:?}: use ; , tab or |"),
+    }
+}
+
+async fn import_file(
+    store: &Store,
+    request: &import::ImportRequest,
+    file: &std::path::Path,
+) -> Result<()> {
+    store.migrate().await.context("migrating")?;
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let report = import::import(store, request, std::io::BufReader::new(input))
+        .await
+        .with_context(|| format!("importing {}", file.display()))?;
+    println!("{report}");
+    anyhow::ensure!(
+        report.rejected == 0,
+        "{} rejected rows: nothing was applied",
+        report.rejected
+    );
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Layers, with dependencies pointing inward: [`domain`] (pure types and rules) ← [`store`]
 //! (SQL on SQLite or PostgreSQL) ← [`graphql`] (schema, loaders) ← [`http`] (axum router).
-//! [`seed`] loads the demo data, [`generate`] the benchmark's national-scale data; [`auth`] logs callers in; [`cli`] and the binary are the thin
+//! [`import`] reads the sources' files into the store, [`seed`] loads the demo data, [`generate`] the benchmark's national-scale data; [`auth`] logs callers in; [`cli`] and the binary are the thin
 //! shell.
 
 pub mod app;
@@ -13,5 +13,6 @@ pub mod domain;
 pub mod generate;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod seed;
 pub mod store;

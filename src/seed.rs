@@ -12,20 +12,21 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     domain::{
-        self, ColourMode, ColourRule, CountyNumber, Direction, FrameworkContent, IndicatorCategory,
-        InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerCode, OwnerKind,
-        RoleKind, SchoolStage, SchoolYear, ScopeKind, SelectionScope, Sensitivity, UnitKind,
-        UnitOfMeasure, ValueGroup, checked_text,
+        self, ColourMode, ColourRule, CountyNumber, Direction, FrameworkContent, ImportFormat,
+        IndicatorCategory, InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber,
+        OwnerCode, OwnerKind, RoleKind, SchoolStage, SchoolYear, SchoolYearRule, ScopeKind,
+        SelectionScope, Sensitivity, SubjectForms, UnitKind, UnitOfMeasure, ValueGroup,
+        checked_text,
     },
     store::{
         SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
-        SeedFramework, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode, SeedRoleAssignment,
-        SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
+        SeedFramework, SeedImportSource, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode,
+        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
     },
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 16] = [
+const FILES: [&str; 18] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
@@ -42,13 +43,15 @@ const FILES: [&str; 16] = [
     "quality/assessments.csv",
     "quality/votes.csv",
     "initiatives/initiatives.json",
+    "import/sources.csv",
+    "import/rules.csv",
 ];
 
 /// The quality frameworks (kvalitetsbeskrivelser) among [`FILES`].
 const FRAMEWORK_FILES: [&str; 2] = ["quality/kulturskole.json", "quality/lillestrom.json"];
 
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 16] = [
+const EMBEDDED: [(&str, &str); 18] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
@@ -91,6 +94,14 @@ const EMBEDDED: [(&str, &str); 16] = [
     (
         "initiatives/initiatives.json",
         include_str!("../seeds/initiatives/initiatives.json"),
+    ),
+    (
+        "import/sources.csv",
+        include_str!("../seeds/import/sources.csv"),
+    ),
+    (
+        "import/rules.csv",
+        include_str!("../seeds/import/rules.csv"),
     ),
 ];
 
@@ -311,6 +322,26 @@ struct EvaluationRecord {
     text: String,
     evaluated_by: String,
     recorded_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct ImportSourceRecord {
+    name: String,
+    format: String,
+    description: String,
+    school_year_rule: String,
+    org_numbers: bool,
+    kommunenummer: bool,
+    fylkesnummer: bool,
+    nation_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ImportRuleRecord {
+    source: String,
+    kind: String,
+    source_code: String,
+    target: String,
 }
 
 #[derive(Deserialize)]
@@ -659,9 +690,11 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
     )?;
 
     let initiatives = initiatives(read, &units, &owner, &indicators, &frameworks)?;
+    let import_sources = import_sources(read, &indicators)?;
 
     Ok(SeedData {
         initiatives,
+        import_sources,
         frameworks,
         assessments,
         votes,
@@ -772,6 +805,67 @@ fn initiatives(
         seeded.push(checked);
     }
     Ok(seeded)
+}
+
+/// The import sources and their rules (importregler): each rule names a known source, and an
+/// indicator rule a known indicator.
+fn import_sources(
+    read: &dyn Fn(&str) -> Result<String>,
+    indicators: &[SeedIndicator],
+) -> Result<Vec<SeedImportSource>> {
+    enum Rule {
+        Indicator(String, String),
+        Group(String, ValueGroup),
+    }
+    let mut sources = each(
+        "import/sources.csv",
+        records::<ImportSourceRecord>(read, "import/sources.csv")?,
+        |r| {
+            Ok(SeedImportSource {
+                name: r.name,
+                format: ImportFormat::parse(&r.format)?,
+                description: r.description,
+                school_year_rule: SchoolYearRule::parse(&r.school_year_rule)?,
+                subjects: SubjectForms {
+                    org_numbers: r.org_numbers,
+                    kommunenummer: r.kommunenummer,
+                    fylkesnummer: r.fylkesnummer,
+                    nation_code: empty_to_none(r.nation_code),
+                },
+                indicators: Vec::new(),
+                groups: Vec::new(),
+            })
+        },
+    )?;
+    for (index, rule) in each(
+        "import/rules.csv",
+        records::<ImportRuleRecord>(read, "import/rules.csv")?,
+        |r| {
+            let index = sources
+                .iter()
+                .position(|source| source.name == r.source)
+                .ok_or_else(|| anyhow!("unknown import source {:?}", r.source))?;
+            let rule = match r.kind.as_str() {
+                "indicator" => {
+                    ensure!(
+                        indicators.iter().any(|i| i.code == r.target),
+                        "unknown indicator {:?}",
+                        r.target
+                    );
+                    Rule::Indicator(r.source_code, r.target)
+                }
+                "group" => Rule::Group(r.source_code, ValueGroup::parse(&r.target)?),
+                kind => bail!("rule kind {kind:?} is not one of: indicator group"),
+            };
+            Ok((index, rule))
+        },
+    )? {
+        match rule {
+            Rule::Indicator(code, indicator) => sources[index].indicators.push((code, indicator)),
+            Rule::Group(label, group) => sources[index].groups.push((label, group)),
+        }
+    }
+    Ok(sources)
 }
 
 #[cfg(test)]

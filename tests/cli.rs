@@ -22,6 +22,8 @@ on_both_databases!(
     serve_seeds_an_empty_database,
     two_processes_on_one_database_act_as_one,
     migrate_seed_grant_and_create_token,
+    import_reports_dry_runs_and_refuses_bad_files,
+    an_import_killed_mid_file_applies_nothing_and_runs_again,
 );
 
 #[tokio::test]
@@ -254,14 +256,19 @@ async fn an_api_client_created_on_the_command_line_gets_a_token() {
     assert!(!issued.access_token.is_empty());
 }
 
-/// Runs the binary on `url` with `args` and returns its stdout; the command must succeed.
-async fn varde(url: &str, args: &[&str]) -> String {
-    let output = Command::new(BINARY)
+/// Runs the binary on `url` with `args`.
+async fn run_varde(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BINARY)
         .env("DATABASE_URL", url)
         .args(args)
         .output()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the binary on `url` with `args` and returns its stdout; the command must succeed.
+async fn varde(url: &str, args: &[&str]) -> String {
+    let output = run_varde(url, args).await;
     assert!(
         output.status.success(),
         "varde {args:?}: {}",
@@ -291,4 +298,149 @@ async fn migrate_seed_grant_and_create_token(backend: Backend) {
     let auth = varde::auth::Auth::new(store, varde::auth::AuthConfig::default()).unwrap();
     let principal = auth.principal(Some(token.trim()), None).await.unwrap();
     assert_eq!(principal.grants.roles, [varde::domain::Role::NationalAdmin]);
+}
+
+/// Runs the binary on `url` with `args`, expecting it to fail; returns (stdout, stderr).
+async fn varde_fails(url: &str, args: &[&str]) -> (String, String) {
+    let output = run_varde(url, args).await;
+    assert!(!output.status.success(), "varde {args:?} succeeded");
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// `import`: a dry run prints the report and writes nothing, the import applies, a file with bad
+/// rows prints each problem and fails, and a wrong source or encoding says what to use.
+async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    let fixture = |name: &str| {
+        format!(
+            "{}/tests/fixtures/import/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let good = fixture("mal-utf8-semikolon.csv");
+    let import = ["import", "--source", "varde-mal"];
+    let (_, stderr) = varde_fails(&url, &[&import[..], &[good.as_str()]].concat()).await;
+    assert!(stderr.contains("none is set up"), "{stderr}");
+    varde(&url, &["seed"]).await;
+
+    let dry = varde(&url, &[&import[..], &["--dry-run", &good]].concat()).await;
+    assert!(
+        dry.contains(
+            "inserted 8, updated 0, unchanged 0, duplicates 0, skipped 0, rejected 0: dry run, nothing written"
+        ),
+        "{dry}"
+    );
+    let applied = varde(&url, &[&import[..], &["--by", "ola", &good]].concat()).await;
+    assert!(
+        applied.contains("inserted 8,") && applied.trim_end().ends_with(": applied"),
+        "{applied}"
+    );
+    let again = varde(&url, &[&import[..], &[good.as_str()]].concat()).await;
+    assert!(
+        again.contains("inserted 0, updated 0, unchanged 8,"),
+        "{again}"
+    );
+
+    let (stdout, stderr) = varde_fails(
+        &url,
+        &[&import[..], &[fixture("mal-feil.csv").as_str()]].concat(),
+    )
+    .await;
+    assert!(
+        stdout.contains("mal-feil.csv line 3: no unit or owner has organisasjonsnummer 912345602"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mal-feil.csv line 6: a value (4,3) is given for a suppressed cell"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("5 rejected rows: nothing was applied"),
+        "{stderr}"
+    );
+
+    let (_, stderr) = varde_fails(&url, &["import", "--source", "udir", &good]).await;
+    assert!(
+        stderr.contains("no import source is called \"udir\"; the sources are: ssb-kostra-kulturskole, udir-statistikkbanken, varde-mal"),
+        "{stderr}"
+    );
+    let latin1 = fixture("mal-windows1252-pipe.csv");
+    let (_, stderr) = varde_fails(
+        &url,
+        &[&import[..], &["--encoding", "utf-8", &latin1]].concat(),
+    )
+    .await;
+    assert!(
+        stderr.contains("is not valid UTF-8 (chosen by --encoding)"),
+        "{stderr}"
+    );
+    let with_option = varde(
+        &url,
+        &[
+            &import[..],
+            &["--encoding", "latin-1", "--separator", "|", &latin1],
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(with_option.contains("unchanged 8,"), "{with_option}");
+}
+
+/// An import killed in the middle of its file leaves nothing applied, and running it again
+/// completes it. The file comes through a named pipe that holds back its second half until the
+/// process is killed, so the kill falls mid-file whatever the machine's speed.
+async fn an_import_killed_mid_file_applies_nothing_and_runs_again(backend: Backend) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    varde(&url, &["seed"]).await;
+    let file = std::fs::read(format!(
+        "{}/tests/fixtures/import/mal-utf8-semikolon.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let pipes = tempfile::tempdir().unwrap();
+    let fifo = pipes.path().join("import.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().await.unwrap();
+    assert!(made.success());
+    let mut child = Command::new(BINARY)
+        .env("DATABASE_URL", &url)
+        .args(["import", "--source", "varde-mal"])
+        .arg(&fifo)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Opening the pipe for writing waits for the importer to open it for reading.
+    let mut writer = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut writer, &file[..file.len() / 2])
+        .await
+        .unwrap();
+    child.kill().await.unwrap();
+    drop(writer);
+
+    let written: Vec<(i64,)> = helpers::stored_rows(
+        &url,
+        "SELECT COUNT(*) FROM indicator_values WHERE school_year = 2026",
+    )
+    .await;
+    assert_eq!(written, [(0,)], "nothing of the killed import is applied");
+    let again = varde(
+        &url,
+        &[
+            "import",
+            "--source",
+            "varde-mal",
+            &format!(
+                "{}/tests/fixtures/import/mal-utf8-semikolon.csv",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ],
+    )
+    .await;
+    assert!(again.contains("inserted 8,"), "{again}");
 }

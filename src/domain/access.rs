@@ -255,6 +255,12 @@ impl Grants {
         self.roles.contains(&Role::OwnerAdmin(owner))
     }
 
+    /// Whether the caller may read the import log (who imported which file, when): national
+    /// admins, who run imports.
+    pub fn may_read_import_log(&self) -> bool {
+        self.roles.contains(&Role::NationalAdmin)
+    }
+
     /// Whether these grants may give or take away `role`. `unit_owner` is the owner of the role's
     /// unit, for unit roles. National admins grant anything; owner admins grant owner readers and
     /// unit roles inside their owner; unit leaders grant unit staff of their unit. Nobody else.
@@ -274,6 +280,14 @@ impl Grants {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_national_admins_read_the_import_log() {
+        let grants = |roles| Grants { roles };
+        assert!(grants(vec![Role::NationalAdmin]).may_read_import_log());
+        assert!(!grants(vec![Role::NationalReader]).may_read_import_log());
+        assert!(!Grants::default().may_read_import_log());
+    }
 
     const A: OwnerId = OwnerId(1);
     const B: OwnerId = OwnerId(2);

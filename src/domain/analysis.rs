@@ -872,6 +872,7 @@ mod tests {
             sensitivity,
             suppression_threshold: 10,
             min_group_size: 3,
+            last_updated: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod codes;
 mod colour;
 mod disclosure;
 mod group;
+mod import_rules;
 mod initiative;
 mod model;
 mod quality;
@@ -28,6 +29,7 @@ pub use disclosure::{
     protect_unit_groups, too_few_members,
 };
 pub use group::{Gender, ValueGroup, group_relations};
+pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use initiative::*;
 pub use model::*;
 pub use quality::*;
@@ -81,6 +83,16 @@ pub enum DomainError {
     },
     #[error("the framework text is not valid: {0}")]
     InvalidFramework(String),
+    #[error("{kind} {code:?} has no import rule for the source {source_name}")]
+    NoImportRule {
+        kind: &'static str,
+        code: String,
+        source_name: String,
+    },
+    #[error("subject code {code:?} is not one this source gives; it gives {accepted}")]
+    UnknownSubjectForm { code: String, accepted: String },
+    #[error("period {period:?} does not name a school year by the rule {rule}")]
+    InvalidPeriod { period: String, rule: &'static str },
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {
         kind: &'static str,

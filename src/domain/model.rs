@@ -90,6 +90,18 @@ text_enum!(
     Judgement { OnTrack => "on_track", AtRisk => "at_risk", OffTrack => "off_track" }
 );
 
+text_enum!(
+    /// The file format of an import source.
+    ImportFormat { VardeCsv => "varde_csv", JsonStat => "json_stat", Udir => "udir" }
+);
+text_enum!(
+    /// How an import source names the skoleår of a value: as the school year itself (`2025` or
+    /// `2025-26`), as the calendar year of an autumn count (GSI and KOSTRA count on 1 October, so
+    /// 2025 is 2025-26), as the calendar year of a spring result (exams in 2026 end 2025-26), or as
+    /// Udir's `TidID` (`202510` is 2025-26).
+    SchoolYearRule { SchoolYear => "school_year", AutumnYear => "autumn_year", SpringYear => "spring_year", UdirTid => "udir_tid" }
+);
+
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
@@ -121,6 +133,8 @@ id_type!(
     InitiativeId,
     /// Database id of a progress evaluation (framdrift) of an initiative.
     EvaluationId,
+    /// Database id of an import source and its import rules (importregler).
+    ImportSourceId,
 );
 
 /// Skoleeier: a kommune, fylkeskommune, private owner or the state.
@@ -187,6 +201,8 @@ pub struct DataSource {
     /// Minimum group size: an aggregate of this (restricted) source shown to a caller who may not
     /// read every member on its own must rest on at least this many counted members.
     pub min_group_size: i64,
+    /// When an import last changed one of its values; `None` when none has.
+    pub last_updated: Option<DateTime<Utc>>,
 }
 
 /// Fargeregel: how a value is classified GREEN / YELLOW / RED. Data, not code: seeded per indicator.

@@ -7,6 +7,7 @@ mod enums;
 mod error;
 mod field_order;
 mod ids;
+mod imports;
 mod initiative;
 mod inputs;
 mod limits;

@@ -8,6 +8,7 @@ use async_graphql::{
 use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
+    imports::ImportRecord,
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
         InitiativeChange, InitiativeEvaluation, Owner, QualityFramework, QualityFrameworkVersion,
@@ -41,7 +42,8 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "AssessmentRevisionConnection", params(AssessmentRevision)),
     concrete(name = "InitiativeConnection", params(Initiative)),
     concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
-    concrete(name = "InitiativeChangeConnection", params(InitiativeChange))
+    concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
+    concrete(name = "ImportRecordConnection", params(ImportRecord))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

@@ -7,6 +7,7 @@ use super::{
     analysis::AnalysisQuery,
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
+    imports::ImportQuery,
     initiative::InitiativeQuery,
     inputs::{
         IndicatorFilterInput, IndicatorRef, OwnerFilterInput, OwnerRef, SelectionFilterInput,
@@ -41,10 +42,17 @@ pub enum Node {
     Initiative(Initiative),
 }
 
-/// Every query of Varde: the directory, the analysis, the kvalitetsbeskrivelser and the tiltak.
+/// Every query of Varde: the directory, the analysis, the kvalitetsbeskrivelser, the tiltak and
+/// the import log.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(DirectoryQuery, AnalysisQuery, QualityQuery, InitiativeQuery);
+pub struct Query(
+    DirectoryQuery,
+    AnalysisQuery,
+    QualityQuery,
+    InitiativeQuery,
+    ImportQuery,
+);
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
 /// their values.

@@ -18,6 +18,7 @@ struct DataSourceRow {
     sensitivity: String,
     suppression_threshold: i64,
     min_group_size: i64,
+    last_updated: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TryFrom<DataSourceRow> for DataSource {
@@ -33,6 +34,7 @@ impl TryFrom<DataSourceRow> for DataSource {
             sensitivity: Sensitivity::parse(&row.sensitivity)?,
             suppression_threshold: row.suppression_threshold,
             min_group_size: row.min_group_size,
+            last_updated: row.last_updated,
         })
     }
 }
@@ -116,7 +118,7 @@ impl Store {
     pub async fn data_sources(&self, ids: Option<&[DataSourceId]>) -> StoreResult<Vec<DataSource>> {
         let mut sql = Sql::new(
             "SELECT id, code, name, publisher, description, sensitivity, suppression_threshold, \
-             min_group_size FROM data_sources",
+             min_group_size, last_updated FROM data_sources",
         );
         if let Some(ids) = ids {
             sql.push(" WHERE id IN ")

@@ -30,6 +30,7 @@ use sqlx::{
 
 pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
+pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use owners::OwnerFilter;
 pub use page::Page;
@@ -37,8 +38,8 @@ pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFil
 pub use scoped::ScopedReader;
 pub use seed::{
     SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
-    SeedFramework, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode, SeedRoleAssignment,
-    SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
+    SeedFramework, SeedImportSource, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode,
+    SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -137,6 +138,9 @@ macro_rules! bind_params {
         query
     }};
 }
+
+// After the macros above, which it uses to read and write inside one transaction.
+mod imports;
 
 /// A row type readable from both dialects.
 pub trait StoredRow:

@@ -42,7 +42,7 @@ impl TryFrom<OwnerRow> for Owner {
 }
 
 #[derive(sqlx::FromRow)]
-struct CodeRow {
+pub(super) struct CodeRow {
     owner_id: i64,
     code: String,
     valid_from: Option<i64>,

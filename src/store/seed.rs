@@ -1,19 +1,23 @@
 //! Writes a complete, validated data set (the demo seeds) in one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    hash::Hash,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
-    ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, IndicatorCategory,
-    InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerKind, Reading, RoleKind,
-    SchoolStage, SchoolYear, SelectionScope, Sensitivity, SuppressionReason, UnitKind,
-    UnitOfMeasure, ValueGroup, Visibility, protect_unit_groups, visibility,
+    ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, ImportFormat,
+    IndicatorCategory, InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerKind,
+    Reading, RoleKind, SchoolStage, SchoolYear, SchoolYearRule, SelectionScope, Sensitivity,
+    SubjectForms, SuppressionReason, UnitKind, UnitOfMeasure, ValueGroup, Visibility,
+    protect_unit_groups, visibility,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
-const ROWS_PER_STATEMENT: usize = 400;
+pub(super) const ROWS_PER_STATEMENT: usize = 400;
 
 /// A data set whose references are already resolved to natural keys (organisasjonsnummer, codes)
 /// and checked, ready to be written.
@@ -35,6 +39,7 @@ pub struct SeedData {
     pub votes: Vec<SeedVote>,
     /// Tiltak, each after the owner initiative it is part of.
     pub initiatives: Vec<SeedInitiative>,
+    pub import_sources: Vec<SeedImportSource>,
 }
 
 /// A seeded initiative at revision 1, its snapshot made from the seeded values at seeding.
@@ -60,6 +65,20 @@ pub struct SeedEvaluation {
     pub text: String,
     pub evaluated_by: String,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// An import source with its import rules (importregler), by natural keys.
+#[derive(Debug, Clone)]
+pub struct SeedImportSource {
+    pub name: String,
+    pub format: ImportFormat,
+    pub description: String,
+    pub school_year_rule: SchoolYearRule,
+    pub subjects: SubjectForms,
+    /// (source code, Varde indicator code).
+    pub indicators: Vec<(String, String)>,
+    /// (source group label, group).
+    pub groups: Vec<(String, ValueGroup)>,
 }
 
 /// A published quality framework at version 1, national (`owner: None`) or one owner's.
@@ -240,7 +259,7 @@ fn optional_text(value: Option<&str>) -> Param {
 
 /// Splits `rows` into INSERT statements of at most [`ROWS_PER_STATEMENT`] rows each:
 /// `head` + `VALUES ...` + `tail`.
-fn inserts(head: &str, tail: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
+pub(super) fn inserts(head: &str, tail: &str, rows: Vec<Vec<Param>>) -> Vec<Sql> {
     rows.chunks(ROWS_PER_STATEMENT)
         .map(|chunk| {
             let mut sql = Sql::new(head);
@@ -272,6 +291,59 @@ fn inserts_from_values(target: &str, select: &str, joins: &str, rows: Vec<Vec<Pa
     )
 }
 
+/// A unit's value of a restricted source, as complementary suppression weighs it.
+pub(super) struct RestrictedUnitValue<K> {
+    /// Its family: the indicator, unit and school year whose groups are weighed together.
+    pub family: K,
+    /// Its source's suppression threshold.
+    pub threshold: i64,
+    pub group: ValueGroup,
+    pub value: Option<f64>,
+    pub respondents: Option<i64>,
+    pub suppressed: bool,
+}
+
+/// The keys of the values complementary suppression hides among their family's groups
+/// ([`protect_unit_groups`]), besides those prikket: the one rule for the seeds and for imports.
+/// Each value comes with a key of the caller's choosing (a position, a stored id).
+pub(super) fn complementary<K: Hash + Eq, I: Hash + Eq + Copy>(
+    values: impl IntoIterator<Item = (I, RestrictedUnitValue<K>)>,
+) -> HashSet<I> {
+    let mut families: HashMap<K, Vec<(I, i64, GroupCell)>> = HashMap::new();
+    for (index, value) in values {
+        let shown = visibility(
+            value.value,
+            value.respondents,
+            value.suppressed,
+            value.threshold,
+        );
+        let cell = GroupCell {
+            group: value.group,
+            respondents: (value.value.is_some() || value.suppressed)
+                .then(|| value.respondents.unwrap_or(0)),
+            hidden: matches!(shown, Visibility::Suppressed(_)),
+        };
+        families
+            .entry(value.family)
+            .or_default()
+            .push((index, value.threshold, cell));
+    }
+    let mut hidden = HashSet::new();
+    for members in families.into_values() {
+        let threshold = members.first().map_or(0, |(_, threshold, _)| *threshold);
+        let cells: Vec<GroupCell> = members.iter().map(|(_, _, cell)| *cell).collect();
+        let protected = protect_unit_groups(&cells, threshold);
+        hidden.extend(
+            members
+                .iter()
+                .zip(protected)
+                .filter(|((_, _, cell), now)| *now && !cell.hidden)
+                .map(|((index, _, _), _)| *index),
+        );
+    }
+    hidden
+}
+
 impl SeedData {
     /// Rows the data set writes, over every table.
     pub fn row_count(&self) -> usize {
@@ -289,6 +361,7 @@ impl SeedData {
             + self.selections.len()
             + members
             + self.role_assignments.len()
+            + self.import_sources.len()
     }
 
     /// Indexes into `values` of the restricted unit values that complementary suppression hides
@@ -309,46 +382,27 @@ impl SeedData {
                 Some((indicator.code.as_str(), *threshold))
             })
             .collect();
-        let mut families: HashMap<(&str, &str, SchoolYear), Vec<usize>> = HashMap::new();
-        for (index, value) in self.values.iter().enumerate() {
-            if let SeedSubject::Unit(org) = &value.subject
-                && thresholds.contains_key(value.indicator_code.as_str())
-            {
-                let key = (
-                    value.indicator_code.as_str(),
-                    org.as_str(),
-                    value.school_year,
-                );
-                families.entry(key).or_default().push(index);
-            }
-        }
-        let mut hidden = HashSet::new();
-        for ((indicator, _, _), members) in families {
-            let threshold = thresholds[indicator];
-            let cells: Vec<GroupCell> = members
-                .iter()
-                .map(|&index| {
-                    let value = &self.values[index];
-                    let shown =
-                        visibility(value.value, value.respondents, value.suppressed, threshold);
-                    GroupCell {
-                        group: value.group,
-                        respondents: (value.value.is_some() || value.suppressed)
-                            .then(|| value.respondents.unwrap_or(0)),
-                        hidden: matches!(shown, Visibility::Suppressed(_)),
-                    }
-                })
-                .collect();
-            let protected = protect_unit_groups(&cells, threshold);
-            hidden.extend(
-                members
-                    .iter()
-                    .zip(cells.iter().zip(protected))
-                    .filter(|(_, (cell, now))| *now && !cell.hidden)
-                    .map(|(index, _)| *index),
-            );
-        }
-        hidden
+        complementary(self.values.iter().enumerate().filter_map(|(index, value)| {
+            let SeedSubject::Unit(org) = &value.subject else {
+                return None;
+            };
+            let threshold = *thresholds.get(value.indicator_code.as_str())?;
+            Some((
+                index,
+                RestrictedUnitValue {
+                    family: (
+                        value.indicator_code.as_str(),
+                        org.as_str(),
+                        value.school_year,
+                    ),
+                    threshold,
+                    group: value.group,
+                    value: value.value,
+                    respondents: value.respondents,
+                    suppressed: value.suppressed,
+                },
+            ))
+        }))
     }
 
     /// Every statement that writes the data set, in dependency order.
@@ -557,6 +611,7 @@ impl SeedData {
         ));
         statements.extend(self.quality_statements()?);
         statements.extend(self.initiative_statements()?);
+        statements.extend(self.import_rule_statements());
         Ok(statements)
     }
 
@@ -678,6 +733,58 @@ impl SeedData {
             }
         }
         Ok(statements)
+    }
+
+    /// The import sources and their rules.
+    fn import_rule_statements(&self) -> Vec<Sql> {
+        let mut statements = inserts(
+            "INSERT INTO import_sources (name, format, description, school_year_rule, org_numbers, \
+             kommunenummer, fylkesnummer, nation_code) ",
+            "",
+            self.import_sources
+                .iter()
+                .map(|s| {
+                    vec![
+                        text(&s.name),
+                        text(s.format.as_str()),
+                        text(&s.description),
+                        text(s.school_year_rule.as_str()),
+                        Param::Bool(s.subjects.org_numbers),
+                        Param::Bool(s.subjects.kommunenummer),
+                        Param::Bool(s.subjects.fylkesnummer),
+                        optional_text(s.subjects.nation_code.as_deref()),
+                    ]
+                })
+                .collect(),
+        );
+        statements.extend(inserts_from_values(
+            "import_rules (source_id, kind, source_code, target)",
+            "s.id, v.column2, v.column3, v.column4",
+            "JOIN import_sources s ON s.name = v.column1",
+            self.import_sources
+                .iter()
+                .flat_map(|s| {
+                    let indicators = s.indicators.iter().map(|(code, indicator)| {
+                        vec![
+                            text(&s.name),
+                            text("indicator"),
+                            text(code),
+                            text(indicator),
+                        ]
+                    });
+                    let groups = s.groups.iter().map(|(label, group)| {
+                        vec![
+                            text(&s.name),
+                            text("group"),
+                            text(label),
+                            text(&group.code()),
+                        ]
+                    });
+                    indicators.chain(groups)
+                })
+                .collect(),
+        ));
+        statements
     }
 
     /// The frameworks, assessments (each at its last revision, or 0 when only voted on), their

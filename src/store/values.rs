@@ -17,7 +17,7 @@ macro_rules! value_columns {
 }
 
 /// A value with its source's threshold.
-const VALUE_COLUMNS: &str = concat!(
+pub(super) const VALUE_COLUMNS: &str = concat!(
     value_columns!(),
     ", (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s \
      ON s.id = i.source_id WHERE i.id = v.indicator_id) AS threshold"
@@ -36,7 +36,7 @@ const ANALYSIS_FROM: &str = " FROM indicator_values v JOIN indicators i ON i.id 
      JOIN data_sources s ON s.id = i.source_id LEFT JOIN units u ON u.id = v.unit_id";
 
 #[derive(sqlx::FromRow)]
-struct ValueRow {
+pub(super) struct ValueRow {
     id: i64,
     indicator_id: i64,
     subject_level: String,

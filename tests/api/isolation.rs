@@ -68,6 +68,9 @@ enum Rule {
     /// Initiative writes: unit leaders for their unit, owner admins for the owner and its units
     /// (`Grants::may_plan_initiative`), tested in `initiatives.rs`.
     InitiativeWrite,
+    /// The import log: national admins only (`Grants::may_read_import_log`), tested in
+    /// `import.rs`.
+    ImportLog,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -124,6 +127,7 @@ const RULES: &[(&str, Rule)] = &[
     ("DataSource.sensitivity", Rule::Public),
     ("DataSource.suppressionThreshold", Rule::Public),
     ("DataSource.minGroupSize", Rule::Public),
+    ("DataSource.lastUpdated", Rule::Public),
     ("Indicator.id", Rule::Public),
     ("Indicator.code", Rule::Public),
     ("Indicator.name", Rule::Public),
@@ -357,6 +361,17 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.editInitiative", Rule::InitiativeWrite),
     ("Mutation.changeInitiativeStatus", Rule::InitiativeWrite),
     ("Mutation.evaluateInitiative", Rule::InitiativeWrite),
+    ("Query.imports", Rule::ImportLog),
+    ("ImportRecord.source", Rule::ImportLog),
+    ("ImportRecord.fileName", Rule::ImportLog),
+    ("ImportRecord.checksum", Rule::ImportLog),
+    ("ImportRecord.importedBy", Rule::ImportLog),
+    ("ImportRecord.importedAt", Rule::ImportLog),
+    ("ImportRecord.applied", Rule::ImportLog),
+    ("ImportRecord.inserted", Rule::ImportLog),
+    ("ImportRecord.updated", Rule::ImportLog),
+    ("ImportRecord.unchanged", Rule::ImportLog),
+    ("ImportRecord.rejected", Rule::ImportLog),
 ];
 
 async fn every_field_has_an_access_rule(backend: Backend) {

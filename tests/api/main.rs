@@ -13,6 +13,7 @@ mod disclosure;
 mod errors;
 mod graphiql;
 mod graphql_over_http;
+mod import;
 mod initiatives;
 mod isolation;
 mod login;

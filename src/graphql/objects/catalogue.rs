@@ -75,6 +75,12 @@ impl DataSource {
     async fn min_group_size(&self) -> i64 {
         self.0.min_group_size
     }
+
+    /// Sist oppdatert: when an import (`varde import`) last changed one of the datakilde's values;
+    /// null while it holds only the values it was seeded with.
+    async fn last_updated(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.last_updated
+    }
 }
 
 /// Fargeregel (colour rule) of an indicator, used by fargetabeller (colour tables).

@@ -1,0 +1,447 @@
+//! Import from the source formats (issue 17), in layers:
+//!
+//! 1. Parsers (`template`, `jsonstat`) read a byte stream into [`Record`]s, one shape for
+//!    every format: the source's own subject, indicator, period and group codes, the cell (a
+//!    value, or suppressed, or missing) and `n`. They are pure: no I/O beyond the stream.
+//! 2. The source's import rules ([`ImportSource`], stored) and the stored units, owners and
+//!    indicators ([`ImportTargets`]) resolve each record to an [`ImportValue`].
+//! 3. [`Store::apply_import`] writes them in one transaction, or, with any problem in the file,
+//!    nothing is applied and the [`Report`] lists each problem with its line or cell.
+
+mod delimited;
+mod jsonstat;
+mod template;
+mod text;
+mod udir;
+
+use std::{
+    collections::HashMap,
+    fmt,
+    io::{self, Read},
+};
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+pub use text::Encoding;
+
+use crate::{
+    domain::{ImportFormat, ImportSource, OwnerId, SchoolYear, Subject, SubjectCode},
+    store::{ImportCounts, ImportRun, ImportTargets, ImportValue, Store, StoreError, ValueKey},
+};
+
+/// At most this many problems are listed in a report; the rest are counted.
+const LISTED_PROBLEMS: usize = 1000;
+
+/// Why an import could not be read at all (as opposed to a [`Problem`] with one row).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("reading the file: {0}")]
+    Io(#[from] io::Error),
+    #[error("the header: {0}")]
+    Header(String),
+    #[error("{0}")]
+    Format(String),
+    #[error("{0}")]
+    Option(String),
+    #[error("no import source is called {name:?}; the sources are: {known}")]
+    UnknownSource { name: String, known: String },
+    #[error(
+        "no import source is called {0:?}, and none is set up: the demo seeds (`varde seed`) bring \
+         the demo sources and their rules"
+    )]
+    NoSources(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where in a file a record comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A line of a CSV file (1 is the header).
+    Line(u64),
+    /// A cell of a JSON-stat dataset: its position and its categories.
+    Cell { position: usize, labels: String },
+    /// A record of a JSON array (1 is the first).
+    Record(usize),
+}
+
+impl Location {
+    /// The location without a cell's labels, to remember cheaply.
+    fn brief(&self) -> Self {
+        match self {
+            Self::Line(line) => Self::Line(*line),
+            Self::Record(index) => Self::Record(*index),
+            Self::Cell { position, .. } => Self::Cell {
+                position: *position,
+                labels: String::new(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Line(line) => write!(f, "line {line}"),
+            Self::Record(index) => write!(f, "record {index}"),
+            Self::Cell { position, labels } if labels.is_empty() => write!(f, "cell {position}"),
+            Self::Cell { position, labels } => write!(f, "cell {position} ({labels})"),
+        }
+    }
+}
+
+/// What a source says about one cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Value(f64),
+    /// Suppressed (prikket) at the source: Udir's `*`, SSB's `:`.
+    Suppressed,
+    /// The source has no value: SSB's `..` and `...`, an empty cell.
+    Missing,
+}
+
+/// One cell of a source file in the common shape, codes still the source's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub location: Location,
+    pub subject: String,
+    pub indicator: String,
+    /// The period as the source names it (school year, calendar year, Udir's TidID).
+    pub period: String,
+    /// The source's group label; empty for everyone.
+    pub group: String,
+    pub cell: Cell,
+    pub n: Option<i64>,
+}
+
+/// A row that cannot be imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Location,
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)
+    }
+}
+
+/// What a parser yields besides records: a record that describes nothing Varde stores, a
+/// problem with one row, or an error that ends reading.
+#[derive(Debug, thiserror::Error)]
+pub enum Issue {
+    /// Nothing to store: a JSON-stat cell that cannot occur (`.`), a Udir aggregate for one owner
+    /// type only.
+    #[error("skipped")]
+    Skipped,
+    #[error("{0}")]
+    Problem(Problem),
+    #[error(transparent)]
+    Fatal(ImportError),
+}
+
+/// How to read a file where detection is not wanted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The text encoding; detected when `None`.
+    pub encoding: Option<Encoding>,
+    /// The CSV separator; detected from the header when `None`.
+    pub separator: Option<u8>,
+}
+
+/// The records of `input` in the source's format.
+fn records<'a>(
+    source: &ImportSource,
+    input: impl Read + 'a,
+    options: ReadOptions,
+) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + 'a>, ImportError> {
+    Ok(match source.format {
+        ImportFormat::VardeCsv => Box::new(template::TemplateRecords::new(
+            input,
+            options.encoding,
+            options.separator,
+        )?),
+        ImportFormat::JsonStat => Box::new(jsonstat::JsonStatRecords::new(text::Decoded::new(
+            input,
+            options.encoding,
+        )?)?),
+        ImportFormat::Udir => Box::new(udir::UdirRecords::new(
+            input,
+            options.encoding,
+            options.separator,
+            source.indicators.keys().cloned().collect(),
+        )?),
+    })
+}
+
+/// The owner that has `code` in `calendar_year`, or, when none has it then, the one owner that
+/// ever had it (a number from before a merger stays with the owner that took it over).
+fn owner_with_code(
+    targets: &ImportTargets,
+    code: &str,
+    calendar_year: i32,
+) -> Result<OwnerId, String> {
+    let holders: Vec<_> = targets
+        .owner_codes
+        .iter()
+        .filter(|period| period.code == code)
+        .collect();
+    if let Some(period) = holders
+        .iter()
+        .find(|period| period.is_valid_in(calendar_year))
+    {
+        return Ok(period.owner_id);
+    }
+    let mut owners: Vec<OwnerId> = holders.iter().map(|period| period.owner_id).collect();
+    owners.sort();
+    owners.dedup();
+    match owners[..] {
+        [owner] => Ok(owner),
+        [] => Err(format!("no owner has or had the code {code}")),
+        _ => Err(format!(
+            "the code {code} belonged to several owners, none of them in {calendar_year}"
+        )),
+    }
+}
+
+/// Resolves a record through the source's rules to a value for the store, or says why it cannot.
+fn resolve(
+    record: &Record,
+    source: &ImportSource,
+    targets: &ImportTargets,
+) -> Result<ImportValue, String> {
+    let code = source
+        .indicator(&record.indicator)
+        .map_err(|e| e.to_string())?;
+    let indicator = *targets.indicators.get(code).ok_or_else(|| {
+        format!(
+            "the import rule names the indicator {code:?} for {:?}, and there is none",
+            record.indicator
+        )
+    })?;
+    let school_year: SchoolYear = source
+        .school_year(&record.period)
+        .map_err(|e| e.to_string())?;
+    let subject = match source.subject(&record.subject).map_err(|e| e.to_string())? {
+        SubjectCode::OrgNumber(org) => match (targets.units.get(&org), targets.owners.get(&org)) {
+            (Some(unit), _) => Subject::Unit(*unit),
+            (None, Some(owner)) => Subject::Owner(*owner),
+            (None, None) => return Err(format!("no unit or owner has organisasjonsnummer {org}")),
+        },
+        SubjectCode::Kommunenummer(number) => Subject::Owner(owner_with_code(
+            targets,
+            number.as_str(),
+            school_year.reference_calendar_year(),
+        )?),
+        SubjectCode::County(number) if targets.counties.contains(&number) => {
+            Subject::County(number)
+        }
+        SubjectCode::County(number) => {
+            return Err(format!("no county has fylkesnummer {}", number.as_str()));
+        }
+        SubjectCode::Nation => Subject::Nation,
+    };
+    let group = source.group(&record.group).map_err(|e| e.to_string())?;
+    let (value, suppressed) = match record.cell {
+        Cell::Value(value) => (Some(value), false),
+        Cell::Suppressed => (None, true),
+        Cell::Missing => (None, false),
+    };
+    Ok(ImportValue {
+        indicator,
+        subject,
+        school_year,
+        group,
+        value,
+        respondents: record.n,
+        suppressed,
+    })
+}
+
+/// A reader that computes the SHA-256 of everything read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.hasher.update(&buf[..read]);
+        Ok(read)
+    }
+}
+
+/// One import to run: which source, which file, by whom, and whether only to report.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub source: String,
+    /// The file's name, for the report and the import log.
+    pub file_name: String,
+    pub imported_by: String,
+    pub options: ReadOptions,
+    /// Report what the import would do and write nothing.
+    pub dry_run: bool,
+}
+
+/// What an import did, or would do (dry run), or why it did nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub source: String,
+    pub file_name: String,
+    /// SHA-256 of the file.
+    pub checksum: String,
+    pub dry_run: bool,
+    pub counts: ImportCounts,
+    /// Records given again word for word (counted once).
+    pub duplicates: u64,
+    /// Records that describe nothing Varde stores (see [`Issue::Skipped`]).
+    pub skipped: u64,
+    /// Records with a problem; with any, nothing is applied.
+    pub rejected: u64,
+    /// The problems, the first thousand of them.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} ({}), sha-256 {}",
+            self.file_name, self.source, self.checksum
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "{} {problem}", self.file_name)?;
+        }
+        if self.rejected > self.problems.len() as u64 {
+            writeln!(
+                f,
+                "... and {} more problems",
+                self.rejected - self.problems.len() as u64
+            )?;
+        }
+        let ImportCounts {
+            inserted,
+            updated,
+            unchanged,
+        } = self.counts;
+        let outcome = if self.rejected > 0 {
+            "nothing applied"
+        } else if self.dry_run {
+            "dry run, nothing written"
+        } else {
+            "applied"
+        };
+        write!(
+            f,
+            "inserted {inserted}, updated {updated}, unchanged {unchanged}, duplicates {}, \
+             skipped {}, rejected {}: {outcome}",
+            self.duplicates, self.skipped, self.rejected
+        )
+    }
+}
+
+/// Reads `input` as the request's source, and applies it unless a row has a problem or it is a
+/// dry run. A refused import (not a dry run) is recorded with its rejected rows.
+pub async fn import(
+    store: &Store,
+    request: &ImportRequest,
+    input: impl Read,
+) -> Result<Report, ImportError> {
+    let source = match store.import_source(&request.source).await? {
+        Some(source) => source,
+        None => {
+            let known = store.import_source_names().await?;
+            return Err(if known.is_empty() {
+                ImportError::NoSources(request.source.clone())
+            } else {
+                ImportError::UnknownSource {
+                    name: request.source.clone(),
+                    known: known.join(", "),
+                }
+            });
+        }
+    };
+    let targets = store.import_targets().await?;
+    let mut input = Hashing {
+        inner: input,
+        hasher: Sha256::new(),
+    };
+    let mut values: Vec<ImportValue> = Vec::new();
+    let mut seen: HashMap<ValueKey, (usize, Location)> = HashMap::new();
+    let mut report = Report {
+        source: source.name.clone(),
+        file_name: request.file_name.clone(),
+        checksum: String::new(),
+        dry_run: request.dry_run,
+        counts: ImportCounts::default(),
+        duplicates: 0,
+        skipped: 0,
+        rejected: 0,
+        problems: Vec::new(),
+    };
+    for item in records(&source, &mut input, request.options)? {
+        let record = match item {
+            Ok(record) => record,
+            Err(Issue::Fatal(error)) => return Err(error),
+            Err(Issue::Skipped) => {
+                report.skipped += 1;
+                continue;
+            }
+            Err(Issue::Problem(problem)) => {
+                report.reject(problem);
+                continue;
+            }
+        };
+        let value = match resolve(&record, &source, &targets) {
+            Ok(value) => value,
+            Err(reason) => {
+                report.reject(Problem {
+                    location: record.location,
+                    reason,
+                });
+                continue;
+            }
+        };
+        match seen.get(&value.key()) {
+            Some((index, _)) if values[*index] == value => report.duplicates += 1,
+            Some((_, first)) => report.reject(Problem {
+                reason: format!("the same value is given at {first} with other content"),
+                location: record.location,
+            }),
+            None => {
+                seen.insert(value.key(), (values.len(), record.location.brief()));
+                values.push(value);
+            }
+        }
+    }
+    drop(seen);
+    io::copy(&mut input, &mut io::sink())?;
+    report.checksum = format!("{:x}", input.hasher.finalize());
+    let run = ImportRun {
+        source: source.id,
+        file_name: request.file_name.clone(),
+        checksum: report.checksum.clone(),
+        imported_by: request.imported_by.clone(),
+        imported_at: Utc::now(),
+    };
+    if report.rejected > 0 {
+        if !request.dry_run {
+            store.record_refused_import(&run, report.rejected).await?;
+        }
+    } else {
+        report.counts = store.apply_import(&run, values, request.dry_run).await?;
+    }
+    Ok(report)
+}
+
+impl Report {
+    fn reject(&mut self, problem: Problem) {
+        self.rejected += 1;
+        if self.problems.len() < LISTED_PROBLEMS {
+            self.problems.push(problem);
+        }
+    }
+}
