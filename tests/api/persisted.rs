@@ -7,7 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{Backend, TestApp, error_codes};
 
-crate::on_both_databases!(a_document_registered_by_its_hash_is_then_sent_by_hash_alone);
+crate::on_both_databases!(
+    a_document_registered_by_its_hash_is_then_sent_by_hash_alone,
+    apollo_clients_persisted_query_link_registers_then_sends_the_hash_alone,
+);
 
 const QUERY: &str = "{ owner(by: {code: \"3205\"}) { name } }";
 
@@ -98,5 +101,43 @@ async fn a_document_registered_by_its_hash_is_then_sent_by_hash_alone(backend: B
     let (_, broken_by_hash) = get_by_hash(&app, &sha256(broken)).await;
     assert_eq!(error_codes(&broken_answer), ["GRAPHQL_VALIDATION_FAILED"]);
     assert_eq!(error_codes(&broken_by_hash), ["PERSISTED_QUERY_NOT_FOUND"]);
+    app.stop().await.unwrap();
+}
+
+/// Apollo Client's own persisted-query link (tests/clients/apq.mjs), hashed queries over GET: a
+/// first client's hash alone is not known, so it sends the document; a second client's hash
+/// alone is answered.
+async fn apollo_clients_persisted_query_link_registers_then_sends_the_hash_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let output = tokio::process::Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/apq.mjs"
+        ))
+        .arg(app.url("/graphql"))
+        .arg(QUERY)
+        .output()
+        .await
+        .expect("node runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "apq.mjs printed no report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let owner = json!({ "__typename": "Owner", "name": "Lillestrøm kommune" });
+    assert_eq!(report["first"]["owner"], owner, "{report}");
+    assert_eq!(
+        report["firstCalls"],
+        json!([{ "method": "GET", "withDocument": false },
+               { "method": "POST", "withDocument": true }]),
+        "{report}"
+    );
+    assert_eq!(report["second"]["owner"], owner, "{report}");
+    assert_eq!(
+        report["secondCalls"],
+        json!([{ "method": "GET", "withDocument": false }]),
+        "{report}"
+    );
     app.stop().await.unwrap();
 }
