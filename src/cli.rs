@@ -392,6 +392,16 @@ struct ServeArgs {
     )]
     ready_timeout_ms: u64,
 
+    /// Days the audit log keeps a record (older ones are deleted as new ones are written).
+    #[arg(
+        long,
+        env = "VARDE_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        value_parser = clap::value_parser!(u64).range(1..=36_500),
+        global = true
+    )]
+    audit_retention_days: u64,
+
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "VARDE_NO_SEED", global = true)]
     no_seed: bool,
@@ -616,6 +626,7 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
             rate_burst: args.rate_burst,
             shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
             ready_timeout: Duration::from_millis(args.ready_timeout_ms),
+            audit_retention: Duration::from_secs(args.audit_retention_days * 24 * 60 * 60),
         },
         auth: login.config(args.addr)?,
         seed_demo: !args.no_seed,

@@ -173,6 +173,12 @@ const INITIATIVES: &str = "query($first: Int!) {
 
 /// Statements of one request of `query` with `variables`, as the national admin (who may read
 /// every aggregate, so no path is skipped for want of access).
+/// The audit log as a national admin reads it, each row with its unit and owner.
+const AUDIT_LOG: &str = "query($first: Int!) {
+    auditLog(first: $first) { edges { node {
+        occurredAt actor kind operation fields owner { name } unit { name }
+    } } } }";
+
 async fn statements_of(
     app: &TestApp,
     counter: &AtomicUsize,
@@ -372,5 +378,18 @@ async fn statements_do_not_grow_with_the_number_of_units() {
                 arts_school_units.len()
             );
         }
+
+        // The reads above left audit rows of Lillestrøm's and Kongsberg's units and owners.
+        let rows = app
+            .query_as(Some(&token), AUDIT_LOG, json!({ "first": 20 }))
+            .await;
+        let rows = rows["data"]["auditLog"]["edges"].as_array().unwrap().len();
+        assert!(rows >= 10, "{backend:?}: {rows} audit rows to read");
+        let one = statements_of(&app, &counter, &token, AUDIT_LOG, json!({ "first": 1 })).await;
+        let all = statements_of(&app, &counter, &token, AUDIT_LOG, json!({ "first": 20 })).await;
+        assert_eq!(
+            one, all,
+            "{backend:?}: statements for 1 and {rows} audit rows differ"
+        );
     }
 }

@@ -261,6 +261,16 @@ impl Grants {
         self.roles.contains(&Role::NationalAdmin)
     }
 
+    /// Whether the caller may read the audit log of `owner` (`None`: every row): national admins
+    /// any, an owner's admins their own owner's.
+    pub fn may_read_audit_log(&self, owner: Option<OwnerId>) -> bool {
+        self.roles.iter().any(|role| match (*role, owner) {
+            (Role::NationalAdmin, _) => true,
+            (Role::OwnerAdmin(admin), Some(owner)) => admin == owner,
+            _ => false,
+        })
+    }
+
     /// Whether these grants may give or take away `role`. `unit_owner` is the owner of the role's
     /// unit, for unit roles. National admins grant anything; owner admins grant owner readers and
     /// unit roles inside their owner; unit leaders grant unit staff of their unit. Nobody else.

@@ -2,6 +2,7 @@
 //! It knows the store and the domain, and nothing of HTTP.
 
 mod analysis;
+mod audit;
 mod documents;
 mod enums;
 mod error;
@@ -22,6 +23,7 @@ mod query;
 use std::{
     collections::BTreeSet,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
 
 use async_graphql::{
@@ -55,6 +57,8 @@ pub struct GraphqlService {
     limits: Arc<QueryLimits>,
     index: Arc<limits::SchemaIndex>,
     documents: Arc<documents::DocumentCache>,
+    /// How long audit records are kept.
+    audit_retention: Duration,
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -75,7 +79,7 @@ pub struct Outcome {
 }
 
 impl GraphqlService {
-    pub fn new(store: Store, limits: QueryLimits) -> Self {
+    pub fn new(store: Store, limits: QueryLimits, audit_retention: Duration) -> Self {
         let mut builder = schema_builder().data(store.clone());
         if !limits.introspection {
             builder = builder.disable_introspection();
@@ -88,6 +92,7 @@ impl GraphqlService {
             limits: Arc::new(limits),
             index: Arc::new(index),
             documents: Arc::default(),
+            audit_retention,
         }
     }
 
@@ -164,8 +169,26 @@ impl GraphqlService {
             HashMapCache::default(),
         );
         let document = request.parsed_query().ok().cloned();
-        let request = request.data(loader).data(reader).data(principal);
+        let audit = document.as_ref().and_then(|document| {
+            audit::Audit::of(
+                document,
+                operation_name.as_deref(),
+                &principal,
+                self.audit_retention,
+            )
+        });
+        if let Some(audit) = &audit
+            && let Err(error) = audit.before(&self.store, &reader).await
+        {
+            return audit_refusal(error);
+        }
+        let request = request.data(loader).data(reader.clone()).data(principal);
         let mut response = self.schema.execute(request).await;
+        if let Some(audit) = &audit
+            && let Err(error) = audit.after(&self.store, &reader).await
+        {
+            return audit_refusal(error);
+        }
         if let Some(document) = &document {
             field_order::restore_query_order(
                 &mut response.data,
@@ -182,6 +205,16 @@ impl GraphqlService {
             response,
             is_request_error,
         }
+    }
+}
+
+/// The answer to a request whose audit record could not be written: its error and no data.
+fn audit_refusal(error: async_graphql::ServerError) -> Outcome {
+    let mut response = Response::from_errors(vec![error]);
+    set_error_codes(&mut response.errors);
+    Outcome {
+        response,
+        is_request_error: false,
     }
 }
 

@@ -6,6 +6,7 @@ use async_graphql::{
 };
 
 use super::{
+    audit::AuditEntry,
     error::{ApiError, ApiResult},
     ids::IdCursor,
     imports::ImportRecord,
@@ -43,7 +44,8 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "InitiativeConnection", params(Initiative)),
     concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
     concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
-    concrete(name = "ImportRecordConnection", params(ImportRecord))
+    concrete(name = "ImportRecordConnection", params(ImportRecord)),
+    concrete(name = "AuditEntryConnection", params(AuditEntry))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Interface, MergedObject, Object};
 
 use super::{
     analysis::AnalysisQuery,
+    audit::AuditQuery,
     error::{ApiError, ApiResult},
     ids::{NodeKind, parse_global_id, parse_id_of},
     imports::ImportQuery,
@@ -52,6 +53,7 @@ pub struct Query(
     QualityQuery,
     InitiativeQuery,
     ImportQuery,
+    AuditQuery,
 );
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and

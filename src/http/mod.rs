@@ -65,6 +65,8 @@ pub struct HttpConfig {
     pub shutdown_deadline: Duration,
     /// Longest `/readyz` waits for the database.
     pub ready_timeout: Duration,
+    /// How long the audit log keeps a record.
+    pub audit_retention: Duration,
 }
 
 impl Default for HttpConfig {
@@ -81,6 +83,7 @@ impl Default for HttpConfig {
             rate_burst: 500,
             shutdown_deadline: Duration::from_secs(10),
             ready_timeout: Duration::from_secs(1),
+            audit_retention: Duration::from_secs(365 * 24 * 60 * 60),
         }
     }
 }
@@ -105,7 +108,7 @@ pub struct App {
 pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
     let config = Arc::new(config);
     let state = AppState {
-        graphql: GraphqlService::new(store.clone(), config.query.clone()),
+        graphql: GraphqlService::new(store.clone(), config.query.clone(), config.audit_retention),
         auth: Arc::new(auth),
         store,
         config: config.clone(),

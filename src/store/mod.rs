@@ -5,6 +5,7 @@
 //! Concrete pools rather than sqlx's `Any` driver: `Any` carries only basic types. The statement
 //! text is shared (see [`Sql`]); only the migrations differ per dialect.
 
+mod audit;
 mod auth;
 mod catalogue;
 mod initiatives;
@@ -28,6 +29,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
 };
 
+pub use audit::{AuditEvent, AuditRecord};
 pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};

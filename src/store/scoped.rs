@@ -2,27 +2,94 @@
 //! nothing else that reads values, so a new field cannot read around the access rule
 //! ([`RestrictedScope::value_access`]).
 
-use std::collections::HashMap;
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use super::{
     AnalysisFilter, AssessmentFilter, InitiativeFilter, Page, Store, StoreResult, ValueFilter,
 };
 use crate::domain::{
     Assessment, IndicatorId, IndicatorValue, Initiative, InitiativeId, OwnerId, RestrictedScope,
-    SelectionId, UnitId, ValueAccess,
+    SelectionId, Subject, UnitId, ValueAccess,
 };
 
 /// Reads values as one caller may: lists hold only what it may read, analyses also what it may
-/// aggregate, each value tagged.
+/// aggregate, each value tagged. It also notes whose data it returned, for the audit log: every
+/// read of restricted unit data passes here, so none can go unrecorded. Clones share the notes.
 #[derive(Debug, Clone)]
 pub struct ScopedReader {
     store: Store,
     scope: RestrictedScope,
+    read: Arc<Mutex<ReadSubjects>>,
+}
+
+/// The units and owners whose data a reader returned.
+#[derive(Debug, Default)]
+pub struct ReadSubjects {
+    pub units: BTreeSet<UnitId>,
+    pub owners: BTreeSet<OwnerId>,
 }
 
 impl ScopedReader {
     pub fn new(store: Store, scope: RestrictedScope) -> Self {
-        Self { store, scope }
+        Self {
+            store,
+            scope,
+            read: Arc::default(),
+        }
+    }
+
+    /// The units and owners whose data this reader (and its clones) returned so far, and which
+    /// the caller may read restricted data of (only those need an audit record); taken, so the
+    /// next call starts afresh.
+    pub fn take_read(&self) -> ReadSubjects {
+        std::mem::take(&mut *self.notes())
+    }
+
+    fn notes(&self) -> std::sync::MutexGuard<'_, ReadSubjects> {
+        // Whole entries are inserted: a panicking holder leaves nothing half-made.
+        self.read.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes the units and owners read, when the caller may read any restricted data at all.
+    fn note(
+        &self,
+        units: impl IntoIterator<Item = UnitId>,
+        owners: impl IntoIterator<Item = OwnerId>,
+    ) {
+        if self.scope.units.is_empty() && self.scope.owners.is_empty() {
+            return;
+        }
+        let mut notes = self.notes();
+        notes.units.extend(units);
+        notes.owners.extend(owners);
+    }
+
+    /// Notes the subjects of `values` the caller may see on their own.
+    fn note_values<'a>(&self, values: impl IntoIterator<Item = (&'a IndicatorValue, ValueAccess)>) {
+        let mut units = Vec::new();
+        let mut owners = Vec::new();
+        for (value, access) in values {
+            match (&value.subject, access) {
+                (Subject::Unit(unit), ValueAccess::Read) => units.push(*unit),
+                (Subject::Owner(owner), ValueAccess::Read) => owners.push(*owner),
+                _ => {}
+            }
+        }
+        self.note(units, owners);
+    }
+
+    /// Notes the subjects of `initiatives`: a unit's initiative its unit, an owner's its owner.
+    fn note_initiatives<'a>(&self, initiatives: impl IntoIterator<Item = &'a Initiative>) {
+        let (units, owners): (Vec<_>, Vec<_>) = initiatives
+            .into_iter()
+            .partition(|initiative| initiative.unit.is_some());
+        self.note(
+            units.iter().filter_map(|initiative| initiative.unit),
+            owners.iter().map(|initiative| initiative.owner),
+        );
     }
 
     pub fn scope(&self) -> &RestrictedScope {
@@ -36,9 +103,12 @@ impl ScopedReader {
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<UnitId, Vec<IndicatorValue>>> {
-        self.store
+        let values = self
+            .store
             .values_of_units(&self.scope, units, filter, page)
-            .await
+            .await?;
+        self.note(values.keys().copied(), []);
+        Ok(values)
     }
 
     /// One page of readable values published for each owner itself, in one statement.
@@ -48,9 +118,12 @@ impl ScopedReader {
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<OwnerId, Vec<IndicatorValue>>> {
-        self.store
+        let values = self
+            .store
             .values_of_owners(&self.scope, owners, filter, page)
-            .await
+            .await?;
+        self.note([], values.keys().copied());
+        Ok(values)
     }
 
     /// One page of readable member-unit values for each selection, in one statement.
@@ -60,9 +133,17 @@ impl ScopedReader {
         filter: &ValueFilter,
         page: &Page,
     ) -> StoreResult<HashMap<SelectionId, Vec<IndicatorValue>>> {
-        self.store
+        let values = self
+            .store
             .values_of_selections(&self.scope, selections, filter, page)
-            .await
+            .await?;
+        self.note_values(
+            values
+                .values()
+                .flatten()
+                .map(|value| (value, ValueAccess::Read)),
+        );
+        Ok(values)
     }
 
     /// One page of the egenvurderinger (assessments) of each unit that the caller may read on
@@ -73,9 +154,12 @@ impl ScopedReader {
         filter: &AssessmentFilter,
         page: &Page,
     ) -> StoreResult<HashMap<UnitId, Vec<Assessment>>> {
-        self.store
+        let assessments = self
+            .store
             .assessments_of_units(&self.scope, units, filter, page)
-            .await
+            .await?;
+        self.note(assessments.keys().copied(), []);
+        Ok(assessments)
     }
 
     /// Every value (group of everyone, every school year) of the indicators for the units and
@@ -87,9 +171,12 @@ impl ScopedReader {
         owners: &[OwnerId],
         indicators: &[IndicatorId],
     ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
-        self.store
+        let values = self
+            .store
             .values_of_subjects(&self.scope, units, owners, indicators)
-            .await
+            .await?;
+        self.note_values(values.iter().map(|(value, access)| (value, *access)));
+        Ok(values)
     }
 
     /// One page of each unit's tiltak (initiatives) the caller may read: the unit's and its
@@ -100,9 +187,12 @@ impl ScopedReader {
         filter: &InitiativeFilter,
         page: &Page,
     ) -> StoreResult<HashMap<UnitId, Vec<Initiative>>> {
-        self.store
+        let initiatives = self
+            .store
             .initiatives_of_units(&self.scope, units, filter, page)
-            .await
+            .await?;
+        self.note_initiatives(initiatives.values().flatten());
+        Ok(initiatives)
     }
 
     /// One page of each owner's own initiatives (or, with `filter.of_units`, its units') the
@@ -113,9 +203,12 @@ impl ScopedReader {
         filter: &InitiativeFilter,
         page: &Page,
     ) -> StoreResult<HashMap<OwnerId, Vec<Initiative>>> {
-        self.store
+        let initiatives = self
+            .store
             .initiatives_of_owners(&self.scope, owners, filter, page)
-            .await
+            .await?;
+        self.note_initiatives(initiatives.values().flatten());
+        Ok(initiatives)
     }
 
     /// One page of each owner initiative's child initiatives the caller may read.
@@ -125,16 +218,22 @@ impl ScopedReader {
         filter: &InitiativeFilter,
         page: &Page,
     ) -> StoreResult<HashMap<InitiativeId, Vec<Initiative>>> {
-        self.store
+        let initiatives = self
+            .store
             .children_of_initiatives(&self.scope, parents, filter, page)
-            .await
+            .await?;
+        self.note_initiatives(initiatives.values().flatten());
+        Ok(initiatives)
     }
 
     /// The initiatives with these ids that the caller may read.
     pub async fn initiatives_by_ids(&self, ids: &[InitiativeId]) -> StoreResult<Vec<Initiative>> {
-        self.store
+        let initiatives = self
+            .store
             .readable_initiatives_by_ids(&self.scope, ids)
-            .await
+            .await?;
+        self.note_initiatives(&initiatives);
+        Ok(initiatives)
     }
 
     /// Every value an analysis may use, with what the caller may do with each.
@@ -142,6 +241,8 @@ impl ScopedReader {
         &self,
         filter: &AnalysisFilter,
     ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
-        self.store.values_for_analysis(&self.scope, filter).await
+        let values = self.store.values_for_analysis(&self.scope, filter).await?;
+        self.note_values(values.iter().map(|(value, access)| (value, *access)));
+        Ok(values)
     }
 }

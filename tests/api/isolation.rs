@@ -71,6 +71,9 @@ enum Rule {
     /// The import log: national admins only (`Grants::may_read_import_log`), tested in
     /// `import.rs`.
     ImportLog,
+    /// The audit log: national admins every row, an owner's admins their own owner's
+    /// (`Grants::may_read_audit_log`), tested in `audit.rs`.
+    AuditLog,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -362,6 +365,7 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.changeInitiativeStatus", Rule::InitiativeWrite),
     ("Mutation.evaluateInitiative", Rule::InitiativeWrite),
     ("Query.imports", Rule::ImportLog),
+    ("Query.auditLog", Rule::AuditLog),
     ("ImportRecord.source", Rule::ImportLog),
     ("ImportRecord.fileName", Rule::ImportLog),
     ("ImportRecord.checksum", Rule::ImportLog),
@@ -372,6 +376,13 @@ const RULES: &[(&str, Rule)] = &[
     ("ImportRecord.updated", Rule::ImportLog),
     ("ImportRecord.unchanged", Rule::ImportLog),
     ("ImportRecord.rejected", Rule::ImportLog),
+    ("AuditEntry.occurredAt", Rule::AuditLog),
+    ("AuditEntry.actor", Rule::AuditLog),
+    ("AuditEntry.kind", Rule::AuditLog),
+    ("AuditEntry.operation", Rule::AuditLog),
+    ("AuditEntry.fields", Rule::AuditLog),
+    ("AuditEntry.owner", Rule::AuditLog),
+    ("AuditEntry.unit", Rule::AuditLog),
 ];
 
 async fn every_field_has_an_access_rule(backend: Backend) {

@@ -7,6 +7,7 @@ mod helpers;
 
 mod abuse;
 mod aggregation;
+mod audit;
 mod caching;
 mod clients;
 mod disclosure;
