@@ -28,6 +28,11 @@ pub struct Cli {
     )]
     database_url: String,
 
+    /// A streaming read replica of the PostgreSQL database, for query operations; mutations,
+    /// logins, sessions and the audit log stay on `DATABASE_URL`.
+    #[arg(long, env = "VARDE_READ_DATABASE_URL", global = true)]
+    read_database_url: Option<String>,
+
     /// Seconds a request waits for a database connection before it fails with
     /// SERVICE_UNAVAILABLE: a database that is gone is reported in seconds.
     #[arg(
@@ -443,6 +448,19 @@ pub async fn run(cli: Cli) -> Result<()> {
     )
     .await
     .with_context(|| format!("connecting to {}", redact(&cli.database_url)))?;
+    let store = match &cli.read_database_url {
+        Some(url) => {
+            let replica = Store::connect_with(
+                url,
+                cli.max_connections,
+                Duration::from_secs(cli.db_acquire_timeout),
+            )
+            .await
+            .with_context(|| format!("connecting to the read replica {}", redact(url)))?;
+            store.with_replica(replica)?
+        }
+        None => store,
+    };
     let result = match command {
         Command::Serve => serve(&store, cli.serve, &cli.login).await,
         Command::CreateClient { name, role } => {

@@ -78,6 +78,10 @@ impl Audit {
         })
     }
 
+    pub fn is_mutation(&self) -> bool {
+        self.is_mutation
+    }
+
     /// Records a mutation before it runs; reads are recorded by [`Audit::after`].
     /// The mutation is filed under the units and owners the caller holds roles in.
     pub async fn before(&self, store: &Store, reader: &ScopedReader) -> Result<(), ServerError> {

@@ -154,20 +154,6 @@ impl GraphqlService {
         // timeout, a client gone), so no query keeps running for nobody.
         let tasks = AbortOnDrop::default();
         let spawned = tasks.0.clone();
-        // A cache per request: an object loaded once is not loaded again by a later field, and
-        // nothing cached outlives the request or crosses to another caller.
-        let reader = ScopedReader::new(self.store.clone(), principal.grants.restricted_scope());
-        let loader: loaders::RequestLoader = DataLoader::with_cache(
-            StoreLoader::new(self.store.clone(), reader.clone()),
-            move |task| {
-                let handle = tokio::spawn(task).abort_handle();
-                if let Ok(mut spawned) = spawned.lock() {
-                    spawned.retain(|task| !task.is_finished());
-                    spawned.push(handle);
-                }
-            },
-            HashMapCache::default(),
-        );
         let document = request.parsed_query().ok().cloned();
         let audit = document.as_ref().and_then(|document| {
             audit::Audit::of(
@@ -177,12 +163,36 @@ impl GraphqlService {
                 self.audit_retention,
             )
         });
+        // Queries read from the read replica when there is one; mutations, which read their
+        // own writes, and the audit log stay on the primary.
+        let store = match &audit {
+            Some(audit) if audit.is_mutation() => self.store.clone(),
+            _ => self.store.for_reads(),
+        };
+        // A cache per request: an object loaded once is not loaded again by a later field, and
+        // nothing cached outlives the request or crosses to another caller.
+        let reader = ScopedReader::new(store.clone(), principal.grants.restricted_scope());
+        let loader: loaders::RequestLoader = DataLoader::with_cache(
+            StoreLoader::new(store.clone(), reader.clone()),
+            move |task| {
+                let handle = tokio::spawn(task).abort_handle();
+                if let Ok(mut spawned) = spawned.lock() {
+                    spawned.retain(|task| !task.is_finished());
+                    spawned.push(handle);
+                }
+            },
+            HashMapCache::default(),
+        );
         if let Some(audit) = &audit
             && let Err(error) = audit.before(&self.store, &reader).await
         {
             return audit_refusal(error);
         }
-        let request = request.data(loader).data(reader.clone()).data(principal);
+        let request = request
+            .data(loader)
+            .data(reader.clone())
+            .data(principal)
+            .data(store);
         let mut response = self.schema.execute(request).await;
         if let Some(audit) = &audit
             && let Err(error) = audit.after(&self.store, &reader).await

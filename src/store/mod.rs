@@ -102,6 +102,8 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// A read replica for query operations (see [`Store::for_reads`]).
+    replica: Option<Backend>,
 }
 
 #[derive(Debug, Clone)]
@@ -215,7 +217,37 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            replica: None,
+        })
+    }
+
+    /// This store, with query operations reading from `replica`: a streaming replica of this
+    /// database (PostgreSQL), which takes national read load off the primary. Writes, and
+    /// everything that must read its own writes (mutations, logins, sessions, the audit log,
+    /// persisted queries), stay on the primary.
+    pub fn with_replica(self, replica: Store) -> StoreResult<Self> {
+        if replica.dialect() != self.dialect() {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "a {} read replica for a {} database",
+                replica.dialect(),
+                self.dialect()
+            )));
+        }
+        Ok(Self {
+            replica: Some(replica.backend),
+            ..self
+        })
+    }
+
+    /// The store a query operation reads through: the read replica when one is configured,
+    /// else this one.
+    pub fn for_reads(&self) -> Store {
+        Self {
+            backend: self.replica.clone().unwrap_or_else(|| self.backend.clone()),
+            replica: None,
+        }
     }
 
     /// Which database this store talks to, for logs and readiness answers.

@@ -44,7 +44,8 @@ pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a RequestLoader {
     ctx.data_unchecked::<RequestLoader>()
 }
 
-/// The store, for everything but values (installed by [`super::GraphqlService::new`]).
+/// The store, for everything but values (installed by [`super::GraphqlService::execute`]: the
+/// read replica's for a query when one is configured).
 pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
     ctx.data_unchecked::<Store>()
 }
