@@ -4,8 +4,13 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{
+    EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+};
 
 use crate::{
     app,
@@ -62,6 +67,12 @@ pub struct Cli {
         global = true
     )]
     log_format: LogFormat,
+
+    /// An OpenTelemetry collector's OTLP/HTTP base URL (e.g. `http://localhost:4318`): traces
+    /// of every request, GraphQL operation and database statement are sent to its `/v1/traces`.
+    /// Unset, no tracer is installed and tracing costs nothing beyond the logs.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    otlp_endpoint: Option<String>,
 
     #[command(flatten)]
     serve: ServeArgs,
@@ -421,21 +432,51 @@ pub enum LogFormat {
 
 /// Runs the command line; the binary's `main` calls only this.
 pub async fn run(cli: Cli) -> Result<()> {
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
+    let tracer = cli.otlp_endpoint.as_deref().map(otlp_tracer).transpose()?;
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match cli.log_format {
+        LogFormat::Text => logs.boxed(),
         LogFormat::Json => logs
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .init(),
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with(logs)
+        .with(
+            tracer.as_ref().map(|provider| {
+                tracing_opentelemetry::layer().with_tracer(provider.tracer("varde"))
+            }),
+        )
+        .init();
+    let result = run_command(cli).await;
+    if let Some(provider) = tracer {
+        // Sends the spans still in the batch before the process ends.
+        if let Err(error) = provider.shutdown() {
+            eprintln!("varde: sending the last traces failed: {error}");
+        }
     }
+    result
+}
 
+/// A tracer provider that sends spans in batches to the OTLP/HTTP collector at `endpoint`.
+fn otlp_tracer(endpoint: &str) -> Result<SdkTracerProvider> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .build()
+        .context("setting up the OTLP exporter")?;
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name("varde").build())
+        .build())
+}
+
+/// Runs one command, with logging set up.
+async fn run_command(cli: Cli) -> Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Schema = command {
         print!("{}", graphql::sdl());

@@ -475,6 +475,62 @@ async fn restarts_of_the_database_and_a_killed_process_lose_no_committed_write()
     );
 }
 
+/// With an OTLP endpoint configured, the spans of a request, its GraphQL operation and its
+/// database statements reach a collector (an OTLP/HTTP receiver built on the OpenTelemetry
+/// project's protobuf definitions, tests/clients/otlp_receiver.py), the statement's span inside
+/// the operation's request.
+#[tokio::test]
+async fn traces_reach_an_otlp_collector_when_one_is_configured() {
+    let clients = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
+    let mut receiver = Command::new(format!("{clients}/.venv/bin/python"))
+        .arg(format!("{clients}/otlp_receiver.py"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tests/run.sh makes tests/clients/.venv");
+    let mut spans = BufReader::new(receiver.stdout.take().unwrap()).lines();
+    let port = spans
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the receiver's port");
+    let (url, _dir) = helpers::fresh_database(Backend::Sqlite).await;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut server = Server::start(&url, &["--otlp-endpoint", &endpoint]).await;
+    let request = reqwest::Client::new()
+        .post(&server.endpoint)
+        .header("x-request-id", "trace-me");
+    let body = helpers::send_query(
+        request,
+        "query Directory { owner(by: {code: \"3205\"}) { name } }",
+    )
+    .await;
+    assert_eq!(body["data"]["owner"]["name"], "Lillestrøm kommune");
+
+    let mut seen = Vec::new();
+    let wanted = |seen: &[Value]| {
+        let has = |name: &str, key: &str, value: &dyn Fn(&str) -> bool| {
+            seen.iter().any(|span| {
+                span["name"] == name && span["attributes"][key].as_str().is_some_and(value)
+            })
+        };
+        has("request", "request_id", &|id| id == "trace-me")
+            && has("graphql", "graphql.operation.name", &|name| {
+                name == "Directory"
+            })
+            && has("db", "db.statement", &|sql| sql.contains("FROM owners"))
+    };
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !wanted(&seen) {
+            let line = spans.next_line().await.unwrap().expect("the receiver runs");
+            seen.push(serde_json::from_str::<Value>(&line).unwrap());
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the spans arrive; seen: {seen:#?}"));
+    server.child.kill().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_demo_login_is_refused_on_a_non_loopback_address() {
     let dir = tempfile::tempdir().unwrap();

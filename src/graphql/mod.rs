@@ -38,6 +38,7 @@ pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use persisted::{MAX_PERSISTED_QUERIES, PersistedQueryError};
 
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::{
     auth::Principal,
@@ -120,7 +121,11 @@ impl GraphqlService {
                 _ => None,
             }
         });
-        let outcome = self.run(request, principal).await;
+        let span = tracing::info_span!(
+            "graphql",
+            graphql.operation.name = operation_name.as_deref().unwrap_or("anonymous")
+        );
+        let outcome = self.run(request, principal).instrument(span).await;
         record_operation(operation_name.as_deref(), &outcome);
         outcome
     }

@@ -22,6 +22,8 @@ mod values;
 
 use std::{str::FromStr, time::Duration};
 
+use tracing::Instrument;
+
 use sqlx::{
     AssertSqlSafe, ColumnIndex, Connection, Decode, FromRow, PgPool, Row, SqliteConnection,
     SqlitePool, Type,
@@ -141,6 +143,22 @@ macro_rules! bind_params {
         }
         query
     }};
+}
+
+/// A connection from `$pool`, its wait recorded in `varde_db_pool_wait_seconds` (a pool too
+/// small for the load shows there before requests time out).
+macro_rules! acquire {
+    ($pool:expr) => {{
+        let waiting = std::time::Instant::now();
+        let connection = $pool.acquire().await?;
+        metrics::histogram!("varde_db_pool_wait_seconds").record(waiting.elapsed().as_secs_f64());
+        connection
+    }};
+}
+
+/// The span of one database statement, for traces (`db.statement` as OpenTelemetry names it).
+fn statement_span(sql: &Sql) -> tracing::Span {
+    tracing::info_span!("db", db.statement = %sql.text)
 }
 
 // After the macros above, which it uses to read and write inside one transaction.
@@ -303,28 +321,37 @@ impl Store {
     }
 
     async fn fetch_all<T: StoredRow>(&self, sql: Sql) -> StoreResult<Vec<T>> {
+        let span = statement_span(&sql);
         let Sql { text, params } = sql;
         Ok(with_pool!(self, pool => {
+            let mut connection = acquire!(pool);
             bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
-                .fetch_all(pool)
+                .fetch_all(&mut *connection)
+                .instrument(span)
                 .await?
         }))
     }
 
     async fn fetch_one<T: StoredRow>(&self, sql: Sql) -> StoreResult<T> {
+        let span = statement_span(&sql);
         let Sql { text, params } = sql;
         Ok(with_pool!(self, pool => {
+            let mut connection = acquire!(pool);
             bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
-                .fetch_one(pool)
+                .fetch_one(&mut *connection)
+                .instrument(span)
                 .await?
         }))
     }
 
     async fn fetch_optional<T: StoredRow>(&self, sql: Sql) -> StoreResult<Option<T>> {
+        let span = statement_span(&sql);
         let Sql { text, params } = sql;
         Ok(with_pool!(self, pool => {
+            let mut connection = acquire!(pool);
             bind_params!(sqlx::query_as::<_, T>(AssertSqlSafe(text)), params)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *connection)
+                .instrument(span)
                 .await?
         }))
     }
@@ -347,10 +374,14 @@ impl Store {
     /// effect and the answer is [`Written::Stale`].
     async fn execute_guarded(&self, statements: Vec<Sql>, guard: usize) -> StoreResult<Written> {
         with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
-            for (index, Sql { text, params }) in statements.into_iter().enumerate() {
+            let mut connection = acquire!(pool);
+            let mut transaction = connection.begin().await?;
+            for (index, sql) in statements.into_iter().enumerate() {
+                let span = statement_span(&sql);
+                let Sql { text, params } = sql;
                 let done = bind_params!(sqlx::query(AssertSqlSafe(text)), params)
                     .execute(&mut *transaction)
+                    .instrument(span)
                     .await?;
                 if index == guard && done.rows_affected() == 0 {
                     transaction.rollback().await?;
@@ -369,15 +400,21 @@ impl Store {
         insert: Sql,
         then: impl FnOnce(i64) -> Vec<Sql>,
     ) -> StoreResult<i64> {
+        let span = statement_span(&insert);
         let Sql { text, params } = insert;
         let id = with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
+            let mut connection = acquire!(pool);
+            let mut transaction = connection.begin().await?;
             let (id,): (i64,) = bind_params!(sqlx::query_as(AssertSqlSafe(text)), params)
                 .fetch_one(&mut *transaction)
+                .instrument(span)
                 .await?;
-            for Sql { text, params } in then(id) {
+            for sql in then(id) {
+                let span = statement_span(&sql);
+                let Sql { text, params } = sql;
                 bind_params!(sqlx::query(AssertSqlSafe(text)), params)
                     .execute(&mut *transaction)
+                    .instrument(span)
                     .await?;
             }
             transaction.commit().await?;
@@ -389,10 +426,14 @@ impl Store {
     /// Runs the statements in one transaction: all of them take effect or none.
     async fn execute_in_transaction(&self, statements: Vec<Sql>) -> StoreResult<()> {
         with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
-            for Sql { text, params } in statements {
+            let mut connection = acquire!(pool);
+            let mut transaction = connection.begin().await?;
+            for sql in statements {
+                let span = statement_span(&sql);
+                let Sql { text, params } = sql;
                 bind_params!(sqlx::query(AssertSqlSafe(text)), params)
                     .execute(&mut *transaction)
+                    .instrument(span)
                     .await?;
             }
             transaction.commit().await?;
