@@ -392,6 +392,11 @@ struct ServeArgs {
     )]
     ready_timeout_ms: u64,
 
+    /// Headless Chromium that prints colour tables to PDF (/print/colour-table.pdf); `/usr/bin/chromium`
+    /// when installed. `none` turns PDFs off (they answer 503 PDF_UNAVAILABLE).
+    #[arg(long, env = "VARDE_CHROMIUM", global = true)]
+    chromium: Option<String>,
+
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "VARDE_NO_SEED", global = true)]
     no_seed: bool,
@@ -616,6 +621,11 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
             rate_burst: args.rate_burst,
             shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
             ready_timeout: Duration::from_millis(args.ready_timeout_ms),
+            chromium: match args.chromium.as_deref() {
+                None => http::default_chromium(),
+                Some("none" | "") => None,
+                Some(path) => Some(path.into()),
+            },
         },
         auth: login.config(args.addr)?,
         seed_demo: !args.no_seed,

@@ -5,6 +5,7 @@ mod analysis;
 mod documents;
 mod enums;
 mod error;
+mod export;
 mod field_order;
 mod ids;
 mod imports;
@@ -31,6 +32,7 @@ use async_graphql::{
 };
 
 pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
+pub use export::{ExportKind, ExportPage, ExportRefusal, ExportRequest};
 pub use limits::{QueryLimits, Violation};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use persisted::{MAX_PERSISTED_QUERIES, PersistedQueryError};

@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Interface, MergedObject, Object};
 use super::{
     analysis::AnalysisQuery,
     error::{ApiError, ApiResult},
+    export::ExportQuery,
     ids::{NodeKind, parse_global_id, parse_id_of},
     imports::ImportQuery,
     initiative::InitiativeQuery,
@@ -52,6 +53,7 @@ pub struct Query(
     QualityQuery,
     InitiativeQuery,
     ImportQuery,
+    ExportQuery,
 );
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
