@@ -6,7 +6,10 @@
 //!
 //! The `ETag` is a hash of the answer itself, not of the data sources' `lastUpdated`: not every
 //! change shows in a source's `lastUpdated` (a framework edited, an assessment written), and a
-//! hash of the answer can never call a changed answer unchanged.
+//! hash of the answer can never call a changed answer unchanged. Exports (`super::export`) are
+//! the exception: they hold only indicator figures, which change by imports alone, and those set
+//! the sources' `lastUpdated`; so their validators come from it and a refresh that finds nothing
+//! new is answered before the export runs.
 
 use axum::{
     body::{Body, to_bytes},
