@@ -417,6 +417,10 @@ struct ServeArgs {
         global = true
     )]
     audit_retention_days: u64,
+    /// Headless Chromium that prints colour tables to PDF (/print/colour-table.pdf); `/usr/bin/chromium`
+    /// when installed. `none` turns PDFs off (they answer 503 PDF_UNAVAILABLE).
+    #[arg(long, env = "VARDE_CHROMIUM", global = true)]
+    chromium: Option<String>,
 
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "VARDE_NO_SEED", global = true)]
@@ -686,6 +690,11 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
             shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
             ready_timeout: Duration::from_millis(args.ready_timeout_ms),
             audit_retention: Duration::from_secs(args.audit_retention_days * 24 * 60 * 60),
+            chromium: match args.chromium.as_deref() {
+                None => http::default_chromium(),
+                Some("none" | "") => None,
+                Some(path) => Some(path.into()),
+            },
         },
         auth: login.config(args.addr)?,
         seed_demo: !args.no_seed,

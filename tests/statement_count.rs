@@ -391,5 +391,49 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             one, all,
             "{backend:?}: statements for 1 and {rows} audit rows differ"
         );
+
+        // Exports (issue 12): an export runs its analysis query, so a colour table exported over
+        // the small network and over the national selection costs the same statements; a signed
+        // export link reads only its signing key, whatever it names.
+        let mut exported = Vec::new();
+        for selection in [&small, &national] {
+            let path = format!(
+                "/export/colour-table.csv?selection={}&schoolYear=2025&indicators=eu_trivsel,np_lesing_5,ke_trivsel,gsi_elever",
+                selection.as_str().unwrap()
+            );
+            let before = counter.load(Ordering::SeqCst);
+            let response = app
+                .client
+                .get(app.url(&path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let rows = response.text().await.unwrap().lines().count();
+            exported.push((counter.load(Ordering::SeqCst) - before, rows));
+        }
+        assert!(exported[1].1 > exported[0].1 + 28, "{exported:?}");
+        assert_eq!(
+            exported[0].0, exported[1].0,
+            "{backend:?}: statements of exports of {} and {} rows differ",
+            exported[0].1, exported[1].1
+        );
+        let link = "query($selection: ID!) { exportUrl(input: {kind: COLOUR_TABLE, format: CSV,
+            subject: {selection: $selection}, schoolYears: [2025], indicators: [\"eu_trivsel\"]}) { url } }";
+        let small_link =
+            statements_of(&app, &counter, &token, link, json!({ "selection": small })).await;
+        let national_link = statements_of(
+            &app,
+            &counter,
+            &token,
+            link,
+            json!({ "selection": national }),
+        )
+        .await;
+        assert!(
+            small_link > 0 && small_link == national_link,
+            "{backend:?}: {small_link} vs {national_link}"
+        );
     }
 }

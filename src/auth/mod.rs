@@ -42,6 +42,13 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error("hashing failed: {0}")]
     Hashing(String),
+    /// A signed download link that was altered, lacks its signature or names a caller that no
+    /// longer exists (403).
+    #[error("the download link is invalid: {0}")]
+    LinkInvalid(&'static str),
+    /// A signed download link past its expiry (403).
+    #[error("the download link expired; ask `exportUrl` for a new one")]
+    LinkExpired,
 }
 
 /// Who is calling.
@@ -380,6 +387,122 @@ impl Auth {
             )
             .await?;
         Ok(token)
+    }
+}
+
+/// How long a signed download link (`exportUrl`) stays valid, in seconds: long enough for a
+/// browser or a BI tool to follow it, short enough that a link copied into a log or a chat soon
+/// opens nothing.
+pub const DOWNLOAD_LINK_TTL: i64 = 300;
+
+/// The name of the signing key in the database.
+const LINK_KEY: &str = "download-links";
+
+/// The key download links are signed with: made by the first process that needs it and stored,
+/// so that every process behind a load balancer accepts every other's links.
+async fn link_key(store: &Store) -> Result<Vec<u8>, AuthError> {
+    Ok(store
+        .signing_key(LINK_KEY, &secrets::random_token(), now())
+        .await?
+        .into_bytes())
+}
+
+/// Who a download link acts for: `anonymous`, `user:<Feide user id>` or `client:<client id>`.
+fn link_holder(principal: &Principal) -> String {
+    match &principal.caller {
+        Caller::Anonymous => "anonymous".into(),
+        Caller::User(user) => format!("user:{}", user.feide_user_id),
+        Caller::Client { client_id, .. } => format!("client:{client_id}"),
+    }
+}
+
+/// Signs `path?query` (the query already URL-encoded) for `principal`: the link with its holder,
+/// expiry and signature appended (`&as=..&expires=..&sig=..`, the signature last), and its expiry
+/// as a Unix time. Whoever follows the link acts as `principal` until it expires, with the roles
+/// the principal holds then.
+pub async fn sign_link(
+    store: &Store,
+    principal: &Principal,
+    path: &str,
+    query: &str,
+) -> Result<(String, i64), AuthError> {
+    sign_link_expiring(store, principal, path, query, now() + DOWNLOAD_LINK_TTL).await
+}
+
+/// [`sign_link`] with a chosen expiry (a Unix time); for tests and tools.
+pub async fn sign_link_expiring(
+    store: &Store,
+    principal: &Principal,
+    path: &str,
+    query: &str,
+    expires: i64,
+) -> Result<(String, i64), AuthError> {
+    let holder: String = serde_urlencoded::to_string([("as", link_holder(principal))])
+        .unwrap_or_else(|_| "as=anonymous".into());
+    let separator = if query.is_empty() { "" } else { "&" };
+    let unsigned = format!("{path}?{query}{separator}{holder}&expires={expires}");
+    let signature = secrets::sign(&link_key(store).await?, &unsigned);
+    Ok((format!("{unsigned}&sig={signature}"), expires))
+}
+
+/// Whether a raw query string carries a link signature (`sig=`), so that it must be checked
+/// rather than taken from the request's own credentials.
+pub fn is_signed_link(raw_query: &str) -> bool {
+    raw_query
+        .split('&')
+        .any(|pair| pair.starts_with("sig=") || pair == "sig")
+}
+
+/// Checks a signed link (`path` and its raw query string) and gives the principal it acts for,
+/// with the roles that principal holds now.
+pub async fn verify_link(
+    store: &Store,
+    path: &str,
+    raw_query: &str,
+) -> Result<Principal, AuthError> {
+    let (unsigned_query, signature) =
+        raw_query
+            .rsplit_once("&sig=")
+            .ok_or(AuthError::LinkInvalid(
+                "`sig` must come last, after `expires`",
+            ))?;
+    let unsigned = format!("{path}?{unsigned_query}");
+    if !secrets::verify(&link_key(store).await?, &unsigned, signature) {
+        return Err(AuthError::LinkInvalid(
+            "its signature does not match; a signed link must be used exactly as given",
+        ));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(unsigned_query)
+        .map_err(|_| AuthError::LinkInvalid("its query string is malformed"))?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let expires: i64 = field("expires")
+        .and_then(|expires| expires.parse().ok())
+        .ok_or(AuthError::LinkInvalid("it has no `expires`"))?;
+    if expires < now() {
+        return Err(AuthError::LinkExpired);
+    }
+    let holder = field("as").ok_or(AuthError::LinkInvalid("it has no `as`"))?;
+    match holder.split_once(':') {
+        None if holder == "anonymous" => Ok(Principal::anonymous()),
+        Some(("user", feide_user_id)) => {
+            let user = store.user_by_feide_id(feide_user_id, now()).await?;
+            let roles = store.roles_of(&user.feide_user_id).await?;
+            Ok(Principal {
+                caller: Caller::User(user),
+                grants: Grants { roles },
+            })
+        }
+        Some(("client", client_id)) => store
+            .api_client(client_id)
+            .await?
+            .map(client_principal)
+            .ok_or(AuthError::LinkInvalid("its API client was revoked")),
+        _ => Err(AuthError::LinkInvalid("`as` names no caller")),
     }
 }
 

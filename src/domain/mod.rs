@@ -8,6 +8,7 @@ mod analysis;
 mod codes;
 mod colour;
 mod disclosure;
+mod export;
 mod group;
 mod import_rules;
 mod initiative;
@@ -28,6 +29,7 @@ pub use disclosure::{
     DEFAULT_MIN_GROUP_SIZE, GroupCell, Part, Protection, Relation, protect, protect_related,
     protect_unit_groups, too_few_members,
 };
+pub use export::{COLUMNS as EXPORT_COLUMNS, CsvDialect, ExportFormat, ExportRow, format_number};
 pub use group::{Gender, ValueGroup, group_relations};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use initiative::*;

@@ -58,13 +58,21 @@ pub enum ErrorCode {
     /// A request sent a persisted query's hash alone, and no document is registered under it:
     /// send the document with its hash once (Apollo's automatic persisted queries).
     PersistedQueryNotFound,
+    /// A signed download link (an export or a printable colour table) was altered, is missing
+    /// its signature or names a caller that no longer exists.
+    DownloadLinkInvalid,
+    /// A signed download link is past its expiry: ask `exportUrl` for a new one.
+    DownloadLinkExpired,
+    /// This server cannot make PDFs (no headless Chromium configured or it failed); the HTML page
+    /// prints the same table from a browser.
+    PdfUnavailable,
     /// A fault on the server side; the details are in the server log only.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and the test that checks it.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 25] = [
         Self::BadRequest,
         Self::GraphqlValidationFailed,
         Self::BadUserInput,
@@ -86,6 +94,9 @@ impl ErrorCode {
         Self::TooManyConnections,
         Self::ServiceUnavailable,
         Self::PersistedQueryNotFound,
+        Self::DownloadLinkInvalid,
+        Self::DownloadLinkExpired,
+        Self::PdfUnavailable,
         Self::Internal,
     ];
 
@@ -112,6 +123,9 @@ impl ErrorCode {
             Self::TooManyConnections => "TOO_MANY_CONNECTIONS",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::DownloadLinkInvalid => "DOWNLOAD_LINK_INVALID",
+            Self::DownloadLinkExpired => "DOWNLOAD_LINK_EXPIRED",
+            Self::PdfUnavailable => "PDF_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }

@@ -6,6 +6,7 @@ mod audit;
 mod documents;
 mod enums;
 mod error;
+mod export;
 mod field_order;
 mod ids;
 mod imports;
@@ -33,6 +34,7 @@ use async_graphql::{
 };
 
 pub use error::{ApiError, ApiResult, ErrorCode, INTERNAL_MESSAGE, error_body};
+pub use export::{ExportKind, ExportPage, ExportRefusal, ExportRequest};
 pub use limits::{QueryLimits, Violation};
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use persisted::{MAX_PERSISTED_QUERIES, PersistedQueryError};
@@ -197,7 +199,8 @@ impl GraphqlService {
             .data(loader)
             .data(reader.clone())
             .data(principal)
-            .data(store);
+            .data(store)
+            .data(objects::Primary(self.store.clone()));
         let mut response = self.schema.execute(request).await;
         if let Some(audit) = &audit
             && let Err(error) = audit.after(&self.store, &reader).await

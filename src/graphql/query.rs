@@ -7,6 +7,7 @@ use super::{
     analysis::AnalysisQuery,
     audit::AuditQuery,
     error::{ApiError, ApiResult},
+    export::ExportQuery,
     ids::{NodeKind, parse_global_id, parse_id_of},
     imports::ImportQuery,
     initiative::InitiativeQuery,
@@ -54,6 +55,7 @@ pub struct Query(
     InitiativeQuery,
     ImportQuery,
     AuditQuery,
+    ExportQuery,
 );
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and

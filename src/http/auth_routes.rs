@@ -78,6 +78,8 @@ impl IntoResponse for AuthError {
             AuthError::LoginFailed(_) => (StatusCode::BAD_REQUEST, ErrorCode::LoginFailed),
             AuthError::NotConfigured => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             AuthError::Provider(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderFailed),
+            AuthError::LinkInvalid(_) => (StatusCode::FORBIDDEN, ErrorCode::DownloadLinkInvalid),
+            AuthError::LinkExpired => (StatusCode::FORBIDDEN, ErrorCode::DownloadLinkExpired),
             AuthError::Store(_) | AuthError::Hashing(_) => {
                 tracing::error!(error = %self, "authentication failed on the server side");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)

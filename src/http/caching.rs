@@ -6,7 +6,10 @@
 //!
 //! The `ETag` is a hash of the answer itself, not of the data sources' `lastUpdated`: not every
 //! change shows in a source's `lastUpdated` (a framework edited, an assessment written), and a
-//! hash of the answer can never call a changed answer unchanged.
+//! hash of the answer can never call a changed answer unchanged. Exports (`super::export`) are
+//! the exception: they hold only indicator figures, which change by imports alone, and those set
+//! the sources' `lastUpdated`; so their validators come from it and a refresh that finds nothing
+//! new is answered before the export runs.
 
 use axum::{
     body::{Body, to_bytes},
@@ -49,10 +52,21 @@ pub async fn conditional(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // 128 bits of the answer's SHA-256, in hex: a strong validator.
-    let digest = format!("{:x}", Sha256::digest(&bytes));
-    let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
-        .expect("hex digits and quotes make a header value");
-    let matches = request_headers
+    let etag = etag_of(&Sha256::digest(&bytes));
+    let matches = etag_matches(request_headers, &etag);
+    set_headers(&mut parts.headers, etag, audience);
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Whether `If-None-Match` (in `request_headers`) names `etag` (or is `*`).
+pub fn etag_matches(request_headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    request_headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -60,19 +74,26 @@ pub async fn conditional(
         .any(|tag| {
             let tag = tag.trim();
             tag == "*" || tag.trim_start_matches("W/") == etag
-        });
-    let headers = &mut parts.headers;
+        })
+}
+
+/// Sets an answer's `ETag`, `Cache-Control` by audience, and `Vary` on what the answer depends
+/// on.
+pub fn set_headers(headers: &mut HeaderMap, etag: HeaderValue, audience: Audience) {
     headers.insert(header::ETAG, etag);
     headers.insert(header::CACHE_CONTROL, audience.cache_control());
     headers.insert(
         header::VARY,
         HeaderValue::from_static("Accept, Authorization, Cookie"),
     );
-    if matches {
-        parts.status = StatusCode::NOT_MODIFIED;
-        headers.remove(header::CONTENT_TYPE);
-        headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::empty());
-    }
-    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A strong `ETag` from a SHA-256 digest: its first 128 bits in hex, quoted.
+pub fn etag_of(digest: &[u8]) -> HeaderValue {
+    let hex: String = digest
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex digits and quotes make a header value")
 }

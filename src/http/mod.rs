@@ -4,9 +4,11 @@
 
 mod auth_routes;
 mod caching;
+mod export;
 mod graphiql;
 mod graphql_over_http;
 mod metrics;
+mod print;
 mod rate_limit;
 mod server;
 
@@ -67,6 +69,15 @@ pub struct HttpConfig {
     pub ready_timeout: Duration,
     /// How long the audit log keeps a record.
     pub audit_retention: Duration,
+    /// Headless Chromium for printing colour tables to PDF; without one, the PDF answers 503
+    /// `PDF_UNAVAILABLE`.
+    pub chromium: Option<std::path::PathBuf>,
+}
+
+/// Debian's Chromium, where it is installed.
+pub fn default_chromium() -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from("/usr/bin/chromium");
+    path.exists().then_some(path)
 }
 
 impl Default for HttpConfig {
@@ -84,6 +95,7 @@ impl Default for HttpConfig {
             shutdown_deadline: Duration::from_secs(10),
             ready_timeout: Duration::from_secs(1),
             audit_retention: Duration::from_secs(365 * 24 * 60 * 60),
+            chromium: default_chromium(),
         }
     }
 }
@@ -96,6 +108,8 @@ pub struct AppState {
     store: Store,
     config: Arc<HttpConfig>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// One PDF print at a time: each starts a browser.
+    printing: Arc<tokio::sync::Semaphore>,
 }
 
 /// The server's parts: the router and the limits [`serve`] holds connections to.
@@ -113,6 +127,7 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
         store,
         config: config.clone(),
         metrics: metrics::handle(),
+        printing: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let router = Router::new()
         .route("/", get(root))
@@ -121,6 +136,9 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
             get(graphql_over_http::get).post(graphql_over_http::post),
         )
         .route("/graphiql/{digest}/{name}", get(graphiql::asset))
+        .route("/export/{file}", get(export::export))
+        .route("/print/colour-table", get(export::print_page))
+        .route("/print/colour-table.pdf", get(export::print_pdf))
         .route("/auth/login", get(auth_routes::login))
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))

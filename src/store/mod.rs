@@ -16,6 +16,7 @@ mod quality;
 mod scoped;
 mod seed;
 mod selections;
+mod signing;
 mod sql;
 mod units;
 mod values;

@@ -74,6 +74,10 @@ enum Rule {
     /// The audit log: national admins every row, an owner's admins their own owner's
     /// (`Grants::may_read_audit_log`), tested in `audit.rs`.
     AuditLog,
+    /// Signed export links: anyone may ask for one; the link acts as the caller, and the export
+    /// runs the caller's own analysis query, so it holds what `ScopedValues` and
+    /// `ScopedAnalysis` allow that caller, tested in `exports.rs`.
+    ExportLink,
 }
 
 const RULES: &[(&str, Rule)] = &[
@@ -166,6 +170,9 @@ const RULES: &[(&str, Rule)] = &[
     ("Query.colourTable", Rule::ScopedAnalysis),
     ("Query.keyFigures", Rule::ScopedAnalysis),
     ("Query.trend", Rule::ScopedAnalysis),
+    ("Query.exportUrl", Rule::ExportLink),
+    ("ExportLink.url", Rule::ExportLink),
+    ("ExportLink.expiresAt", Rule::ExportLink),
     ("Aggregate.computed", Rule::ScopedAnalysis),
     ("Aggregate.indicator", Rule::ScopedAnalysis),
     ("Aggregate.members", Rule::ScopedAnalysis),

@@ -12,6 +12,7 @@ mod caching;
 mod clients;
 mod disclosure;
 mod errors;
+mod exports;
 mod graphiql;
 mod graphql_over_http;
 mod import;

@@ -50,6 +50,14 @@ pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
     ctx.data_unchecked::<Store>()
 }
 
+/// The primary database, for query fields that write (a download link's signing key is made
+/// on first use); [`store`] may be a read replica.
+pub(crate) struct Primary(pub Store);
+
+pub(crate) fn primary<'a>(ctx: &'a Context<'_>) -> &'a Store {
+    &ctx.data_unchecked::<Primary>().0
+}
+
 /// The request's reader of values, bound to the caller's scope (installed by
 /// [`super::GraphqlService::execute`]): the only way to read indicator values.
 pub(crate) fn reader<'a>(ctx: &'a Context<'_>) -> &'a ScopedReader {
