@@ -11,6 +11,7 @@ mod imports;
 mod initiative;
 mod inputs;
 mod limits;
+mod live;
 mod loaders;
 mod mutation;
 mod objects;
@@ -25,7 +26,7 @@ use std::{
 };
 
 use async_graphql::{
-    EmptySubscription, Request, Response, Schema,
+    Request, Response, Schema,
     dataloader::{DataLoader, HashMapCache},
     parser::types::DocumentOperations,
 };
@@ -41,11 +42,13 @@ use crate::{
     auth::Principal,
     store::{self, ScopedReader, Store},
 };
+use futures_util::{Stream, StreamExt};
+use live::Subscription;
 use loaders::StoreLoader;
 use mutation::Mutation;
 use query::Query;
 
-pub type VardeSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type VardeSchema = Schema<Query, Mutation, Subscription>;
 
 /// Executes GraphQL requests against the store.
 #[derive(Clone)]
@@ -57,8 +60,8 @@ pub struct GraphqlService {
     documents: Arc<documents::DocumentCache>,
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -120,7 +123,65 @@ impl GraphqlService {
         outcome
     }
 
-    async fn run(&self, mut request: Request, principal: Principal) -> Outcome {
+    async fn run(&self, request: Request, principal: Principal) -> Outcome {
+        let prepared = match self.prepare(request, principal) {
+            Ok(prepared) => prepared,
+            Err(refused) => return refused,
+        };
+        let Prepared {
+            request,
+            tasks,
+            document,
+            operation_name,
+        } = prepared;
+        let response = self.schema.execute(request).await;
+        // Loader tasks still running end with the request.
+        drop(tasks);
+        finish(response, document.as_ref(), operation_name.as_deref())
+    }
+
+    /// Executes a subscription (or any operation) for `principal` as a stream of answers: the
+    /// same limits, loaders, error codes and key order as [`Self::execute`], each answer in turn.
+    /// A request beyond the limits, or one whose field fails before its stream starts, yields one
+    /// request error and ends. Counted once, like an operation.
+    pub fn execute_stream(
+        &self,
+        mut request: Request,
+        principal: Principal,
+    ) -> impl Stream<Item = Outcome> + Send + 'static {
+        self.parse(&mut request);
+        let operation_name = request.operation_name.clone();
+        let prepared = match self.prepare(request, principal) {
+            Ok(prepared) => prepared,
+            Err(refused) => {
+                record_operation(operation_name.as_deref(), &refused);
+                return futures_util::stream::once(async move { refused }).boxed();
+            }
+        };
+        let Prepared {
+            request,
+            tasks,
+            document,
+            operation_name: name,
+        } = prepared;
+        let mut first = true;
+        self.schema
+            .execute_stream(request)
+            .map(move |response| {
+                // The loader tasks live as long as the stream.
+                let _ = &tasks;
+                let outcome = finish(response, document.as_ref(), name.as_deref());
+                if std::mem::take(&mut first) {
+                    record_operation(operation_name.as_deref(), &outcome);
+                }
+                outcome
+            })
+            .boxed()
+    }
+
+    /// Checks the limits and gives the request its loaders, reader and principal; the refusal
+    /// when it breaks a limit.
+    fn prepare(&self, mut request: Request, principal: Principal) -> Result<Prepared, Outcome> {
         // A document that does not parse is left for execution to report.
         let operation_name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
@@ -135,7 +196,7 @@ impl GraphqlService {
         });
         request.variables = variables;
         if let Ok(Err(violations)) = checked {
-            return Outcome {
+            return Err(Outcome {
                 response: Response::from_errors(
                     violations
                         .into_iter()
@@ -143,7 +204,7 @@ impl GraphqlService {
                         .collect(),
                 ),
                 is_request_error: true,
-            };
+            });
         }
         // Loader tasks are spawned; they are aborted when this request ends or is dropped (a
         // timeout, a client gone), so no query keeps running for nobody.
@@ -165,23 +226,40 @@ impl GraphqlService {
         );
         let document = request.parsed_query().ok().cloned();
         let request = request.data(loader).data(reader).data(principal);
-        let mut response = self.schema.execute(request).await;
-        if let Some(document) = &document {
-            field_order::restore_query_order(
-                &mut response.data,
-                document,
-                operation_name.as_deref(),
-            );
-        }
-        // Field errors always have a path; errors without one were raised before execution.
-        let is_request_error = response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|error| error.path.is_empty());
-        set_error_codes(&mut response.errors);
-        Outcome {
-            response,
-            is_request_error,
-        }
+        Ok(Prepared {
+            request,
+            tasks,
+            document,
+            operation_name,
+        })
+    }
+}
+
+/// A request ready to execute, with what its answer is finished with.
+struct Prepared {
+    request: Request,
+    tasks: AbortOnDrop,
+    document: Option<async_graphql::parser::types::ExecutableDocument>,
+    operation_name: Option<String>,
+}
+
+/// Restores the query's key order, tells request errors apart and gives every error its code.
+fn finish(
+    mut response: Response,
+    document: Option<&async_graphql::parser::types::ExecutableDocument>,
+    operation_name: Option<&str>,
+) -> Outcome {
+    if let Some(document) = document {
+        field_order::restore_query_order(&mut response.data, document, operation_name);
+    }
+    // Field errors always have a path; errors without one were raised before execution.
+    let is_request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    set_error_codes(&mut response.errors);
+    Outcome {
+        response,
+        is_request_error,
     }
 }
 

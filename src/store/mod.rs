@@ -8,6 +8,7 @@
 mod auth;
 mod catalogue;
 mod initiatives;
+mod live;
 mod owners;
 mod page;
 mod persisted;
@@ -32,6 +33,7 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
+pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
@@ -100,6 +102,8 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Notices of changed votes to this process's subscribers.
+    votes: live::VoteChanges,
 }
 
 #[derive(Debug, Clone)]
@@ -213,7 +217,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            votes: live::VoteChanges::default(),
+        })
     }
 
     /// Which database this store talks to, for logs and readiness answers.
@@ -264,7 +271,23 @@ impl Store {
         Ok(())
     }
 
+    /// Starts carrying notices of changed votes between the processes on the database: on
+    /// PostgreSQL a listening connection of this process (see [`live`]); on SQLite, one process,
+    /// nothing to start. Answers once notices of later votes are sure to arrive.
+    pub async fn listen_for_votes(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(pool) => self.votes.listen(pool).await,
+        }
+    }
+
+    /// A new subscriber to notices of changed votes: it hears every notice from now on.
+    pub fn vote_changes(&self) -> tokio::sync::broadcast::Receiver<VoteChange> {
+        self.votes.subscribe()
+    }
+
     pub async fn close(&self) {
+        self.votes.stop();
         with_pool!(self, pool => pool.close().await)
     }
 
@@ -342,6 +365,36 @@ impl Store {
                 .fetch_one(&mut *transaction)
                 .await?;
             for Sql { text, params } in then(id) {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Runs `statements`, then `fetch` (a `SELECT` of one id), then the statement `then` makes
+    /// of that id, if any, in one transaction: all of them take effect or none. Answers the id.
+    async fn execute_then_fetch(
+        &self,
+        statements: Vec<Sql>,
+        fetch: Sql,
+        then: impl FnOnce(i64) -> Option<Sql>,
+    ) -> StoreResult<i64> {
+        let id = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for Sql { text, params } in statements {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            let Sql { text, params } = fetch;
+            let (id,): (i64,) = bind_params!(sqlx::query_as(AssertSqlSafe(text)), params)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if let Some(Sql { text, params }) = then(id) {
                 bind_params!(sqlx::query(AssertSqlSafe(text)), params)
                     .execute(&mut *transaction)
                     .await?;
