@@ -22,10 +22,11 @@ use crate::{
     store::{AssessmentFilter, AssessmentKey, Page, ScopedReader, Store, VoteChange},
 };
 
-/// Every subscription of Varde.
 #[derive(Default)]
 pub struct Subscription;
 
+/// Every subscription of Varde, served as GraphQL over server-sent events (`Accept:
+/// text/event-stream`): live voting (avstemning) in a lærende møte.
 #[Subscription]
 impl Subscription {
     /// Live voting (avstemning i møtet): the staff's votes on one egenvurdering as the group sees
