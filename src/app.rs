@@ -40,6 +40,10 @@ pub async fn run(
             .await
             .context("loading demo seeds")?;
     }
+    store
+        .listen_for_votes()
+        .await
+        .context("listening for vote notices")?;
     tracing::info!(
         "serving GraphQL at http://{}/graphql ({})",
         listener.local_addr()?,

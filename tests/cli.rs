@@ -26,6 +26,14 @@ on_both_databases!(
     an_import_killed_mid_file_applies_nothing_and_runs_again,
 );
 
+/// PostgreSQL only: SQLite serves one process.
+mod postgres_only {
+    #[tokio::test]
+    async fn a_vote_cast_through_one_process_reaches_a_subscriber_on_another() {
+        super::a_vote_cast_through_one_process_reaches_a_subscriber_on_another().await
+    }
+}
+
 #[tokio::test]
 async fn schema_graphql_is_the_output_of_varde_schema() {
     let output = Command::new(BINARY).arg("schema").output().await.unwrap();
@@ -266,7 +274,11 @@ impl Drop for Cluster {
     }
 }
 
-/// A session cookie for `user` through the demo login of `server`.
+/// The spread of criterion 2.2 of `kulturskole` at Drammen kulturskole in 2025-26.
+const WATCH_DRAMMEN: &str = "subscription { assessmentVotes(assessment: {unit: {orgNumber: \"903208074\"},
+    framework: {code: \"kulturskole\"}, criterion: \"2.2\", schoolYear: 2025}) { counts { count } } }";
+
+/// A session cookie of `user` through the demo login of `server`.
 async fn dev_login(client: &reqwest::Client, server: &Server, user: &str) -> String {
     let login = client
         .get(server.url("/auth/dev-login"))
@@ -529,6 +541,75 @@ async fn traces_reach_an_otlp_collector_when_one_is_configured() {
     .await
     .unwrap_or_else(|_| panic!("the spans arrive; seen: {seen:#?}"));
     server.child.kill().await.unwrap();
+}
+
+/// The counts of the `next` events of a GraphQL-over-SSE answer, read until there are `events`.
+async fn spreads(response: &mut reqwest::Response, seen: &mut String, events: usize) -> Vec<Value> {
+    loop {
+        let spreads: Vec<Value> = seen
+            .split("\n\n")
+            .filter(|block| block.starts_with("event: next"))
+            .filter_map(|block| block.split_once("data: "))
+            .map(|(_, data)| serde_json::from_str::<Value>(data).unwrap())
+            .map(|result| result["data"]["assessmentVotes"]["counts"].clone())
+            .collect();
+        if spreads.len() >= events && seen.ends_with("\n\n") {
+            return spreads;
+        }
+        let chunk = response.chunk().await.unwrap().expect("the stream goes on");
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// Live voting behind a load balancer (issue 13): a subscriber on process B sees a vote cast
+/// through process A, carried by PostgreSQL's `NOTIFY` between them.
+async fn a_vote_cast_through_one_process_reaches_a_subscriber_on_another() {
+    let (url, _dir) = helpers::fresh_database(Backend::Postgres).await;
+    let mut a = Server::start(&url, &["--dev-login"]).await;
+    let mut b = Server::start(&url, &["--dev-login"]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let watcher = dev_login(&client, &b, "analytiker@drammen.kommune.no").await;
+    let staff = dev_login(&client, &a, "laerer.kulturskole@drammen.kommune.no").await;
+    let mut subscription = client
+        .post(&b.endpoint)
+        .header("cookie", &watcher)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": WATCH_DRAMMEN }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subscription.status(), reqwest::StatusCode::OK);
+    let mut seen = String::new();
+    let before = spreads(&mut subscription, &mut seen, 1).await;
+
+    let voted = helpers::send_query(
+        client.post(&a.endpoint).header("cookie", &staff),
+        "mutation { voteOnCriterion(input: {assessment: {unit: {orgNumber: \"903208074\"},
+            framework: {code: \"kulturskole\"}, criterion: \"2.2\", schoolYear: 2025}, level: 4}) { revision } }",
+    )
+    .await;
+    assert!(voted.get("errors").is_none(), "{voted}");
+    let after = spreads(&mut subscription, &mut seen, 2).await;
+
+    let count = |spread: &Value| -> Vec<i64> {
+        spread
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|level| level["count"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(count(&before[0]), [0, 1, 1, 0], "as seeded");
+    assert_eq!(
+        count(&after[1]),
+        [0, 1, 0, 1],
+        "the staff member's 3 moved to 4 through A, seen on B"
+    );
+    a.child.kill().await.unwrap();
+    b.child.kill().await.unwrap();
 }
 
 #[tokio::test]

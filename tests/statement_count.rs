@@ -331,6 +331,8 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             "{backend:?}: statements for 2 and 3 initiatives differ\n{INITIATIVES}"
         );
 
+        live_vote_statements(&app, &counter, backend).await;
+
         let token = app.token_for("admin@varde.example").await;
         let indicators = helpers::seed_rows("indicators.csv");
         let applying_to = |kind: &str| -> Vec<String> {
@@ -435,5 +437,90 @@ async fn statements_do_not_grow_with_the_number_of_units() {
             small_link > 0 && small_link == national_link,
             "{backend:?}: {small_link} vs {national_link}"
         );
+    }
+}
+
+/// The live spread of one egenvurdering (`assessmentVotes`): each change costs the vote's own
+/// statements and one re-read of the spread, the same with 3 votes as with 6. Staff of Drammen
+/// kulturskole vote one after another while its owner's reader follows.
+async fn live_vote_statements(app: &TestApp, counter: &AtomicUsize, backend: Backend) {
+    let drammen = app
+        .store
+        .unit_by_org_number(&varde::domain::OrgNumber::parse("903208074").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tokens = Vec::new();
+    for n in 0..4 {
+        let voter = format!("laerer{n}@drammen.kommune.no");
+        app.store
+            .grant_role(
+                &voter,
+                varde::domain::Role::UnitStaff(drammen.id),
+                "test",
+                0,
+            )
+            .await
+            .unwrap();
+        tokens.push(app.token_for(&voter).await);
+    }
+    let watcher = app.token_for("analytiker@drammen.kommune.no").await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "text/event-stream")
+        .bearer_auth(&watcher)
+        .json(&json!({ "query": "subscription { assessmentVotes(assessment: {unit: {orgNumber: \"903208074\"},
+            framework: {code: \"kulturskole\"}, criterion: \"2.2\", schoolYear: 2025}) {
+            counts { count } shown { voter } mine } }" }))
+        .send()
+        .await
+        .unwrap();
+    let mut events = EventCount {
+        response,
+        seen: String::new(),
+    };
+    events.wait_for(1).await;
+    let mut statements = Vec::new();
+    for (n, token) in tokens.iter().enumerate() {
+        let before = counter.load(Ordering::SeqCst);
+        let body = app
+            .query_as(
+                Some(token),
+                "mutation { voteOnCriterion(input: {assessment: {unit: {orgNumber: \"903208074\"},
+                    framework: {code: \"kulturskole\"}, criterion: \"2.2\", schoolYear: 2025},
+                    level: 3}) { criterion } }",
+                json!({}),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        events.wait_for(n + 2).await;
+        statements.push(counter.load(Ordering::SeqCst) - before);
+    }
+    // Two seeded votes: the first vote here makes 3, the last 6.
+    assert_eq!(
+        statements.first(),
+        statements.last(),
+        "{backend:?}: statements of a vote and its live spread, with 3 and with 6 votes: {statements:?}"
+    );
+}
+
+/// Counts the `next` events of a GraphQL-over-SSE answer as they arrive.
+struct EventCount {
+    response: reqwest::Response,
+    seen: String,
+}
+
+impl EventCount {
+    async fn wait_for(&mut self, events: usize) {
+        while self.seen.matches("event: next").count() < events {
+            let chunk = self
+                .response
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the stream goes on");
+            self.seen.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
     }
 }

@@ -26,7 +26,7 @@ use crate::{
 /// The audit record of one request, before it is known whose data it read.
 pub struct Audit {
     event: AuditEvent,
-    is_mutation: bool,
+    operation: OperationType,
 }
 
 impl Audit {
@@ -74,18 +74,19 @@ impl Audit {
                 at,
                 keep_from: at.saturating_sub(retention),
             },
-            is_mutation: operation.ty == OperationType::Mutation,
+            operation: operation.ty,
         })
     }
 
-    pub fn is_mutation(&self) -> bool {
-        self.is_mutation
+    /// Whether the operation is a query (neither a mutation nor a subscription).
+    pub fn is_query(&self) -> bool {
+        self.operation == OperationType::Query
     }
 
     /// Records a mutation before it runs; reads are recorded by [`Audit::after`].
     /// The mutation is filed under the units and owners the caller holds roles in.
     pub async fn before(&self, store: &Store, reader: &ScopedReader) -> Result<(), ServerError> {
-        if !self.is_mutation {
+        if self.operation != OperationType::Mutation {
             return Ok(());
         }
         let scope = reader.scope();

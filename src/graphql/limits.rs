@@ -141,6 +141,7 @@ pub struct SchemaIndex {
     fields: HashMap<(String, String), FieldInfo>,
     query_type: String,
     mutation_type: String,
+    subscription_type: String,
 }
 
 impl SchemaIndex {
@@ -150,6 +151,7 @@ impl SchemaIndex {
         let mut index = Self {
             query_type: "Query".into(),
             mutation_type: "Mutation".into(),
+            subscription_type: "Subscription".into(),
             ..Self::default()
         };
         for definition in document.definitions {
@@ -160,6 +162,9 @@ impl SchemaIndex {
                     }
                     if let Some(mutation) = schema.node.mutation {
                         index.mutation_type = mutation.node.to_string();
+                    }
+                    if let Some(subscription) = schema.node.subscription {
+                        index.subscription_type = subscription.node.to_string();
                     }
                 }
                 TypeSystemDefinition::Type(definition) => {
@@ -239,7 +244,10 @@ pub fn check(
         .map_err(|violation| vec![violation])?;
     let root = match operation.node.ty {
         async_graphql::parser::types::OperationType::Mutation => index.mutation_type.clone(),
-        _ => index.query_type.clone(),
+        async_graphql::parser::types::OperationType::Subscription => {
+            index.subscription_type.clone()
+        }
+        async_graphql::parser::types::OperationType::Query => index.query_type.clone(),
     };
     let cost = walk
         .selection_set(&operation.node.selection_set.node, Some(&root), 1)

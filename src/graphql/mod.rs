@@ -13,6 +13,7 @@ mod imports;
 mod initiative;
 mod inputs;
 mod limits;
+mod live;
 mod loaders;
 mod mutation;
 mod objects;
@@ -28,7 +29,7 @@ use std::{
 };
 
 use async_graphql::{
-    EmptySubscription, Request, Response, Schema,
+    Request, Response, Schema,
     dataloader::{DataLoader, HashMapCache},
     parser::types::DocumentOperations,
 };
@@ -46,11 +47,13 @@ use crate::{
     auth::Principal,
     store::{self, ScopedReader, Store},
 };
+use futures_util::{Stream, StreamExt};
+use live::Subscription;
 use loaders::StoreLoader;
 use mutation::Mutation;
 use query::Query;
 
-pub type VardeSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type VardeSchema = Schema<Query, Mutation, Subscription>;
 
 /// Executes GraphQL requests against the store.
 #[derive(Clone)]
@@ -64,8 +67,8 @@ pub struct GraphqlService {
     audit_retention: Duration,
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -132,7 +135,108 @@ impl GraphqlService {
         outcome
     }
 
-    async fn run(&self, mut request: Request, principal: Principal) -> Outcome {
+    async fn run(&self, request: Request, principal: Principal) -> Outcome {
+        let prepared = match self.prepare(request, principal) {
+            Ok(prepared) => prepared,
+            Err(refused) => return refused,
+        };
+        let Prepared {
+            request,
+            tasks,
+            document,
+            operation_name,
+            audit,
+            reader,
+        } = prepared;
+        if let Some(audit) = &audit
+            && let Err(error) = audit.before(&self.store, &reader).await
+        {
+            return audit_refusal(error);
+        }
+        let response = self.schema.execute(request).await;
+        // Loader tasks still running end with the request.
+        drop(tasks);
+        if let Some(audit) = &audit
+            && let Err(error) = audit.after(&self.store, &reader).await
+        {
+            return audit_refusal(error);
+        }
+        finish(response, document.as_ref(), operation_name.as_deref())
+    }
+
+    /// Executes a subscription (or any operation) for `principal` as a stream of answers: the
+    /// same limits, loaders, error codes and key order as [`Self::execute`], each answer in turn.
+    /// A request beyond the limits, or one whose field fails before its stream starts, yields one
+    /// request error and ends. Counted once, like an operation.
+    pub fn execute_stream(
+        &self,
+        mut request: Request,
+        principal: Principal,
+    ) -> impl Stream<Item = Outcome> + Send + 'static {
+        self.parse(&mut request);
+        let operation_name = request.operation_name.clone();
+        let prepared = match self.prepare(request, principal) {
+            Ok(prepared) => prepared,
+            Err(refused) => {
+                record_operation(operation_name.as_deref(), &refused);
+                return futures_util::stream::once(async move { refused }).boxed();
+            }
+        };
+        let Prepared {
+            request,
+            tasks,
+            document,
+            operation_name: name,
+            audit,
+            reader,
+        } = prepared;
+        let (store, audit, document) = (self.store.clone(), Arc::new(audit), Arc::new(document));
+        let mut first = true;
+        let answers = self.schema.execute_stream(request);
+        // A mutation over the stream is recorded before it runs, as in `execute`.
+        let started = {
+            let (store, audit, reader) = (store.clone(), audit.clone(), reader.clone());
+            async move {
+                match audit.as_ref() {
+                    Some(audit) => audit.before(&store, &reader).await,
+                    None => Ok(()),
+                }
+            }
+        };
+        futures_util::stream::once(started)
+            .flat_map(move |started| match started {
+                Err(error) => {
+                    futures_util::stream::once(async move { audit_refusal(error) }).boxed()
+                }
+                Ok(()) => futures_util::stream::empty().boxed(),
+            })
+            .chain(answers.then(move |response| {
+                // The loader tasks live as long as the stream.
+                let _ = &tasks;
+                let (store, audit, reader) = (store.clone(), audit.clone(), reader.clone());
+                let (document, name) = (document.clone(), name.clone());
+                async move {
+                    // Each answer's restricted reads are recorded before it is sent.
+                    if let Some(audit) = audit.as_ref()
+                        && let Err(error) = audit.after(&store, &reader).await
+                    {
+                        return audit_refusal(error);
+                    }
+                    finish(response, document.as_ref().as_ref(), name.as_deref())
+                }
+            }))
+            .map(move |outcome| {
+                if std::mem::take(&mut first) {
+                    record_operation(operation_name.as_deref(), &outcome);
+                }
+                outcome
+            })
+            .boxed()
+    }
+
+    /// Checks the limits and gives the request its loaders, reader and principal; the refusal
+    /// when it breaks a limit.
+    fn prepare(&self, mut request: Request, principal: Principal) -> Result<Prepared, Outcome> {
         // A document that does not parse is left for execution to report.
         let operation_name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
@@ -147,7 +251,7 @@ impl GraphqlService {
         });
         request.variables = variables;
         if let Ok(Err(violations)) = checked {
-            return Outcome {
+            return Err(Outcome {
                 response: Response::from_errors(
                     violations
                         .into_iter()
@@ -155,7 +259,7 @@ impl GraphqlService {
                         .collect(),
                 ),
                 is_request_error: true,
-            };
+            });
         }
         // Loader tasks are spawned; they are aborted when this request ends or is dropped (a
         // timeout, a client gone), so no query keeps running for nobody.
@@ -171,10 +275,11 @@ impl GraphqlService {
             )
         });
         // Queries read from the read replica when there is one; mutations, which read their
-        // own writes, and the audit log stay on the primary.
+        // own writes, subscriptions, woken by the primary's notices, and the audit log stay on
+        // the primary.
         let store = match &audit {
-            Some(audit) if audit.is_mutation() => self.store.clone(),
-            _ => self.store.for_reads(),
+            Some(audit) if audit.is_query() => self.store.for_reads(),
+            _ => self.store.clone(),
         };
         // A cache per request: an object loaded once is not loaded again by a later field, and
         // nothing cached outlives the request or crosses to another caller.
@@ -190,39 +295,52 @@ impl GraphqlService {
             },
             HashMapCache::default(),
         );
-        if let Some(audit) = &audit
-            && let Err(error) = audit.before(&self.store, &reader).await
-        {
-            return audit_refusal(error);
-        }
         let request = request
             .data(loader)
             .data(reader.clone())
             .data(principal)
             .data(store)
             .data(objects::Primary(self.store.clone()));
-        let mut response = self.schema.execute(request).await;
-        if let Some(audit) = &audit
-            && let Err(error) = audit.after(&self.store, &reader).await
-        {
-            return audit_refusal(error);
-        }
-        if let Some(document) = &document {
-            field_order::restore_query_order(
-                &mut response.data,
-                document,
-                operation_name.as_deref(),
-            );
-        }
-        // Field errors always have a path; errors without one were raised before execution.
-        let is_request_error = response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|error| error.path.is_empty());
-        set_error_codes(&mut response.errors);
-        Outcome {
-            response,
-            is_request_error,
-        }
+        Ok(Prepared {
+            request,
+            tasks,
+            document,
+            operation_name,
+            audit,
+            reader,
+        })
+    }
+}
+
+/// A request ready to execute, with what its answer is finished with.
+struct Prepared {
+    request: Request,
+    tasks: AbortOnDrop,
+    document: Option<async_graphql::parser::types::ExecutableDocument>,
+    operation_name: Option<String>,
+    /// Its audit record, written around execution.
+    audit: Option<audit::Audit>,
+    /// Its reader of restricted data, which notes whose data it returned.
+    reader: ScopedReader,
+}
+
+/// Restores the query's key order, tells request errors apart and gives every error its code.
+fn finish(
+    mut response: Response,
+    document: Option<&async_graphql::parser::types::ExecutableDocument>,
+    operation_name: Option<&str>,
+) -> Outcome {
+    if let Some(document) = document {
+        field_order::restore_query_order(&mut response.data, document, operation_name);
+    }
+    // Field errors always have a path; errors without one were raised before execution.
+    let is_request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    set_error_codes(&mut response.errors);
+    Outcome {
+        response,
+        is_request_error,
     }
 }
 

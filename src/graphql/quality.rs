@@ -349,15 +349,15 @@ async fn reloaded_framework(
 /// then a published framework that applies to the unit (and is the unit owner's, if an owner's),
 /// one of its criteria, and a school year in range. Answers the key and the version assessed
 /// against.
-async fn checked_assessment(
+pub(super) async fn checked_assessment(
     ctx: &Context<'_>,
     input: &AssessmentRefInput,
-    allowed: impl Fn(&domain::Grants, domain::UnitId) -> bool,
+    allowed: impl Fn(&domain::Grants, &domain::Unit) -> bool,
     what: &str,
 ) -> ApiResult<(AssessmentKey, domain::FrameworkVersion)> {
     let caller = logged_in(ctx, TO_CHANGE)?;
     let unit = input.unit.resolve(ctx).await?;
-    if !allowed(&caller.grants, unit.id) {
+    if !allowed(&caller.grants, &unit) {
         return Err(ApiError::Forbidden(format!(
             "your roles do not allow {what} for {}",
             unit.name
@@ -532,7 +532,7 @@ impl QualityMutation {
         let (key, version) = checked_assessment(
             ctx,
             &input.assessment,
-            domain::Grants::may_assess,
+            |grants, unit| grants.may_assess(unit.id),
             "assessing",
         )
         .await?;
@@ -569,8 +569,13 @@ impl QualityMutation {
         ctx: &Context<'_>,
         input: VoteOnCriterionInput,
     ) -> ApiResult<Assessment> {
-        let (key, _) =
-            checked_assessment(ctx, &input.assessment, domain::Grants::may_vote, "voting").await?;
+        let (key, _) = checked_assessment(
+            ctx,
+            &input.assessment,
+            |grants, unit| grants.may_vote(unit.id),
+            "voting",
+        )
+        .await?;
         let level = Level::new(input.level)?;
         let voter = principal(ctx).audit_name();
         store(ctx)

@@ -233,7 +233,9 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(media_type) = negotiate(header_text(&headers, header::ACCEPT)) else {
+    let accept = header_text(&headers, header::ACCEPT);
+    let event_stream = wants_event_stream(accept);
+    let Some(media_type) = negotiate(accept).or(event_stream.then_some(MediaType::Json)) else {
         return not_acceptable().into_response();
     };
     let is_json = header_text(&headers, header::CONTENT_TYPE).is_some_and(|content_type| {
@@ -265,8 +267,13 @@ pub async fn post(
         }
     };
     match body {
+        Value::Array(_) if event_stream => {
+            Refusal::bad_request("an event stream carries one operation, not a batch")
+                .into_response()
+        }
         Value::Array(batch) => execute_batch(&state, principal, media_type, batch).await,
         single => match serde_json::from_value::<RequestParams>(single) {
+            Ok(params) if event_stream => events::stream(&state, principal, params).await,
             Ok(params) => execute_one(&state, principal, Method::POST, media_type, params).await,
             Err(error) => {
                 Refusal::bad_request(format!("invalid request parameters: {error}")).into_response()
@@ -299,7 +306,7 @@ async fn execute_batch(
                     .into_response();
             }
         };
-        match prepare(&state.graphql, Method::POST, params).await {
+        match prepare(&state.graphql, Method::POST, params, false).await {
             Ok(request) => answers.push(body_of(
                 state.graphql.execute(request, principal.clone()).await,
             )),
@@ -314,6 +321,7 @@ async fn prepare(
     graphql: &GraphqlService,
     method: Method,
     params: RequestParams,
+    event_stream: bool,
 ) -> Result<async_graphql::Request, Refusal> {
     // A persisted query's hash may stand for the document (see `graphql::persisted`).
     let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
@@ -334,31 +342,35 @@ async fn prepare(
     if request.query.is_empty() {
         return Err(Refusal::bad_request("the request has no query"));
     }
-    if method == Method::GET {
-        graphql.parse(&mut request);
-        let operation_name = request.operation_name.clone();
-        // A document that does not parse is left for execution to report as a request error.
-        if let Ok(document) = request.parsed_query() {
-            let is_mutation = document
-                .operations
-                .iter()
-                .find(|(name, _)| match (&operation_name, name) {
-                    (Some(wanted), Some(name)) => wanted == name.as_str(),
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                })
-                .is_some_and(|(_, operation)| operation.node.ty != OperationType::Query);
-            if is_mutation {
-                let mut refusal = Refusal::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "only queries may be sent with GET; send mutations with POST",
-                );
-                refusal
-                    .headers
-                    .push((header::ALLOW, HeaderValue::from_static("POST")));
-                return Err(refusal);
-            }
-        }
+    graphql.parse(&mut request);
+    let operation_name = request.operation_name.clone();
+    // A document that does not parse is left for execution to report as a request error.
+    let operation_type = request.parsed_query().ok().and_then(|document| {
+        document
+            .operations
+            .iter()
+            .find(|(name, _)| match (&operation_name, name) {
+                (Some(wanted), Some(name)) => wanted == name.as_str(),
+                (None, _) => true,
+                (Some(_), None) => false,
+            })
+            .map(|(_, operation)| operation.node.ty)
+    });
+    if method == Method::GET && operation_type.is_some_and(|ty| ty != OperationType::Query) {
+        let mut refusal = Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only queries may be sent with GET; send mutations with POST",
+        );
+        refusal
+            .headers
+            .push((header::ALLOW, HeaderValue::from_static("POST")));
+        return Err(refusal);
+    }
+    if operation_type == Some(OperationType::Subscription) && !event_stream {
+        return Err(Refusal::bad_request(
+            "a subscription answers a stream of events: send it with POST and \
+             Accept: text/event-stream (GraphQL over server-sent events)",
+        ));
     }
     Ok(request)
 }
@@ -404,8 +416,29 @@ impl std::io::Write for Limited {
     }
 }
 
-/// The JSON answer with `status`, or `RESPONSE_TOO_LARGE` when it would pass the limit: it is
-/// written into a buffer that stops at the limit, so no answer takes more memory than that.
+/// `body` as JSON, or `None` when it would pass `limit` bytes: it is written into a buffer that
+/// stops at the limit, so no answer takes more memory than that.
+fn serialized(body: &impl Serialize, limit: usize) -> Option<Vec<u8>> {
+    let mut buffer = Limited {
+        bytes: Vec::new(),
+        limit,
+    };
+    serde_json::to_writer(&mut buffer, body).ok()?;
+    Some(buffer.bytes)
+}
+
+/// The `RESPONSE_TOO_LARGE` answer in place of one beyond `limit` bytes.
+fn too_large(limit: usize) -> Vec<u8> {
+    let mut refusal = error_body(
+        ErrorCode::ResponseTooLarge,
+        &format!("the answer is larger than the limit of {limit} bytes; ask for fewer items"),
+    );
+    refusal["data"] = Value::Null;
+    refusal["errors"][0]["extensions"]["limit"] = limit.into();
+    refusal.to_string().into_bytes()
+}
+
+/// The JSON answer with `status`, or `RESPONSE_TOO_LARGE` (200) when it would pass the limit.
 fn json_answer(
     state: &AppState,
     status: StatusCode,
@@ -413,23 +446,9 @@ fn json_answer(
     body: &impl Serialize,
 ) -> Response {
     let limit = state.graphql.limits().max_response_bytes;
-    let mut buffer = Limited {
-        bytes: Vec::new(),
-        limit,
-    };
-    let (status, bytes) = match serde_json::to_writer(&mut buffer, body) {
-        Ok(()) => (status, buffer.bytes),
-        Err(_) => {
-            let mut refusal = error_body(
-                ErrorCode::ResponseTooLarge,
-                &format!(
-                    "the answer is larger than the limit of {limit} bytes; ask for fewer items"
-                ),
-            );
-            refusal["data"] = Value::Null;
-            refusal["errors"][0]["extensions"]["limit"] = limit.into();
-            (StatusCode::OK, refusal.to_string().into_bytes())
-        }
+    let (status, bytes) = match serialized(body, limit) {
+        Some(bytes) => (status, bytes),
+        None => (StatusCode::OK, too_large(limit)),
     };
     let mut response = (status, bytes).into_response();
     response
@@ -445,7 +464,7 @@ async fn execute_one(
     media_type: MediaType,
     params: RequestParams,
 ) -> Response {
-    let request = match prepare(&state.graphql, method, params).await {
+    let request = match prepare(&state.graphql, method, params, false).await {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };
@@ -458,9 +477,150 @@ async fn execute_one(
     json_answer(state, status, media_type, &body_of(outcome))
 }
 
+/// Whether `Accept` asks for `text/event-stream` (with a `q` above 0): GraphQL over server-sent
+/// events.
+fn wants_event_stream(accept: Option<&str>) -> bool {
+    accept.is_some_and(|accept| {
+        accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let essence_ok = parts
+                .next()
+                .is_some_and(|essence| essence.eq_ignore_ascii_case("text/event-stream"));
+            let refused = parts.any(|parameter| {
+                parameter.split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("q")
+                        && value.trim().parse::<f32>().map_or(true, |q| q <= 0.0)
+                })
+            });
+            essence_ok && !refused
+        })
+    })
+}
+
+/// GraphQL over server-sent events, the graphql-sse protocol's "distinct connections mode"
+/// (<https://github.com/enisdenjo/graphql-sse/blob/master/PROTOCOL.md>): a `POST` with `Accept:
+/// text/event-stream` answers a stream of `next` events, each an execution result, then one
+/// `complete` event. Everything before the stream (authentication, rate limits, the connection
+/// limit, the body limit, parsing, the query limits) is what every other request passes; a request
+/// refused before its stream starts gets a JSON answer with the error and its code, never a stream.
+mod events {
+    use std::{convert::Infallible, time::Duration};
+
+    use axum::{
+        http::{HeaderValue, StatusCode, header},
+        response::{
+            IntoResponse, Response,
+            sse::{Event, KeepAlive, Sse},
+        },
+    };
+    use futures_util::{StreamExt, stream};
+
+    use super::{
+        AppState, MediaType, Method, RequestParams, body_of, json_answer, prepare, serialized,
+        too_large,
+    };
+    use crate::{
+        auth::Principal,
+        graphql::{ErrorCode, Outcome},
+    };
+
+    /// How often an idle stream sends a comment, so that proxies and load balancers that close
+    /// quiet connections keep it open.
+    const KEEP_ALIVE: Duration = Duration::from_secs(12);
+
+    pub(super) async fn stream(
+        state: &AppState,
+        principal: Principal,
+        params: RequestParams,
+    ) -> Response {
+        let request = match prepare(&state.graphql, Method::POST, params, true).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal.into_response(),
+        };
+        let mut outcomes = state.graphql.execute_stream(request, principal);
+        // The first answer comes once the operation's field has started its stream (or failed).
+        let Some(first) = outcomes.next().await else {
+            return json_answer(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                MediaType::Json,
+                &crate::graphql::error_body(ErrorCode::Internal, crate::graphql::INTERNAL_MESSAGE),
+            );
+        };
+        if let Some(status) = refused(&first) {
+            return json_answer(state, status, MediaType::Json, &body_of(first));
+        }
+        let limit = state.graphql.limits().max_response_bytes;
+        let events = stream::once(async move { first })
+            .chain(outcomes)
+            .map(move |outcome| {
+                let data = serialized(&body_of(outcome), limit).unwrap_or_else(|| too_large(limit));
+                Ok::<_, Infallible>(
+                    Event::default()
+                        .event("next")
+                        .data(String::from_utf8_lossy(&data)),
+                )
+            })
+            .chain(stream::once(async {
+                Ok(Event::default().event("complete").data(""))
+            }));
+        let mut response = Sse::new(events)
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+            .into_response();
+        // Nginx and its kin would otherwise hold the events back in a buffer.
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        response
+    }
+
+    /// The status of an answer that ends the request before any stream: a request error (the
+    /// document, its variables, a limit), or a field that failed before its stream started
+    /// (not logged in, not allowed, bad input). `None` for a stream's first event.
+    fn refused(outcome: &Outcome) -> Option<StatusCode> {
+        let response = &outcome.response;
+        let failed = outcome.is_request_error
+            || (response.data == async_graphql::Value::Null && !response.errors.is_empty());
+        if !failed {
+            return None;
+        }
+        let code = response
+            .errors
+            .iter()
+            .filter_map(|error| error.extensions.as_ref()?.get("code"))
+            .find_map(|code| match code {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            });
+        let is = |expected: ErrorCode| code == Some(expected.as_str());
+        Some(match () {
+            () if is(ErrorCode::Unauthenticated) => StatusCode::UNAUTHORIZED,
+            () if is(ErrorCode::Forbidden) => StatusCode::FORBIDDEN,
+            () if is(ErrorCode::NotFound) => StatusCode::NOT_FOUND,
+            () if is(ErrorCode::ServiceUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            () if is(ErrorCode::Internal) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_stream_is_asked_for_by_its_media_type() {
+        assert!(wants_event_stream(Some("text/event-stream")));
+        assert!(wants_event_stream(Some(
+            "application/json;q=0.5, text/event-stream"
+        )));
+        assert!(!wants_event_stream(Some("text/event-stream;q=0")));
+        assert!(!wants_event_stream(Some("*/*")));
+        assert!(!wants_event_stream(None));
+    }
 
     #[test]
     fn a_missing_or_wildcard_accept_gets_application_json() {

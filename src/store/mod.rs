@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod catalogue;
 mod initiatives;
+mod live;
 mod owners;
 mod page;
 mod persisted;
@@ -37,6 +38,7 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
+pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
@@ -107,6 +109,8 @@ pub struct Store {
     backend: Backend,
     /// A read replica for query operations (see [`Store::for_reads`]).
     replica: Option<Backend>,
+    /// Notices of changed votes to this process's subscribers.
+    votes: live::VoteChanges,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +243,7 @@ impl Store {
         Ok(Self {
             backend,
             replica: None,
+            votes: live::VoteChanges::default(),
         })
     }
 
@@ -266,6 +271,7 @@ impl Store {
         Self {
             backend: self.replica.clone().unwrap_or_else(|| self.backend.clone()),
             replica: None,
+            votes: self.votes.clone(),
         }
     }
 
@@ -317,7 +323,23 @@ impl Store {
         Ok(())
     }
 
+    /// Starts carrying notices of changed votes between the processes on the database: on
+    /// PostgreSQL a listening connection of this process (see [`live`]); on SQLite, one process,
+    /// nothing to start. Answers once notices of later votes are sure to arrive.
+    pub async fn listen_for_votes(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(pool) => self.votes.listen(pool).await,
+        }
+    }
+
+    /// A new subscriber to notices of changed votes: it hears every notice from now on.
+    pub fn vote_changes(&self) -> tokio::sync::broadcast::Receiver<VoteChange> {
+        self.votes.subscribe()
+    }
+
     pub async fn close(&self) {
+        self.votes.stop();
         with_pool!(self, pool => pool.close().await)
     }
 
@@ -416,6 +438,36 @@ impl Store {
                 bind_params!(sqlx::query(AssertSqlSafe(text)), params)
                     .execute(&mut *transaction)
                     .instrument(span)
+                    .await?;
+            }
+            transaction.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Runs `statements`, then `fetch` (a `SELECT` of one id), then the statement `then` makes
+    /// of that id, if any, in one transaction: all of them take effect or none. Answers the id.
+    async fn execute_then_fetch(
+        &self,
+        statements: Vec<Sql>,
+        fetch: Sql,
+        then: impl FnOnce(i64) -> Option<Sql>,
+    ) -> StoreResult<i64> {
+        let id = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for Sql { text, params } in statements {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            let Sql { text, params } = fetch;
+            let (id,): (i64,) = bind_params!(sqlx::query_as(AssertSqlSafe(text)), params)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if let Some(Sql { text, params }) = then(id) {
+                bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                    .execute(&mut *transaction)
                     .await?;
             }
             transaction.commit().await?;

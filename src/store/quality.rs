@@ -622,8 +622,20 @@ impl Store {
             " ON CONFLICT (assessment_id, voter) DO UPDATE SET level = excluded.level, \
              shown = excluded.shown, voted_at = excluded.voted_at",
         );
-        self.execute_in_transaction(vec![key.ensure_exists(), vote])
-            .await
+        let mut id = Sql::new("SELECT a.id FROM assessments a WHERE 1 = 1");
+        key.conditions(&mut id);
+        let postgres = matches!(self.backend, super::Backend::Postgres(_));
+        let assessment = AssessmentId(
+            self.execute_then_fetch(vec![key.ensure_exists(), vote], id, |id| {
+                // Every process hears of it at commit, this one through its own listener.
+                postgres.then(|| super::live::notify_statement(AssessmentId(id)))
+            })
+            .await?,
+        );
+        if !postgres {
+            self.votes.publish(super::VoteChange::Changed(assessment));
+        }
+        Ok(())
     }
 
     /// Every agreed level of a framework's criterion in the given school years, with the owner

@@ -178,7 +178,10 @@ async fn graphiql_runs_a_query_in_chromium_without_internet(backend: Backend) {
         shown,
         json!({ "data": { "owner": { "name": "Lillestrøm kommune" } } })
     );
-    assert_eq!(report["rootTypes"], "query: Query\nmutation: Mutation");
+    assert_eq!(
+        report["rootTypes"],
+        "query: Query\nmutation: Mutation\nsubscription: Subscription"
+    );
     assert_eq!(report["dialog"], "Settings");
     for list in [
         "outsideRequests",

@@ -315,6 +315,9 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.retireQualityFramework", Rule::QualityChange),
     ("Mutation.assessCriterion", Rule::QualityChange),
     ("Mutation.voteOnCriterion", Rule::QualityChange),
+    // Checked before the stream starts (the unit's and its owner's roles, as `Unit.assessments`)
+    // and read through the scoped reader at every change, tested in `live.rs`.
+    ("Subscription.assessmentVotes", Rule::Assessments),
     ("Query.initiative", Rule::Initiatives),
     ("Unit.initiatives", Rule::Initiatives),
     ("Owner.initiatives", Rule::Initiatives),

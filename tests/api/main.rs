@@ -18,6 +18,7 @@ mod graphql_over_http;
 mod import;
 mod initiatives;
 mod isolation;
+mod live;
 mod login;
 mod metrics;
 mod pagination;

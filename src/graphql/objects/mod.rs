@@ -20,8 +20,8 @@ pub(crate) use initiative::initiatives_connection;
 pub use initiative::{Initiative, InitiativeChange, InitiativeEvaluation};
 pub use owner::Owner;
 pub use quality::{
-    Assessment, AssessmentRevision, CriterionOverview, LevelDistributionPoint, QualityFramework,
-    QualityFrameworkVersion,
+    Assessment, AssessmentRevision, AssessmentVotes, CriterionOverview, LevelDistributionPoint,
+    QualityFramework, QualityFrameworkVersion,
 };
 pub use selection::Selection;
 pub use unit::Unit;

@@ -431,7 +431,7 @@ impl AssessmentRevision {
     }
 }
 
-pub struct AssessmentVotes(domain::VoteSpread);
+pub struct AssessmentVotes(pub domain::VoteSpread);
 
 /// How the staff voted (each member's own level): the spread as counts, never who voted what,
 /// unless a member chose to show it.
