@@ -11,6 +11,7 @@ mod disclosure;
 mod group;
 mod import_rules;
 mod initiative;
+mod meeting;
 mod model;
 mod quality;
 mod suppression;
@@ -31,6 +32,7 @@ pub use disclosure::{
 pub use group::{Gender, ValueGroup, group_relations};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use initiative::*;
+pub use meeting::*;
 pub use model::*;
 pub use quality::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};
@@ -93,6 +95,8 @@ pub enum DomainError {
     UnknownSubjectForm { code: String, accepted: String },
     #[error("period {period:?} does not name a school year by the rule {rule}")]
     InvalidPeriod { period: String, rule: &'static str },
+    #[error("the meeting is not valid: {0}")]
+    InvalidMeeting(String),
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {
         kind: &'static str,

@@ -12,6 +12,7 @@ mod initiative;
 mod inputs;
 mod limits;
 mod loaders;
+mod meeting;
 mod mutation;
 mod objects;
 mod paging;
@@ -75,8 +76,10 @@ pub struct Outcome {
 }
 
 impl GraphqlService {
-    pub fn new(store: Store, limits: QueryLimits) -> Self {
-        let mut builder = schema_builder().data(store.clone());
+    pub fn new(store: Store, limits: QueryLimits, mailer: Option<crate::mail::Mailer>) -> Self {
+        let mut builder = schema_builder()
+            .data(store.clone())
+            .data(meeting::Invitations { mailer });
         if !limits.introspection {
             builder = builder.disable_introspection();
         }

@@ -9,6 +9,7 @@ use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
     imports::ImportRecord,
+    meeting::{Meeting, MeetingProcess},
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
         InitiativeChange, InitiativeEvaluation, Owner, QualityFramework, QualityFrameworkVersion,
@@ -43,7 +44,9 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "InitiativeConnection", params(Initiative)),
     concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
     concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
-    concrete(name = "ImportRecordConnection", params(ImportRecord))
+    concrete(name = "ImportRecordConnection", params(ImportRecord)),
+    concrete(name = "MeetingProcessConnection", params(MeetingProcess)),
+    concrete(name = "MeetingConnection", params(Meeting))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

@@ -65,6 +65,9 @@ pub struct HttpConfig {
     pub shutdown_deadline: Duration,
     /// Longest `/readyz` waits for the database.
     pub ready_timeout: Duration,
+    /// The SMTP relay meeting invitations are mailed through; none: invitations are only
+    /// downloaded (`Meeting.invitation`).
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 impl Default for HttpConfig {
@@ -81,6 +84,7 @@ impl Default for HttpConfig {
             rate_burst: 500,
             shutdown_deadline: Duration::from_secs(10),
             ready_timeout: Duration::from_secs(1),
+            mailer: None,
         }
     }
 }
@@ -105,7 +109,7 @@ pub struct App {
 pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
     let config = Arc::new(config);
     let state = AppState {
-        graphql: GraphqlService::new(store.clone(), config.query.clone()),
+        graphql: GraphqlService::new(store.clone(), config.query.clone(), config.mailer.clone()),
         auth: Arc::new(auth),
         store,
         config: config.clone(),

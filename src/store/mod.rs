@@ -32,6 +32,7 @@ pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserI
 pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
+pub use meetings::{MeetingImage, MeetingReader, ProcessFilter};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
@@ -39,7 +40,7 @@ pub use scoped::ScopedReader;
 pub use seed::{
     SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
     SeedFramework, SeedImportSource, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode,
-    SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
+    SeedProcess, SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -133,6 +134,7 @@ macro_rules! bind_params {
                 Param::Bool(value) => query.bind(value),
                 Param::Time(value) => query.bind(value),
                 Param::Date(value) => query.bind(value),
+                Param::Bytes(value) => query.bind(value),
             };
         }
         query
@@ -141,6 +143,7 @@ macro_rules! bind_params {
 
 // After the macros above, which it uses to read and write inside one transaction.
 mod imports;
+mod meetings;
 
 /// A row type readable from both dialects.
 pub trait StoredRow:

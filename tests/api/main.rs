@@ -17,6 +17,7 @@ mod import;
 mod initiatives;
 mod isolation;
 mod login;
+mod meetings;
 mod metrics;
 mod pagination;
 mod persisted;
