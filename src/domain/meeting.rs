@@ -17,7 +17,9 @@ pub struct ProcessId(pub i64);
 pub struct MeetingId(pub i64);
 
 /// Most agenda items in one meeting.
-pub const MAX_AGENDA_ITEMS: usize = 30;
+pub const MAX_AGENDA_ITEMS: usize = 12;
+/// Most indicators in one agenda item's data.
+pub const MAX_DATA_INDICATORS: usize = 10;
 /// Most reflection questions, images or participants of one item or meeting.
 pub const MAX_QUESTIONS: usize = 20;
 pub const MAX_PARTICIPANTS: usize = 500;
@@ -192,10 +194,10 @@ impl MeetingContent {
             if let Some(
                 DataRef::ColourTable { indicators, .. } | DataRef::KeyFigures { indicators, .. },
             ) = &item.data
-                && (indicators.is_empty() || indicators.len() > MAX_QUESTIONS)
+                && (indicators.is_empty() || indicators.len() > MAX_DATA_INDICATORS)
             {
                 return Err(invalid(format!(
-                    "an agenda item's data names 1 to {MAX_QUESTIONS} indicators"
+                    "an agenda item's data names 1 to {MAX_DATA_INDICATORS} indicators"
                 )));
             }
         }

@@ -50,13 +50,13 @@ const BOUNDED_LISTS: &[(&str, &str)] = &[
 /// Lists of a meeting, bounded by what one write may store (`domain::MAX_AGENDA_ITEMS` and the
 /// rest), and a figure table's rows (units, as [`ANALYSIS_UNITS`]) and cells (indicators).
 const MEETING_LISTS: &[(&str, &str, u64)] = &[
-    ("Meeting", "agenda", 30),
+    ("Meeting", "agenda", 12),
     ("Meeting", "participants", 500),
     ("Meeting", "images", 20),
     ("AgendaItem", "images", 20),
     ("MeetingMinutes", "decisions", 30),
     ("FigureTable", "rows", 200),
-    ("FigureRow", "cells", 20),
+    ("FigureRow", "cells", 10),
 ];
 
 /// Lists of the introspection types, with the items each typically holds in Varde's schema.

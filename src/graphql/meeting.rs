@@ -105,6 +105,8 @@ fn conflict(expected: i64) -> ApiError {
 /// skoleår, or a national example process (eksempel på god prosess) owners copy.
 pub struct MeetingProcess(pub domain::Process);
 
+/// Prosess: a sequence of lærende møter for a skoleeier or enhet in one skoleår, or a national
+/// example process.
 #[Object]
 impl MeetingProcess {
     /// Global id.
@@ -251,6 +253,7 @@ pub struct MeetingInvitation {
 /// Vedtak (decision) in a meeting's referat, with the tiltak (initiative) made of it.
 pub struct MeetingDecision(domain::Decision);
 
+/// Vedtak (decision) in a meeting's referat, with the tiltak made of it.
 #[Object]
 impl MeetingDecision {
     /// What was decided.
@@ -366,6 +369,7 @@ pub struct AgendaData {
     frozen: Option<domain::FrozenTable>,
 }
 
+/// Data on an agenda item (fargetabell, nøkkeltall or trend), by reference: live and as frozen.
 #[Object]
 impl AgendaData {
     /// Which kind of data.
@@ -452,6 +456,7 @@ impl AgendaData {
 /// of it in one skoleår, where staff cast their votes (`voteOnCriterion`).
 pub struct AgendaCriterion(domain::CriterionToAssess);
 
+/// A kvalitetskjennetegn to assess in a meeting: an enhet's egenvurdering in one skoleår.
 #[Object]
 impl AgendaCriterion {
     /// Enhet whose egenvurdering it is.
@@ -515,6 +520,7 @@ pub struct AgendaItem {
     meeting: MeetingId,
 }
 
+/// Sak (agenda item) of a lærende møte.
 #[Object]
 impl AgendaItem {
     /// Tittel.
@@ -555,6 +561,7 @@ impl AgendaItem {
     }
 }
 
+/// Lærende møte (learning meeting): time, place, participants, agenda, invitation and referat.
 #[Object]
 impl Meeting {
     /// Global id.
@@ -991,7 +998,7 @@ pub enum AgendaDataInput {
 pub struct OwnerTableInput {
     /// Skoleeier.
     owner: OwnerRef,
-    /// Indicator codes, in order (1 to 20).
+    /// Indicator codes, in order (1 to 10).
     indicators: Vec<String>,
     /// Skoleår.
     school_year: i32,
@@ -1056,7 +1063,7 @@ pub struct MeetingContentInput {
     /// Deltakere (at most 500).
     #[graphql(default)]
     participants: Vec<ParticipantInput>,
-    /// Saksliste (at most 30 items).
+    /// Saksliste (at most 12 items).
     #[graphql(default)]
     agenda: Vec<AgendaItemInput>,
 }

@@ -40,8 +40,8 @@ const MEETING_FIELDS: &str = "id title status revision startsAt endsAt place
     participants { feideUserId staffOf { orgNumber } }
     agenda { title comment reflectionQuestions images { number contentType }
         data { kind indicators schoolYear { year } owner { name }
-            live { columns rows { key label cells { value n suppressed suppressionReason colour } } }
-            snapshot { columns rows { key label cells { value n suppressed suppressionReason colour } } }
+            live { columns rows { label cells { value suppressionReason } } }
+            snapshot { columns rows { label cells { value } } }
             snapshotWithheld }
         criterion { unit { orgNumber } framework { code } criterion schoolYear { year } } }
     minutes { text decisions { text initiative { title } } }
@@ -173,7 +173,7 @@ impl SmtpSink {
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path())
+            .arg(maildir.path().join("mail"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -199,7 +199,7 @@ impl SmtpSink {
     async fn mails(&self) -> Vec<Value> {
         let output = tokio::process::Command::new(format!("{CLIENTS}/.venv/bin/python"))
             .arg(Path::new(CLIENTS).join("read_invitations.py"))
-            .arg(self.maildir.path())
+            .arg(self.maildir.path().join("mail"))
             .output()
             .await
             .unwrap();
@@ -402,14 +402,14 @@ async fn a_meeting_is_planned_sent_updated_and_cancelled_under_one_uid(backend: 
 }
 
 const PROCESSES: &str = "query($filter: MeetingProcessFilterInput) {
-    meetingProcesses(filter: $filter) { edges { node { id title isExample copiedFrom
+    meetingProcesses(filter: $filter, first: 5) { edges { node { id title isExample copiedFrom
         owner { name } unit { name } schoolYear { year }
-        meetings { edges { node { title status startsAt participants { feideUserId }
+        meetings(first: 5) { edges { node { title status startsAt participants { feideUserId }
             agenda { title reflectionQuestions } } } } } } } }";
 
 const COPY: &str = "mutation($input: CopyMeetingProcessInput!) {
     copyMeetingProcess(input: $input) { id title copiedFrom owner { name } unit { name }
-        schoolYear { year } meetings { edges { node { id title status startsAt
+        schoolYear { year } meetings(first: 5) { edges { node { id title status startsAt
             agenda { title reflectionQuestions } } } } } }";
 
 async fn an_example_process_is_copied_into_an_owners_own(backend: Backend) {
@@ -709,7 +709,7 @@ async fn meeting_rows(app: &TestApp) -> Vec<(i64, i64, i64, i64)> {
         &app.database_url,
         "SELECT (SELECT COUNT(*) FROM meeting_processes), (SELECT COUNT(*) FROM meetings), \
          (SELECT COUNT(*) FROM meeting_images), \
-         (SELECT COALESCE(SUM(revision), 0) FROM meetings)",
+         (SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM meetings)",
     )
     .await
 }
