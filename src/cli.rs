@@ -421,6 +421,19 @@ struct ServeArgs {
     /// when installed. `none` turns PDFs off (they answer 503 PDF_UNAVAILABLE).
     #[arg(long, env = "VARDE_CHROMIUM", global = true)]
     chromium: Option<String>,
+    /// SMTP relay (`host:port`, spoken to without TLS: the organisation's own relay) that meeting
+    /// invitations are mailed through; without it invitations are only downloaded.
+    #[arg(long, env = "VARDE_SMTP_RELAY", global = true)]
+    smtp_relay: Option<String>,
+
+    /// Sender address of meeting invitations.
+    #[arg(
+        long,
+        env = "VARDE_MAIL_FROM",
+        default_value = "varde@localhost",
+        global = true
+    )]
+    mail_from: String,
 
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "VARDE_NO_SEED", global = true)]
@@ -695,6 +708,17 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
                 Some("none" | "") => None,
                 Some(path) => Some(path.into()),
             },
+            mailer: args
+                .smtp_relay
+                .as_ref()
+                .map(|relay| {
+                    crate::mail::Mailer::new(&crate::mail::MailConfig {
+                        relay: relay.clone(),
+                        from: args.mail_from.clone(),
+                    })
+                })
+                .transpose()
+                .context("VARDE_SMTP_RELAY / VARDE_MAIL_FROM")?,
         },
         auth: login.config(args.addr)?,
         seed_demo: !args.no_seed,

@@ -14,5 +14,6 @@ pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod mail;
 pub mod seed;
 pub mod store;

@@ -21,12 +21,12 @@ use crate::{
     store::{
         SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
         SeedFramework, SeedImportSource, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode,
-        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
+        SeedProcess, SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
     },
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 18] = [
+const FILES: [&str; 19] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
@@ -45,13 +45,14 @@ const FILES: [&str; 18] = [
     "initiatives/initiatives.json",
     "import/sources.csv",
     "import/rules.csv",
+    "meetings/examples.json",
 ];
 
 /// The quality frameworks (kvalitetsbeskrivelser) among [`FILES`].
 const FRAMEWORK_FILES: [&str; 2] = ["quality/kulturskole.json", "quality/lillestrom.json"];
 
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 18] = [
+const EMBEDDED: [(&str, &str); 19] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
@@ -102,6 +103,10 @@ const EMBEDDED: [(&str, &str); 18] = [
     (
         "import/rules.csv",
         include_str!("../seeds/import/rules.csv"),
+    ),
+    (
+        "meetings/examples.json",
+        include_str!("../seeds/meetings/examples.json"),
     ),
 ];
 
@@ -692,7 +697,10 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
     let initiatives = initiatives(read, &units, &owner, &indicators, &frameworks)?;
     let import_sources = import_sources(read, &indicators)?;
 
+    let example_processes = example_processes(read)?;
+
     Ok(SeedData {
+        example_processes,
         initiatives,
         import_sources,
         frameworks,
@@ -931,4 +939,51 @@ mod tests {
         assert!(error.contains("units.csv line 2"), "{error}");
         assert!(error.contains("mod-11"), "{error}");
     }
+}
+
+#[derive(Deserialize)]
+struct ExampleProcessRecord {
+    title: String,
+    #[serde(default)]
+    description: String,
+    meetings: Vec<crate::domain::MeetingContent>,
+}
+
+/// The national example processes of lærende møter, each meeting checked as `planMeeting`
+/// checks it (examples carry no data references, times or participants: owners add those).
+fn example_processes(read: &dyn Fn(&str) -> Result<String>) -> Result<Vec<SeedProcess>> {
+    const FILE: &str = "meetings/examples.json";
+    let records: Vec<ExampleProcessRecord> = serde_json::from_str(&read(FILE)?)
+        .with_context(|| format!("{FILE} is not a list of example processes"))?;
+    records
+        .into_iter()
+        .map(|record| {
+            let meetings = record
+                .meetings
+                .into_iter()
+                .map(|meeting| {
+                    let meeting = meeting.checked()?;
+                    if meeting.starts_at.is_some()
+                        || !meeting.participants.is_empty()
+                        || meeting.agenda.iter().any(|item| {
+                            item.data.is_some()
+                                || item.criterion.is_some()
+                                || !item.images.is_empty()
+                        })
+                    {
+                        return Err(anyhow!(
+                            "an example meeting has no time, participants, data, criteria or images"
+                        ));
+                    }
+                    Ok(meeting)
+                })
+                .collect::<Result<Vec<_>>>()
+                .with_context(|| format!("{FILE}: process {:?}", record.title))?;
+            Ok(SeedProcess {
+                title: record.title,
+                description: record.description,
+                meetings,
+            })
+        })
+        .collect()
 }

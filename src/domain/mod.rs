@@ -12,6 +12,7 @@ mod export;
 mod group;
 mod import_rules;
 mod initiative;
+mod meeting;
 mod model;
 mod quality;
 mod suppression;
@@ -33,6 +34,7 @@ pub use export::{COLUMNS as EXPORT_COLUMNS, CsvDialect, ExportFormat, ExportRow,
 pub use group::{Gender, ValueGroup, group_relations};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use initiative::*;
+pub use meeting::*;
 pub use model::*;
 pub use quality::*;
 pub use suppression::{SuppressionReason, Visibility, visibility};
@@ -95,6 +97,8 @@ pub enum DomainError {
     UnknownSubjectForm { code: String, accepted: String },
     #[error("period {period:?} does not name a school year by the rule {rule}")]
     InvalidPeriod { period: String, rule: &'static str },
+    #[error("the meeting is not valid: {0}")]
+    InvalidMeeting(String),
     #[error("{kind} {value:?} is not one of: {allowed}")]
     UnknownVariant {
         kind: &'static str,

@@ -18,10 +18,12 @@ pub enum NodeKind {
     DataSource,
     QualityFramework,
     Initiative,
+    MeetingProcess,
+    Meeting,
 }
 
 impl NodeKind {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 9] = [
         Self::Owner,
         Self::Unit,
         Self::Selection,
@@ -29,6 +31,8 @@ impl NodeKind {
         Self::DataSource,
         Self::QualityFramework,
         Self::Initiative,
+        Self::MeetingProcess,
+        Self::Meeting,
     ];
 
     fn name(self) -> &'static str {
@@ -40,6 +44,8 @@ impl NodeKind {
             Self::DataSource => "DataSource",
             Self::QualityFramework => "QualityFramework",
             Self::Initiative => "Initiative",
+            Self::MeetingProcess => "MeetingProcess",
+            Self::Meeting => "Meeting",
         }
     }
 }

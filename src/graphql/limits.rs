@@ -47,6 +47,18 @@ const BOUNDED_LISTS: &[(&str, &str)] = &[
     ("Initiative", "schoolYears"),
 ];
 
+/// Lists of a meeting, bounded by what one write may store (`domain::MAX_AGENDA_ITEMS` and the
+/// rest), and a figure table's rows (units, as [`ANALYSIS_UNITS`]) and cells (indicators).
+const MEETING_LISTS: &[(&str, &str, u64)] = &[
+    ("Meeting", "agenda", 12),
+    ("Meeting", "participants", 500),
+    ("Meeting", "images", 20),
+    ("AgendaItem", "images", 20),
+    ("MeetingMinutes", "decisions", 30),
+    ("FigureTable", "rows", 200),
+    ("FigureRow", "cells", 10),
+];
+
 /// Lists of the introspection types, with the items each typically holds in Varde's schema.
 const INTROSPECTION_LISTS: &[(&str, u64)] = &[
     ("types", 100),
@@ -487,6 +499,12 @@ impl<'a> Walk<'a> {
                 })
                 .unwrap_or(u64::from(DEFAULT_PAGE_SIZE));
             return size.clamp(1, u64::from(MAX_PAGE_SIZE));
+        }
+        if let Some((_, _, items)) = MEETING_LISTS
+            .iter()
+            .find(|(of, list, _)| Some(*of) == parent && *list == name)
+        {
+            return *items;
         }
         if BOUNDED_LISTS.contains(&(parent.unwrap_or_default(), name)) {
             return u64::try_from(MAX_LINKS).unwrap_or(u64::MAX);

@@ -10,6 +10,7 @@ use std::{collections::HashMap, future::Future, hash::Hash, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::{
+    domain,
     domain::{
         Assessment, AssessmentId, AssessmentRevision, DataSource, DataSourceId, Evaluation,
         Framework, FrameworkId, FrameworkVersion, FrameworkVersionId, Indicator, IndicatorId,
@@ -18,8 +19,8 @@ use crate::{
         latest_value,
     },
     store::{
-        AssessmentFilter, InitiativeFilter, Page, ScopedReader, Store, StoreError, StoreResult,
-        UnitFilter, ValueFilter, WholeHistory,
+        AssessmentFilter, InitiativeFilter, MeetingReader, Page, ScopedReader, Store, StoreError,
+        StoreResult, UnitFilter, ValueFilter, WholeHistory,
     },
 };
 
@@ -420,3 +421,27 @@ child_loader!(
     InitiativeChange,
     store.changes_of_initiatives
 );
+child_loader!(
+    domain::ProcessId,
+    MeetingReader,
+    domain::Meeting,
+    store.meetings_of_processes
+);
+
+/// The images of a meeting, for every meeting and agenda item of a request in one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ImagesOf(pub domain::MeetingId);
+
+impl Loader<ImagesOf> for StoreLoader {
+    type Value = Vec<crate::store::MeetingImage>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[ImagesOf]) -> LoadResult<ImagesOf, Self::Value> {
+        let meetings: Vec<domain::MeetingId> = keys.iter().map(|key| key.0).collect();
+        let mut found = self.store.images_of_meetings(&meetings).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, found.remove(&key.0).unwrap_or_default()))
+            .collect())
+    }
+}

@@ -15,6 +15,7 @@ mod inputs;
 mod limits;
 mod live;
 mod loaders;
+mod meeting;
 mod mutation;
 mod objects;
 mod paging;
@@ -85,8 +86,15 @@ pub struct Outcome {
 }
 
 impl GraphqlService {
-    pub fn new(store: Store, limits: QueryLimits, audit_retention: Duration) -> Self {
-        let mut builder = schema_builder().data(store.clone());
+    pub fn new(
+        store: Store,
+        limits: QueryLimits,
+        audit_retention: Duration,
+        mailer: Option<crate::mail::Mailer>,
+    ) -> Self {
+        let mut builder = schema_builder()
+            .data(store.clone())
+            .data(meeting::Invitations { mailer });
         if !limits.introspection {
             builder = builder.disable_introspection();
         }
@@ -138,7 +146,7 @@ impl GraphqlService {
     async fn run(&self, request: Request, principal: Principal) -> Outcome {
         let prepared = match self.prepare(request, principal) {
             Ok(prepared) => prepared,
-            Err(refused) => return refused,
+            Err(refused) => return *refused,
         };
         let Prepared {
             request,
@@ -179,7 +187,7 @@ impl GraphqlService {
             Ok(prepared) => prepared,
             Err(refused) => {
                 record_operation(operation_name.as_deref(), &refused);
-                return futures_util::stream::once(async move { refused }).boxed();
+                return futures_util::stream::once(async move { *refused }).boxed();
             }
         };
         let Prepared {
@@ -236,7 +244,11 @@ impl GraphqlService {
 
     /// Checks the limits and gives the request its loaders, reader and principal; the refusal
     /// when it breaks a limit.
-    fn prepare(&self, mut request: Request, principal: Principal) -> Result<Prepared, Outcome> {
+    fn prepare(
+        &self,
+        mut request: Request,
+        principal: Principal,
+    ) -> Result<Prepared, Box<Outcome>> {
         // A document that does not parse is left for execution to report.
         let operation_name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
@@ -251,7 +263,7 @@ impl GraphqlService {
         });
         request.variables = variables;
         if let Ok(Err(violations)) = checked {
-            return Err(Outcome {
+            return Err(Box::new(Outcome {
                 response: Response::from_errors(
                     violations
                         .into_iter()
@@ -259,7 +271,7 @@ impl GraphqlService {
                         .collect(),
                 ),
                 is_request_error: true,
-            });
+            }));
         }
         // Loader tasks are spawned; they are aborted when this request ends or is dropped (a
         // timeout, a client gone), so no query keeps running for nobody.

@@ -8,6 +8,7 @@ use super::{
     error::{ApiError, ApiResult},
     initiative::InitiativeMutation,
     inputs::{OwnerRef, UnitRef},
+    meeting::MeetingMutation,
     objects::{RoleGrant, principal, store},
     quality::QualityMutation,
 };
@@ -33,7 +34,12 @@ pub struct RoleInput {
 /// Every mutation of Varde: role assignments, kvalitetsbeskrivelser, egenvurderinger and tiltak.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(RoleMutation, QualityMutation, InitiativeMutation);
+pub struct Mutation(
+    RoleMutation,
+    QualityMutation,
+    InitiativeMutation,
+    MeetingMutation,
+);
 
 /// Changes to role assignments (roller).
 #[derive(Default)]

@@ -10,6 +10,7 @@ use super::{
     error::{ApiError, ApiResult},
     ids::IdCursor,
     imports::ImportRecord,
+    meeting::{Meeting, MeetingProcess},
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
         InitiativeChange, InitiativeEvaluation, Owner, QualityFramework, QualityFrameworkVersion,
@@ -45,7 +46,9 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
     concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
     concrete(name = "ImportRecordConnection", params(ImportRecord)),
-    concrete(name = "AuditEntryConnection", params(AuditEntry))
+    concrete(name = "AuditEntryConnection", params(AuditEntry)),
+    concrete(name = "MeetingProcessConnection", params(MeetingProcess)),
+    concrete(name = "MeetingConnection", params(Meeting))
 )]
 pub struct Connection<N: OutputType> {
     /// The items of this page, in list order, each with its cursor.

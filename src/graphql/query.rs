@@ -15,6 +15,7 @@ use super::{
         IndicatorFilterInput, IndicatorRef, OwnerFilterInput, OwnerRef, SelectionFilterInput,
         UnitFilterInput, UnitRef,
     },
+    meeting::MeetingQuery,
     objects::{
         DataSource, Indicator, Initiative, Me, Owner, QualityFramework, SchoolYear, Selection,
         Unit, load_one, principal, store,
@@ -56,6 +57,7 @@ pub struct Query(
     ImportQuery,
     AuditQuery,
     ExportQuery,
+    MeetingQuery,
 );
 
 /// Read access to skoleeiere (owners), enheter (units), utvalg (selections), indikatorer and
@@ -259,6 +261,8 @@ impl DirectoryQuery {
             NodeKind::Initiative => load_one(ctx, InitiativeId(number))
                 .await?
                 .map(|i| Node::Initiative(Initiative(i))),
+            // Read through `meeting(id)` and `meetingProcesses`, which apply their access rule.
+            NodeKind::MeetingProcess | NodeKind::Meeting => None,
         })
     }
 }

@@ -72,6 +72,9 @@ pub struct HttpConfig {
     /// Headless Chromium for printing colour tables to PDF; without one, the PDF answers 503
     /// `PDF_UNAVAILABLE`.
     pub chromium: Option<std::path::PathBuf>,
+    /// The SMTP relay meeting invitations are mailed through; none: invitations are only
+    /// downloaded (`Meeting.invitation`).
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 /// Debian's Chromium, where it is installed.
@@ -96,6 +99,7 @@ impl Default for HttpConfig {
             ready_timeout: Duration::from_secs(1),
             audit_retention: Duration::from_secs(365 * 24 * 60 * 60),
             chromium: default_chromium(),
+            mailer: None,
         }
     }
 }
@@ -122,7 +126,12 @@ pub struct App {
 pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
     let config = Arc::new(config);
     let state = AppState {
-        graphql: GraphqlService::new(store.clone(), config.query.clone(), config.audit_retention),
+        graphql: GraphqlService::new(
+            store.clone(),
+            config.query.clone(),
+            config.audit_retention,
+            config.mailer.clone(),
+        ),
         auth: Arc::new(auth),
         store,
         config: config.clone(),

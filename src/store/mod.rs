@@ -39,6 +39,7 @@ pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
+pub use meetings::{MeetingImage, MeetingReader, ProcessFilter};
 pub use owners::OwnerFilter;
 pub use page::Page;
 pub use quality::{AssessmentFilter, AssessmentKey, AssessmentWrite, FrameworkFilter, Written};
@@ -46,7 +47,7 @@ pub use scoped::ScopedReader;
 pub use seed::{
     SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
     SeedFramework, SeedImportSource, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode,
-    SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
+    SeedProcess, SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue, SeedVote,
 };
 pub use selections::SelectionFilter;
 pub use sql::{Param, Sql};
@@ -144,6 +145,7 @@ macro_rules! bind_params {
                 Param::Bool(value) => query.bind(value),
                 Param::Time(value) => query.bind(value),
                 Param::Date(value) => query.bind(value),
+                Param::Bytes(value) => query.bind(value),
             };
         }
         query
@@ -168,6 +170,7 @@ fn statement_span(sql: &Sql) -> tracing::Span {
 
 // After the macros above, which it uses to read and write inside one transaction.
 mod imports;
+mod meetings;
 
 /// A row type readable from both dialects.
 pub trait StoredRow:

@@ -40,6 +40,17 @@ pub struct SeedData {
     /// Tiltak, each after the owner initiative it is part of.
     pub initiatives: Vec<SeedInitiative>,
     pub import_sources: Vec<SeedImportSource>,
+    /// National example processes of lærende møter (learning meetings), each with its meetings.
+    pub example_processes: Vec<SeedProcess>,
+}
+
+/// A national example process (eksempel på god prosess) with its meetings, without times or
+/// participants: owners copy it and fill those in.
+#[derive(Debug, Clone)]
+pub struct SeedProcess {
+    pub title: String,
+    pub description: String,
+    pub meetings: Vec<crate::domain::MeetingContent>,
 }
 
 /// A seeded initiative at revision 1, its snapshot made from the seeded values at seeding.
@@ -611,6 +622,7 @@ impl SeedData {
         ));
         statements.extend(self.quality_statements()?);
         statements.extend(self.initiative_statements()?);
+        statements.extend(self.meeting_statements()?);
         statements.extend(self.import_rule_statements());
         Ok(statements)
     }
@@ -657,6 +669,42 @@ impl SeedData {
 
     /// The initiatives with their school years, first history row and evaluations. An
     /// initiative is found again by its content, unique among the seeds.
+    /// The example processes and their meetings, each meeting with a fresh UID.
+    fn meeting_statements(&self) -> StoreResult<Vec<Sql>> {
+        let now = chrono::Utc::now();
+        let mut statements = Vec::new();
+        for process in &self.example_processes {
+            let mut insert = Sql::new(
+                "INSERT INTO meeting_processes (title, description, created_by, created_at) \
+                 VALUES (",
+            );
+            insert
+                .bind(process.title.as_str())
+                .push(", ")
+                .bind(process.description.as_str())
+                .push(", 'seed', ")
+                .bind(now)
+                .push(")");
+            statements.push(insert);
+            for meeting in &process.meetings {
+                let mut insert = Sql::new(
+                    "INSERT INTO meetings (process_id, uid, status, revision, ics_sequence, \
+                     content, created_by, created_at) SELECT id, ",
+                );
+                insert
+                    .bind(format!("{}@varde", crate::auth::random_token()))
+                    .push(", 'planned', 1, 0, ")
+                    .bind(serde_json::to_string(meeting)?)
+                    .push(", 'seed', ")
+                    .bind(now)
+                    .push(" FROM meeting_processes WHERE owner_id IS NULL AND title = ")
+                    .bind(process.title.as_str());
+                statements.push(insert);
+            }
+        }
+        Ok(statements)
+    }
+
     fn initiative_statements(&self) -> StoreResult<Vec<Sql>> {
         let complementary = self.complementary_values();
         let mut statements = Vec::new();

@@ -17,6 +17,8 @@ pub enum Param {
     Bool(bool),
     Time(DateTime<Utc>),
     Date(NaiveDate),
+    /// Raw bytes (an uploaded image): BLOB in SQLite, BYTEA in PostgreSQL.
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Param {
@@ -57,6 +59,11 @@ impl From<bool> for Param {
 impl From<NaiveDate> for Param {
     fn from(value: NaiveDate) -> Self {
         Self::Date(value)
+    }
+}
+impl From<Vec<u8>> for Param {
+    fn from(value: Vec<u8>) -> Self {
+        Self::Bytes(value)
     }
 }
 impl From<DateTime<Utc>> for Param {

@@ -20,6 +20,7 @@ mod initiatives;
 mod isolation;
 mod live;
 mod login;
+mod meetings;
 mod metrics;
 mod pagination;
 mod persisted;

@@ -305,3 +305,132 @@ impl AnalysisQuery {
         arts_school::build(ctx, &dataset, year).await
     }
 }
+
+/// The figures of an agenda item's data (a fargetabell, nøkkeltall or a trendgraf) as one table,
+/// read through the caller's scoped reader and shown by the same disclosure rules as the
+/// analysis queries: live for the reader, or frozen for the sender when an invitation goes out.
+pub(crate) async fn figure_table(
+    ctx: &Context<'_>,
+    data: &domain::DataRef,
+) -> ApiResult<domain::FrozenTable> {
+    use domain::{DataRef, FrozenCell, FrozenRow, FrozenTable};
+    let cell = |figure: &domain::Figure| FrozenCell::new(figure.value, figure.n, figure.reason);
+    let coloured = |cells: Vec<domain::Cell>| -> Vec<FrozenCell> {
+        cells
+            .iter()
+            .map(|c| cell(&c.figure).coloured(c.colour))
+            .collect()
+    };
+    let owner_row = |owner: &domain::Owner, cells: Vec<FrozenCell>| FrozenRow {
+        key: format!("owner:{}", owner.id.0),
+        label: owner.name.clone(),
+        cells,
+    };
+    let nation_row = |cells: Vec<FrozenCell>| FrozenRow {
+        key: "nation".into(),
+        label: "Nasjonalt".into(),
+        cells,
+    };
+    match data {
+        DataRef::ColourTable {
+            owner,
+            indicators,
+            school_year,
+        } => {
+            let year = SchoolYear::new(*school_year)?;
+            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
+            let shown = Shown::owner(owner.id);
+            let dataset =
+                load_dataset(ctx, indicators, &[year], ValueGroup::ALL, None, shown).await?;
+            let units: Vec<domain::Unit> = dataset
+                .units()
+                .iter()
+                .filter(|unit| unit.owner_id == owner.id && unit.is_active_in(year))
+                .cloned()
+                .collect();
+            let figures = dataset.colour_table(units, Some(owner.id), year);
+            let mut rows: Vec<FrozenRow> = figures
+                .rows
+                .into_iter()
+                .map(|(unit, cells)| FrozenRow {
+                    key: format!("unit:{}", unit.id.0),
+                    label: unit.name,
+                    cells: coloured(cells),
+                })
+                .collect();
+            if let Some(cells) = figures.owner_row {
+                rows.push(owner_row(&owner, coloured(cells)));
+            }
+            rows.push(nation_row(coloured(figures.nation_row)));
+            Ok(FrozenTable {
+                columns: dataset
+                    .indicators()
+                    .iter()
+                    .map(|i| i.code.clone())
+                    .collect(),
+                rows,
+            })
+        }
+        DataRef::KeyFigures {
+            owner,
+            indicators,
+            school_year,
+        } => {
+            let year = SchoolYear::new(*school_year)?;
+            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
+            let shown = Shown::owner(owner.id);
+            let dataset =
+                load_dataset(ctx, indicators, &[year], ValueGroup::ALL, None, shown).await?;
+            let (owners, nations): (Vec<_>, Vec<_>) = dataset
+                .key_figures(owner.id, year)
+                .iter()
+                .map(|(o, n)| (cell(o), cell(n)))
+                .unzip();
+            Ok(FrozenTable {
+                columns: dataset
+                    .indicators()
+                    .iter()
+                    .map(|i| i.code.clone())
+                    .collect(),
+                rows: vec![owner_row(&owner, owners), nation_row(nations)],
+            })
+        }
+        DataRef::Trend {
+            indicator,
+            owner,
+            unit,
+        } => {
+            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
+            let unit: Option<domain::Unit> = match unit {
+                Some(unit) => Some(load_reference(ctx, UnitId(*unit)).await?),
+                None => None,
+            };
+            let years = store(ctx).school_years().await?;
+            let shown = Shown::owner(owner.id);
+            let dataset = load_dataset(
+                ctx,
+                std::slice::from_ref(indicator),
+                &years,
+                ValueGroup::ALL,
+                None,
+                shown,
+            )
+            .await?;
+            let subject = unit
+                .as_ref()
+                .map_or_else(|| owner.name.clone(), |unit| unit.name.clone());
+            Ok(FrozenTable {
+                columns: vec![subject, owner.name.clone(), "Nasjonalt".into()],
+                rows: dataset
+                    .trend(unit.as_ref(), owner.id, &years)
+                    .iter()
+                    .map(|point| FrozenRow {
+                        key: format!("year:{}", point.school_year.start_year()),
+                        label: point.school_year.label(),
+                        cells: vec![cell(&point.figure), cell(&point.owner), cell(&point.nation)],
+                    })
+                    .collect(),
+            })
+        }
+    }
+}
