@@ -1310,9 +1310,7 @@ impl MeetingMutation {
         let description = domain::checked_text("description", &content.place)?;
         let id = store(ctx)
             .create_process(
-                owner,
-                unit,
-                school_year,
+                (owner, unit, school_year),
                 &content.title,
                 &description,
                 &caller.audit_name(),

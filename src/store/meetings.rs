@@ -343,13 +343,11 @@ impl Store {
             .transpose()
     }
 
-    /// Creates a process; answers its id.
-    #[allow(clippy::too_many_arguments)]
+    /// Creates a process of `owner` (or its `unit`) for `school_year` (all three none: a
+    /// national example); answers its id.
     pub async fn create_process(
         &self,
-        owner: Option<OwnerId>,
-        unit: Option<UnitId>,
-        school_year: Option<SchoolYear>,
+        (owner, unit, school_year): (Option<OwnerId>, Option<UnitId>, Option<SchoolYear>),
         title: &str,
         description: &str,
         by: &str,

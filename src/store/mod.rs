@@ -327,7 +327,7 @@ impl Store {
     }
 
     /// Starts carrying notices of changed votes between the processes on the database: on
-    /// PostgreSQL a listening connection of this process (see [`live`]); on SQLite, one process,
+    /// PostgreSQL a listening connection of this process (see `store::live`); on SQLite, one process,
     /// nothing to start. Answers once notices of later votes are sure to arrive.
     pub async fn listen_for_votes(&self) -> StoreResult<()> {
         match &self.backend {
