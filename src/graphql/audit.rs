@@ -167,9 +167,9 @@ pub enum AuditKind {
     Mutation,
 }
 
-/// Én hendelse i revisjonsloggen (one audit record).
 pub struct AuditEntry(AuditRecord);
 
+/// Én hendelse i revisjonsloggen (one audit record).
 #[Object]
 impl AuditEntry {
     /// When.
@@ -182,6 +182,7 @@ impl AuditEntry {
         &self.0.actor
     }
 
+    /// A read of restricted data, or a mutation.
     async fn kind(&self) -> AuditKind {
         if self.0.kind == "mutation" {
             AuditKind::Mutation
