@@ -31,6 +31,10 @@ ARTS = ["ke_trivsel", "ke_motivasjon", "ke_mestring", "ke_laererstotte", "ke_med
         "ke_framforing", "kf_informasjon", "kf_samarbeid_hjem", "kf_tilfredshet",
         "kf_elevens_utvikling"]
 LARGEST = "0301"
+# Who asks each workload: (a) anyone; (b) Norsk kulturskoleråd's national reader; (c) an owner
+# reader of the largest kommune, since a unit's assessments and initiatives are its owner's to read
+# (the generator grants the role; src/generate.rs, OWNER_READER).
+CALLERS = {"a": None, "b": "analytiker@kulturskoleradet.no", "c": "radgiver@kommune0.example"}
 
 
 def log(*args):
@@ -131,17 +135,19 @@ class Bench:
             line = out.stdout.strip().splitlines()[-1]
             log(f"{name}: {line} (whole command {time.time() - started:.1f} s)")
             self.notes[f"import {name}"] = line
-        self.token_pg = self.token(self.args.pg_url)
-        self.token_sqlite = self.token(self.sqlite_url())
+        self.tokens_pg = self.tokens(self.args.pg_url)
+        self.tokens_sqlite = self.tokens(self.sqlite_url())
 
     def sqlite_url(self):
         return f"sqlite:{self.args.sqlite}"
 
-    def token(self, url):
-        out = subprocess.run([self.args.varde, "--database-url", url, "create-token", "--user",
-                              "analytiker@kulturskoleradet.no", "--days", "1"],
-                             check=True, capture_output=True, text=True)
-        return out.stdout.strip().splitlines()[-1]
+    def tokens(self, url):
+        """A bearer token per workload, for its caller in CALLERS."""
+        def token(user):
+            out = subprocess.run([self.args.varde, "--database-url", url, "create-token", "--user",
+                                  user, "--days", "1"], check=True, capture_output=True, text=True)
+            return out.stdout.strip().splitlines()[-1]
+        return {w: user and token(user) for w, user in CALLERS.items()}
 
     def resolve(self):
         pg = self.pg
@@ -149,6 +155,7 @@ class Bench:
         self.unit_id, self.unit_org = pg.rows(
             f"SELECT u.id, u.org_number FROM units u JOIN indicator_values v ON v.unit_id = u.id "
             f"WHERE u.owner_id = {self.owner_id} AND u.kind = 'school' "
+            f"AND EXISTS (SELECT 1 FROM initiatives n WHERE n.unit_id = u.id) "
             f"AND v.school_year BETWEEN {UNIT_YEARS[0]} AND {UNIT_YEARS[-1]} "
             f"GROUP BY u.id ORDER BY count(*) DESC, u.id LIMIT 1")[0]
         self.ids = dict(pg.rows("SELECT code, id FROM indicators"))
@@ -181,7 +188,9 @@ class Bench:
              f'nation {{ artsSchools aggregates {{ indicator {{ code }} value n computed membersCounted }} }} }} }}')
         c = (f'{{ unit(by: {{orgNumber: "{self.unit_org}"}}) {{ name orgNumber owner {{ name }} '
              f'values(first: 500, filter: {{schoolYears: {json.dumps(UNIT_YEARS)}}}) {{ edges {{ node {{ '
-             f'indicator {{ code }} schoolYear {{ year }} group {{ code }} value n suppressed }} }} }} }} }}')
+             f'indicator {{ code }} schoolYear {{ year }} group {{ code }} value n suppressed }} }} }} '
+             f'assessments(first: 100) {{ edges {{ node {{ criterion schoolYear {{ year }} current {{ level }} }} }} }} '
+             f'initiatives(first: 20) {{ edges {{ node {{ title status latestEvaluation {{ judgement }} }} }} }} }} }}')
         return {"a": a, "b": b, "c": c}
 
     def peer_queries(self):
@@ -202,7 +211,10 @@ class Bench:
         years = ", ".join(f'"{y}"' for y in UNIT_YEARS)
         c = (f'{{ unitById(id: "{self.unit_id}") {{ name orgNumber ownerByOwnerId {{ name }} '
              f'indicatorValuesByUnitId(filter: {{schoolYear: {{in: [{years}]}}}}, orderBy: PRIMARY_KEY_ASC) {{ '
-             f'nodes {{ indicatorId schoolYear groupCode value respondents suppressed }} }} }} }}')
+             f'nodes {{ indicatorId schoolYear groupCode value respondents suppressed }} }} '
+             f'assessmentsByUnitId(orderBy: PRIMARY_KEY_ASC, first: 100) {{ nodes {{ criterion schoolYear level }} }} '
+             f'initiativesByUnitId(orderBy: PRIMARY_KEY_ASC, first: 20) {{ nodes {{ content status '
+             f'initiativeEvaluationsByInitiativeId(orderBy: PRIMARY_KEY_DESC, first: 1) {{ nodes {{ judgement }} }} }} }} }} }}')
         return {"a": a, "b": b, "c": c}
 
     def floor_sql(self):
@@ -226,10 +238,15 @@ class Bench:
              f"WHERE u.kind = 'arts_school' AND v.{year_filter} AND i.code IN ({sql_list(ARTS)}) "
              f"AND NOT v.suppressed AND v.respondents >= s.suppression_threshold "
              f"GROUP BY GROUPING SETS ((u.owner_id, i.code), (i.code))")
-        c = (f"SELECT i.code, v.school_year, v.group_code, v.value, v.respondents, v.suppressed "
+        c = [f"SELECT i.code, v.school_year, v.group_code, v.value, v.respondents, v.suppressed "
              f"FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id "
-             f"WHERE v.unit_id = {self.unit_id} AND v.school_year BETWEEN {UNIT_YEARS[0]} AND {UNIT_YEARS[-1]}")
-        return {"a": a, "b": b, "c": c}
+             f"WHERE v.unit_id = {self.unit_id} AND v.school_year BETWEEN {UNIT_YEARS[0]} AND {UNIT_YEARS[-1]}",
+             f"SELECT criterion, school_year, level FROM assessments WHERE unit_id = {self.unit_id} "
+             f"ORDER BY id LIMIT 100",
+             f"SELECT n.status, n.content, (SELECT judgement FROM initiative_evaluations e "
+             f"WHERE e.initiative_id = n.id ORDER BY e.id DESC LIMIT 1) "
+             f"FROM initiatives n WHERE n.unit_id = {self.unit_id} ORDER BY n.id LIMIT 20"]
+        return {"a": [a], "b": [b], "c": c}
 
     # ---- checks against the floor ----
     def visible(self, code, value, n, suppressed):
@@ -240,7 +257,7 @@ class Bench:
     def check_varde(self, system, answers):
         floor = self.floor_sql()
         # (a)
-        rows = self.pg.rows(floor["a"])
+        rows = self.pg.rows(floor["a"][0])
         units = {r[0] for r in rows if r[5] == "unit"}
         cells = {(r[0], r[1]): r for r in rows if r[5] == "unit" and r[1]}
         table = answers["a"]["colourTable"]
@@ -260,7 +277,7 @@ class Bench:
             got = [c["value"] for c in table[label]["cells"]]
             assert got == [published.get(code) for code in COLOUR], (system, label, got, published)
         # (b)
-        agg = self.pg.rows(floor["b"])
+        agg = self.pg.rows(floor["b"][0])
         nation = {r[1]: (float(r[2]), int(r[3])) for r in agg if r[0] == ""}
         by_owner = {(r[0], r[1]): (float(r[2]), int(r[3])) for r in agg if r[0] != ""}
         owner_ids = dict(self.pg.rows("SELECT code, owner_id FROM owner_codes"))
@@ -279,7 +296,7 @@ class Bench:
                     assert abs(a["value"] - f[0]) < 1e-6 and a["n"] == f[1], (system, row["owner"], a, f)
                     owner_shown += 1
         # (c)
-        vals = self.pg.rows(floor["c"])
+        vals = self.pg.rows(floor["c"][0])
         edges = answers["c"]["unit"]["values"]["edges"]
         assert len(edges) == len(vals), (system, len(edges), len(vals))
         floor_c = {(r[0], int(r[1]), r[2]): r for r in vals}
@@ -291,13 +308,29 @@ class Bench:
                 assert abs(node["value"] - float(f[3])) < 1e-9, (system, key, node, f)
             else:
                 assert node["value"] is None, (system, key, node, f)
+        assessments, initiatives = self.check_unit_work(
+            system, answers["c"]["unit"]["assessments"]["edges"], answers["c"]["unit"]["initiatives"]["edges"])
         log(f"{system}: answers agree with the floor: (a) {len(units)} rows, {shown} shown cells; "
             f"(b) {len(result['owners'])} owners, {owner_shown} shown owner aggregates, nation; "
-            f"(c) {len(edges)} values")
+            f"(c) {len(edges)} values, {assessments} assessments, {initiatives} initiatives")
+
+    def check_unit_work(self, system, assessments, initiatives):
+        """(c)'s assessments and initiatives against the floor's; returns how many of each."""
+        floor = self.floor_sql()["c"]
+        levels = sorted((r[0], int(r[1]), int(r[2])) for r in self.pg.rows(floor[1]))
+        got = sorted((a["node"]["criterion"], a["node"]["schoolYear"]["year"], a["node"]["current"]["level"])
+                     for a in assessments)
+        assert got == levels and levels, (system, "(c) assessments", got, levels)
+        rows = self.pg.rows(floor[2])
+        expected = sorted((json.loads(r[1])["title"], r[0], r[2]) for r in rows)
+        got = sorted((i["node"]["title"], i["node"]["status"].lower(),
+                      (i["node"]["latestEvaluation"] or {}).get("judgement", "").lower()) for i in initiatives)
+        assert got == expected and expected, (system, "(c) initiatives", got, expected)
+        return len(levels), len(rows)
 
     def check_peer(self, answers):
         floor = self.floor_sql()
-        rows = self.pg.rows(floor["a"])
+        rows = self.pg.rows(floor["a"][0])
         cells = {(r[0], r[1]): num(r[2]) for r in rows if r[5] == "unit" and r[1]}
         code_of = {v: k for k, v in self.ids.items()}
         owner = answers["a"]["ownerById"]
@@ -312,10 +345,16 @@ class Bench:
             f"AND v.group_code = 'all' AND i.code IN ({sql_list(ARTS)})"))
         got_b = sum(len(u["indicatorValuesByUnitId"]["nodes"]) for u in answers["b"]["allUnits"]["nodes"])
         assert got_b == raw_b, ("PostGraphile (b)", got_b, raw_b)
-        vals = self.pg.rows(floor["c"])
-        nodes = answers["c"]["unitById"]["indicatorValuesByUnitId"]["nodes"]
+        vals = self.pg.rows(floor["c"][0])
+        unit = answers["c"]["unitById"]
+        nodes = unit["indicatorValuesByUnitId"]["nodes"]
         assert len(nodes) == len(vals), ("PostGraphile (c)", len(nodes), len(vals))
         assert sorted(num(n["value"]) or 0 for n in nodes) == sorted(num(r[3]) or 0 for r in vals)
+        assert sorted((a["criterion"], int(a["schoolYear"]), int(a["level"]))
+                      for a in unit["assessmentsByUnitId"]["nodes"]) == sorted(
+            (r[0], int(r[1]), int(r[2])) for r in self.pg.rows(self.floor_sql()["c"][1])), "PostGraphile (c) assessments"
+        assert len(unit["initiativesByUnitId"]["nodes"]) == len(self.pg.rows(self.floor_sql()["c"][2])), \
+            "PostGraphile (c) initiatives"
         log(f"PostGraphile: answers agree with the floor: (a) {len(got)} cells, (b) {got_b} values, (c) {len(nodes)} values")
 
     # ---- load ----
@@ -366,10 +405,10 @@ class Bench:
         self.results.append((system, workload, clients, rps, p50, p99))
         log(f"{system:22} ({workload}) c={clients:<3} {rps:9.1f} req/s  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms")
 
-    def pgbench(self, workload, sql, clients):
+    def pgbench(self, workload, statements, clients):
         script = os.path.join(self.work, f"floor-{workload}.sql")
         with open(script, "w") as f:
-            f.write(sql + ";\n")
+            f.write("".join(sql + ";\n" for sql in statements))
         prefix = os.path.join(self.work, f"pgbench-{workload}-{clients}")
         cmd = ["pgbench", "-n", "-M", "prepared", "-f", script, "-c", str(clients), "-j",
                str(min(clients, 2)), "-T", str(self.args.duration), "-l", f"--log-prefix={prefix}",
@@ -398,11 +437,10 @@ class Bench:
         wait_http(f"http://127.0.0.1:{port}/readyz", process)
         return process, logfile.name
 
-    def run_varde(self, system, url, port, token):
+    def run_varde(self, system, url, port, tokens):
         process, _ = self.start_varde(url, port)
         endpoint = f"http://127.0.0.1:{port}/graphql"
         queries = self.varde_queries()
-        tokens = {"a": None, "b": token, "c": None}
         answers = {w: post(endpoint, q, tokens[w]) for w, q in queries.items()}
         self.check_varde(system, answers)
         for workload, query in queries.items():
@@ -412,10 +450,9 @@ class Bench:
         stop(process)
         return answers
 
-    def count_statements(self, url, port, token):
+    def count_statements(self, url, port, tokens):
         process, logname = self.start_varde(url, port, {"RUST_LOG": "warn,sqlx::query=debug"}, "varde-statements")
         endpoint = f"http://127.0.0.1:{port}/graphql"
-        tokens = {"a": None, "b": token, "c": None}
         counts = {}
         for workload, query in self.varde_queries().items():
             post(endpoint, query, tokens[workload])  # warm: the first request may resolve the token etc.
@@ -498,12 +535,12 @@ class Bench:
         started = time.time()
         self.generate()
         self.resolve()
-        pg_answers = self.run_varde("Varde PostgreSQL", self.args.pg_url, self.args.varde_port, self.token_pg)
+        pg_answers = self.run_varde("Varde PostgreSQL", self.args.pg_url, self.args.varde_port, self.tokens_pg)
         sqlite_answers = self.run_varde("Varde SQLite", self.sqlite_url(), self.args.varde_port + 1,
-                                        self.token_sqlite)
+                                        self.tokens_sqlite)
         assert pg_answers == sqlite_answers, "Varde answers differently on SQLite and PostgreSQL"
         log("Varde SQLite: answers equal to Varde PostgreSQL's")
-        self.count_statements(self.args.pg_url, self.args.varde_port + 2, self.token_pg)
+        self.count_statements(self.args.pg_url, self.args.varde_port + 2, self.tokens_pg)
         for workload, sql in self.floor_sql().items():
             for clients in self.args.clients:
                 self.pgbench(workload, sql, clients)

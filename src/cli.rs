@@ -650,12 +650,14 @@ async fn generate_store(store: &Store, scale: &str, seed: u64) -> Result<()> {
         .context("loading the generated data")?;
     let loaded = started.elapsed().as_secs_f64();
     println!(
-        "generated {} owners, {} units, {} indicators, {} values in {:.1} s; loaded {rows} rows \
-         into {} in {loaded:.1} s: {:.0} rows/s",
+        "generated {} owners, {} units, {} indicators, {} values, {} assessments, {} initiatives \
+         in {:.1} s; loaded {rows} rows into {} in {loaded:.1} s: {:.0} rows/s",
         data.owners.len(),
         data.units.len(),
         data.indicators.len(),
         data.values.len(),
+        data.assessments.len(),
+        data.initiatives.len(),
         generated.as_secs_f64(),
         store.dialect(),
         rows as f64 / loaded

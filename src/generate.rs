@@ -19,13 +19,16 @@ use chrono::{TimeZone, Utc};
 
 use crate::{
     domain::{
-        ColourMode, ColourRule, CountyNumber, Direction, IndicatorCategory, OrgNumber, OwnerKind,
-        RoleKind, SchoolStage, SchoolYear, Sensitivity, UnitKind, UnitOfMeasure, ValueGroup,
+        ColourMode, ColourRule, CountyNumber, CriterionLink, Direction, IndicatorCategory,
+        InitiativeContent, InitiativeStatus, Judgement, Level as AssessedLevel, OrgNumber,
+        OwnerKind, RoleKind, SchoolStage, SchoolYear, Sensitivity, Target, UnitKind, UnitOfMeasure,
+        ValueGroup,
     },
     seed,
     store::{
-        SeedCounty, SeedData, SeedDataSource, SeedIndicator, SeedOwner, SeedOwnerCode,
-        SeedRoleAssignment, SeedSelection, SeedSubject, SeedUnit, SeedValue,
+        SeedAssessment, SeedAssessmentKey, SeedCounty, SeedData, SeedDataSource, SeedEvaluation,
+        SeedFramework, SeedIndicator, SeedInitiative, SeedOwner, SeedOwnerCode, SeedRoleAssignment,
+        SeedSelection, SeedSubject, SeedUnit, SeedValue,
     },
 };
 
@@ -607,6 +610,7 @@ pub fn national(scale: Scale, seed: u64) -> Result<SeedData> {
 
     data.owners = owners;
     data.values = values(&data, &units, &mut rng)?;
+    quality_work(&mut data, demo.frameworks, &units, &mut rng)?;
     // An utvalg per kommune and year for its schools, as PULS keeps them.
     for (k, owner) in data.owners.iter().enumerate().take(kommuner.len()) {
         let members: Vec<OrgNumber> = units
@@ -646,8 +650,146 @@ pub fn national(scale: Scale, seed: u64) -> Result<SeedData> {
             owner: None,
             unit: None,
         },
+        // The unit page (workload c) reads a school's assessments and initiatives, which only
+        // the unit's and its owner's roles may.
+        SeedRoleAssignment {
+            feide_user_id: OWNER_READER.into(),
+            role: RoleKind::OwnerReader,
+            owner: Some(data.owners[0].org_number.clone()),
+            unit: None,
+        },
     ];
     Ok(data)
+}
+
+/// The owner reader of the first (largest) kommune, who reads the unit page of workload (c).
+pub const OWNER_READER: &str = "radgiver@kommune0.example";
+
+/// Years of quality work (self-assessments and tiltak) before and including [`LAST_YEAR`].
+const QUALITY_YEARS: i32 = 3;
+
+/// Self-assessments and initiatives, as the quality and initiatives issues keep them: every
+/// school and kulturskole assesses itself against its framework (the demo's national kulturskole
+/// framework; the demo's school framework, made national) on most criteria in each of the last
+/// [`QUALITY_YEARS`] school years; every kommune runs one owner initiative, and about a third of
+/// its schools a tiltak of their own under it, with a progress evaluation.
+fn quality_work(
+    data: &mut SeedData,
+    frameworks: Vec<SeedFramework>,
+    units: &[Unit],
+    rng: &mut Rng,
+) -> Result<()> {
+    data.frameworks = frameworks
+        .into_iter()
+        .map(|mut framework| {
+            if framework.owner.is_some() {
+                framework.code = "skole".into();
+                framework.owner = None;
+                framework.content.name = "Kvalitetskjennetegn for skolen".into();
+            }
+            framework
+        })
+        .collect();
+    let at = |year: i32, month: u32, day: u32| {
+        Utc.with_ymd_and_hms(year, month, day, 12, 0, 0)
+            .single()
+            .expect("a valid time")
+    };
+    for unit in units {
+        let Some(framework) = data.frameworks.iter().find(|framework| {
+            framework
+                .content
+                .unit_kinds
+                .iter()
+                .any(|kind| kind == unit.kind.as_str())
+        }) else {
+            continue;
+        };
+        for year in LAST_YEAR + 1 - QUALITY_YEARS..=LAST_YEAR {
+            for criterion in framework.content.areas.iter().flat_map(|a| &a.criteria) {
+                if !rng.chance(0.7) {
+                    continue;
+                }
+                let level = AssessedLevel::new(1 + i64::try_from(rng.below(4))?)?;
+                data.assessments.push(SeedAssessment {
+                    key: SeedAssessmentKey {
+                        framework: framework.code.clone(),
+                        criterion: criterion.number.clone(),
+                        unit: unit.org.clone(),
+                        school_year: SchoolYear::new(year)?,
+                    },
+                    level,
+                    strengths: format!("Styrker ved kjennetegn {} i {year}.", criterion.number),
+                    next_steps: format!("Neste steg for kjennetegn {}.", criterion.number),
+                    assessed_by: "leder@enhet.example".into(),
+                    assessed_at: at(year, 11, 15),
+                });
+            }
+        }
+    }
+    let start = chrono::NaiveDate::from_ymd_opt(LAST_YEAR - 1, 8, 1).expect("a valid date");
+    let content = |title: String| InitiativeContent {
+        title,
+        description: "Satsing på trygt og godt skolemiljø.".into(),
+        situation_today: "Mobbing ligger over målet i Elevundersøkelsen.".into(),
+        wished_situation: "Ingen elever opplever mobbing.".into(),
+        actions: "Felles plan for skolemiljø og kurs for ansatte i relasjonsarbeid.".into(),
+        success_criteria: "Mobbing 1,2 eller lavere i Elevundersøkelsen.".into(),
+        responsible: "Kommunalsjef for oppvekst".into(),
+        start_date: start,
+        end_date: None,
+        criteria: vec![CriterionLink {
+            framework: "skole".into(),
+            criterion: "1.1".into(),
+        }],
+        indicators: vec!["eu_mobbing".into()],
+        targets: vec![Target {
+            indicator: "eu_mobbing".into(),
+            value: 1.2,
+            by_school_year: LAST_YEAR,
+        }],
+        school_years: vec![LAST_YEAR - 1, LAST_YEAR],
+    };
+    let evaluation = |judgement| SeedEvaluation {
+        date: chrono::NaiveDate::from_ymd_opt(LAST_YEAR, 12, 10).expect("a valid date"),
+        judgement,
+        text: "Planen for skolemiljø er tatt i bruk.".into(),
+        evaluated_by: "radgiver@kommune.example".into(),
+        recorded_at: at(LAST_YEAR, 12, 10),
+    };
+    let judgements = [Judgement::OnTrack, Judgement::AtRisk, Judgement::OffTrack];
+    let mut owner_initiative: HashMap<usize, usize> = HashMap::new();
+    for unit in units.iter().filter(|unit| unit.kind == UnitKind::School) {
+        let owner = &data.owners[unit.owner];
+        if owner.kind != OwnerKind::Municipality || !rng.chance(0.35) {
+            continue;
+        }
+        let parent = *owner_initiative.entry(unit.owner).or_insert_with(|| {
+            data.initiatives.push(SeedInitiative {
+                owner: owner.org_number.clone(),
+                unit: None,
+                parent: None,
+                status: InitiativeStatus::Active,
+                content: content(format!("Trygt og godt skolemiljø i {}", owner.name)),
+                created_by: "radgiver@kommune.example".into(),
+                created_at: at(LAST_YEAR - 1, 6, 10),
+                evaluations: vec![evaluation(Judgement::OnTrack)],
+            });
+            data.initiatives.len() - 1
+        });
+        let judgement = judgements[rng.below(judgements.len())];
+        data.initiatives.push(SeedInitiative {
+            owner: owner.org_number.clone(),
+            unit: Some(unit.org.clone()),
+            parent: Some(parent),
+            status: InitiativeStatus::Active,
+            content: content(format!("Skolemiljø ved {}", unit.org.as_str())),
+            created_by: "leder@enhet.example".into(),
+            created_at: at(LAST_YEAR - 1, 8, 20),
+            evaluations: vec![evaluation(judgement)],
+        });
+    }
+    Ok(())
 }
 
 /// Every indicator value: per unit, then the published owner and national values.

@@ -373,6 +373,15 @@ impl SeedData {
             + members
             + self.role_assignments.len()
             + self.import_sources.len()
+            + self.frameworks.len()
+            + self.assessments.len()
+            + self.votes.len()
+            + self.initiatives.len()
+            + self
+                .initiatives
+                .iter()
+                .map(|i| i.evaluations.len() + i.content.school_years.len())
+                .sum::<usize>()
     }
 
     /// Indexes into `values` of the restricted unit values that complementary suppression hides
