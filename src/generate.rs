@@ -1113,4 +1113,25 @@ mod tests {
         );
         assert_eq!(data.indicators.len(), 60);
     }
+
+    #[test]
+    fn schools_and_kulturskoler_have_assessments_and_the_largest_kommune_has_initiatives() {
+        let data = national(Scale::SMOKE, 15).expect("generates");
+        let assessed: HashSet<&OrgNumber> = data.assessments.iter().map(|a| &a.key.unit).collect();
+        for unit in &data.units {
+            let assesses = matches!(unit.kind, UnitKind::School | UnitKind::ArtsSchool);
+            assert_eq!(assessed.contains(&unit.org_number), assesses, "{unit:?}");
+        }
+        let largest = &data.owners[0].org_number;
+        let unit_initiatives = data
+            .initiatives
+            .iter()
+            .filter(|i| &i.owner == largest && i.unit.is_some())
+            .collect::<Vec<_>>();
+        assert!(!unit_initiatives.is_empty());
+        for initiative in unit_initiatives {
+            let parent = &data.initiatives[initiative.parent.expect("under the owner's")];
+            assert_eq!((&parent.owner, &parent.unit), (largest, &None));
+        }
+    }
 }
