@@ -28,12 +28,25 @@ if ! cmp -s tests/clients/requirements.txt "$venv/requirements.txt"; then
   cp tests/clients/requirements.txt "$venv/requirements.txt"
 fi
 
+# The test build first: its varde binary seeds the templates below, and nextest then finds
+# everything built.
+cargo test --no-run >&2
+
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/varde-pg.XXXXXX")
-trap 'bash tests/pg-cluster.sh stop "$pgdir" || true' EXIT
+templates=$(mktemp -d "${TMPDIR:-/tmp}/varde-templates.XXXXXX")
+trap 'bash tests/pg-cluster.sh stop "$pgdir" || true; rm -rf "$templates"' EXIT
 [ "$(id -u)" -eq 0 ] && chown postgres "$pgdir"
 VARDE_TEST_POSTGRES_URL=$(bash tests/pg-cluster.sh start "$pgdir")
 export VARDE_TEST_POSTGRES_URL
 echo "run.sh: PostgreSQL at $VARDE_TEST_POSTGRES_URL" >&2
+
+# The demo seeds, loaded once into a template database per backend; each test that starts Varde
+# on seeded data copies one (tests/api/helpers.rs, seeded_database) instead of seeding again.
+psql -X -q -d "$VARDE_TEST_POSTGRES_URL" -c "CREATE DATABASE varde_template" >&2
+target/debug/varde --database-url "${VARDE_TEST_POSTGRES_URL%/*}/varde_template" seed >&2
+target/debug/varde --database-url "sqlite:$templates/varde.db" seed >&2
+export VARDE_TEST_POSTGRES_TEMPLATE=varde_template
+export VARDE_TEST_SQLITE_TEMPLATE="$templates/varde.db"
 
 status=0
 if cargo nextest --version >/dev/null 2>&1; then

@@ -70,12 +70,44 @@ fn show_logs_when_asked() {
 /// A fresh, empty database for one test. SQLite files live in a temporary directory kept alive
 /// by the returned guard.
 pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    create_database(backend, None).await
+}
+
+/// A database holding the demo seeds for one test: a copy of the template that tests/run.sh
+/// seeds once per run (`VARDE_TEST_SQLITE_TEMPLATE`, `VARDE_TEST_POSTGRES_TEMPLATE`), since
+/// seeding costs a debug build about as much as a whole test. Without a template it is a fresh
+/// database, which the service seeds when it starts.
+pub async fn seeded_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    let variable = match backend {
+        Backend::Sqlite => "VARDE_TEST_SQLITE_TEMPLATE",
+        Backend::Postgres => "VARDE_TEST_POSTGRES_TEMPLATE",
+    };
+    let template = std::env::var(variable).ok().filter(|t| !t.is_empty());
+    create_database(backend, template.as_deref()).await
+}
+
+/// A new database for one test, empty or a copy of `template` (a SQLite file, or the name of a
+/// PostgreSQL database in the same cluster).
+async fn create_database(
+    backend: Backend,
+    template: Option<&str>,
+) -> (String, Option<tempfile::TempDir>) {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
-            let url = format!("sqlite:{}", dir.path().join("varde.db").display());
-            (url, Some(dir))
+            let file = dir.path().join("varde.db");
+            if let Some(template) = template {
+                // The write-ahead log too: it may hold pages not yet checkpointed into the file.
+                for suffix in ["", "-wal"] {
+                    let from = format!("{template}{suffix}");
+                    if suffix.is_empty() || std::path::Path::new(&from).exists() {
+                        std::fs::copy(&from, format!("{}{suffix}", file.display()))
+                            .expect("copy the seeded SQLite template");
+                    }
+                }
+            }
+            (format!("sqlite:{}", file.display()), Some(dir))
         }
         Backend::Postgres => {
             let server = std::env::var("VARDE_TEST_POSTGRES_URL").expect(
@@ -95,8 +127,12 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             let mut admin = PgConnection::connect(&server)
                 .await
                 .expect("PostgreSQL answers");
+            let create = match template {
+                Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+                None => format!("CREATE DATABASE {name}"),
+            };
             admin
-                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(sqlx::AssertSqlSafe(create))
                 .await
                 .expect("create test database");
             let base = server.rsplit_once('/').expect("URL with a database").0;
@@ -137,7 +173,7 @@ impl TestApp {
         auth: AuthConfig,
     ) -> Self {
         show_logs_when_asked();
-        let (url, dir) = fresh_database(backend).await;
+        let (url, dir) = seeded_database(backend).await;
         let store = Store::connect(&url, 5).await.expect("connect");
         let database_url = url.clone();
         let addr = listener.local_addr().unwrap();
