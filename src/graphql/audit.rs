@@ -3,7 +3,13 @@
 //! it ran and before its answer leaves; a record that cannot be written fails the request, so no
 //! restricted read and no mutation goes unrecorded.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use async_graphql::{
     Context, Enum, Object, Pos, ServerError,
@@ -27,6 +33,44 @@ use crate::{
 pub struct Audit {
     event: AuditEvent,
     operation: OperationType,
+    retention: Arc<Retention>,
+}
+
+/// How long audit records are kept, and when this process next deletes the older ones: with
+/// the first record it writes, then with the first after every [`Retention::PURGE_EVERY`]
+/// seconds, rather than with every record.
+#[derive(Debug)]
+pub struct Retention {
+    keep: i64,
+    next_purge: AtomicI64,
+}
+
+impl Retention {
+    const PURGE_EVERY: i64 = 600;
+
+    pub fn new(keep: Duration) -> Self {
+        Self {
+            keep: i64::try_from(keep.as_secs()).unwrap_or(i64::MAX),
+            next_purge: AtomicI64::new(0),
+        }
+    }
+
+    /// The time before which records are to be deleted with a record written at `now`, when a
+    /// purge is due and no other request of this process has taken it.
+    fn purge_due(&self, now: i64) -> Option<i64> {
+        let due = self.next_purge.load(Ordering::Relaxed);
+        (now >= due
+            && self
+                .next_purge
+                .compare_exchange(
+                    due,
+                    now + Self::PURGE_EVERY,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok())
+        .then(|| now.saturating_sub(self.keep))
+    }
 }
 
 impl Audit {
@@ -36,7 +80,7 @@ impl Audit {
         document: &ExecutableDocument,
         operation_name: Option<&str>,
         principal: &Principal,
-        retention: Duration,
+        retention: &Arc<Retention>,
     ) -> Option<Self> {
         let (name, operation) = match (&document.operations, operation_name) {
             (DocumentOperations::Single(operation), _) => (None, operation),
@@ -65,17 +109,25 @@ impl Audit {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
         let at = i64::try_from(at).unwrap_or(i64::MAX);
-        let retention = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
         Some(Self {
             event: AuditEvent {
                 actor: principal.audit_name(),
                 operation: name.unwrap_or("anonymous").to_owned(),
                 fields: fields.join(","),
                 at,
-                keep_from: at.saturating_sub(retention),
+                keep_from: None,
             },
             operation: operation.ty,
+            retention: Arc::clone(retention),
         })
+    }
+
+    /// The event to write, deleting expired records with it when a purge is due.
+    fn to_write(&self) -> AuditEvent {
+        AuditEvent {
+            keep_from: self.retention.purge_due(self.event.at),
+            ..self.event.clone()
+        }
     }
 
     /// Whether the operation is a query (neither a mutation nor a subscription).
@@ -91,7 +143,7 @@ impl Audit {
         }
         let scope = reader.scope();
         store
-            .record_mutation(&self.event, &scope.units, &scope.owners)
+            .record_mutation(&self.to_write(), &scope.units, &scope.owners)
             .await
             .map_err(audit_failed)
     }
@@ -105,7 +157,7 @@ impl Audit {
         let units: Vec<UnitId> = read.units.into_iter().collect();
         let owners: Vec<OwnerId> = read.owners.into_iter().collect();
         store
-            .record_reads(&self.event, &units, &owners, reader.scope())
+            .record_reads(&self.to_write(), &units, &owners, reader.scope())
             .await
             .map_err(audit_failed)
     }

@@ -65,7 +65,7 @@ pub struct GraphqlService {
     index: Arc<limits::SchemaIndex>,
     documents: Arc<documents::DocumentCache>,
     /// How long audit records are kept.
-    audit_retention: Duration,
+    audit_retention: Arc<audit::Retention>,
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
@@ -106,7 +106,7 @@ impl GraphqlService {
             limits: Arc::new(limits),
             index: Arc::new(index),
             documents: Arc::default(),
-            audit_retention,
+            audit_retention: Arc::new(audit::Retention::new(audit_retention)),
         }
     }
 
@@ -283,7 +283,7 @@ impl GraphqlService {
                 document,
                 operation_name.as_deref(),
                 &principal,
-                self.audit_retention,
+                &self.audit_retention,
             )
         });
         // Queries read from the read replica when there is one; mutations, which read their

@@ -15,8 +15,8 @@ pub struct AuditEvent {
     pub fields: String,
     /// Unix seconds.
     pub at: i64,
-    /// Rows older than this (Unix seconds) are deleted with this write.
-    pub keep_from: i64,
+    /// When set, rows older than this (Unix seconds) are deleted with this write.
+    pub keep_from: Option<i64>,
 }
 
 /// A row of the audit log.
@@ -48,7 +48,7 @@ impl Store {
         scope: &RestrictedScope,
     ) -> StoreResult<()> {
         let mut statements = subject_rows(event, "read", units, owners, Some(scope));
-        statements.push(expired(event));
+        statements.extend(expired(event));
         self.execute_in_transaction(statements).await
     }
 
@@ -67,7 +67,7 @@ impl Store {
             sql.push(", NULL, NULL");
             statements.push(sql);
         }
-        statements.push(expired(event));
+        statements.extend(expired(event));
         self.execute_in_transaction(statements).await
     }
 
@@ -147,9 +147,10 @@ fn audit_insert(event: &AuditEvent, kind: &str) -> Sql {
     sql
 }
 
-/// Deletes the rows older than `event.keep_from`.
-fn expired(event: &AuditEvent) -> Sql {
+/// Deletes the rows older than `event.keep_from`, when it is set.
+fn expired(event: &AuditEvent) -> Option<Sql> {
+    let keep_from = event.keep_from?;
     let mut sql = Sql::new("DELETE FROM audit_log WHERE occurred_at < ");
-    sql.bind(event.keep_from);
-    sql
+    sql.bind(keep_from);
+    Some(sql)
 }

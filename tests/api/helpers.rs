@@ -69,6 +69,7 @@ fn show_logs_when_asked() {
 
 /// A fresh, empty database for one test. SQLite files live in a temporary directory kept alive
 /// by the returned guard.
+#[allow(dead_code)] // used by tests/cli.rs, which includes this file as its own module
 pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
     create_database(backend, None).await
 }
