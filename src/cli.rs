@@ -15,7 +15,7 @@ use tracing_subscriber::{
 use crate::{
     app,
     auth::{Auth, AuthConfig, OidcConfig},
-    domain::{OrgNumber, OwnerCode, Role, RoleKind},
+    domain::{Kommunenummer, OrgNumber, OwnerCode, Role, RoleKind},
     graphql, http, import, seed,
     store::Store,
 };
@@ -129,6 +129,11 @@ enum Command {
         /// Who imports, for the import log.
         #[arg(long, env = "USER", default_value = "cli")]
         by: String,
+        /// Where figures under a kommunenummer that split belong, `OLD=NEW` (e.g.
+        /// `--split 1507=1508`: Ålesund's figures from before 2024 go to today's Ålesund, not
+        /// Haram); repeatable, and over the source's `split` rules.
+        #[arg(long = "split", value_name = "OLD=NEW")]
+        splits: Vec<String>,
         /// The file to import.
         file: PathBuf,
     },
@@ -549,8 +554,13 @@ async fn run_command(cli: Cli) -> Result<()> {
             encoding,
             separator,
             by,
+            splits,
             file,
         } => {
+            let splits = splits
+                .iter()
+                .map(|choice| split_choice(choice))
+                .collect::<Result<_>>()?;
             let request = import::ImportRequest {
                 source,
                 file_name: file.display().to_string(),
@@ -563,6 +573,7 @@ async fn run_command(cli: Cli) -> Result<()> {
                     separator: separator.as_deref().map(separator_byte).transpose()?,
                 },
                 dry_run,
+                splits,
             };
             import_file(&store, &request, &file).await
         }
@@ -599,6 +610,14 @@ async fn seed_store(store: &Store, dir: Option<PathBuf>) -> Result<()> {
     store.load_seed(&data).await.context("loading seeds")?;
     tracing::info!(values = data.values.len(), "seeded");
     Ok(())
+}
+
+/// A split choice as given on the command line: `1507=1508`.
+fn split_choice(choice: &str) -> Result<(Kommunenummer, Kommunenummer)> {
+    let (old, new) = choice.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("--split {choice:?}: give OLD=NEW kommunenummer, e.g. --split 1507=1508")
+    })?;
+    Ok((Kommunenummer::parse(old)?, Kommunenummer::parse(new)?))
 }
 
 /// A separator as given on the command line.

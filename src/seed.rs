@@ -26,10 +26,11 @@ use crate::{
 };
 
 /// The files of a seed set, in the order they are read.
-const FILES: [&str; 19] = [
+const FILES: [&str; 20] = [
     "counties.csv",
     "owners.csv",
     "owner_codes.csv",
+    "klass131_changes.csv",
     "school_years.csv",
     "units.csv",
     "data_sources.csv",
@@ -52,10 +53,14 @@ const FILES: [&str; 19] = [
 const FRAMEWORK_FILES: [&str; 2] = ["quality/kulturskole.json", "quality/lillestrom.json"];
 
 /// The demo seeds compiled into the binary.
-const EMBEDDED: [(&str, &str); 19] = [
+const EMBEDDED: [(&str, &str); 20] = [
     ("counties.csv", include_str!("../seeds/counties.csv")),
     ("owners.csv", include_str!("../seeds/owners.csv")),
     ("owner_codes.csv", include_str!("../seeds/owner_codes.csv")),
+    (
+        "klass131_changes.csv",
+        include_str!("../seeds/klass131_changes.csv"),
+    ),
     (
         "school_years.csv",
         include_str!("../seeds/school_years.csv"),
@@ -349,6 +354,17 @@ struct ImportRuleRecord {
     target: String,
 }
 
+/// A row of SSB's KLASS 131 change table, as its `changes` API names the fields.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KommuneChangeRecord {
+    old_code: String,
+    old_name: String,
+    new_code: String,
+    new_name: String,
+    change_occurred: chrono::NaiveDate,
+}
+
 #[derive(Deserialize)]
 struct MemberRecord {
     selection_key: String,
@@ -400,7 +416,7 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
             .ok_or_else(|| anyhow!("unknown owner key {key:?}"))
     };
 
-    let owner_codes = each(
+    let mut owner_codes = each(
         "owner_codes.csv",
         records::<OwnerCodeRecord>(read, "owner_codes.csv")?,
         |r| {
@@ -412,6 +428,34 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
             })
         },
     )?;
+    let kommune_changes = each(
+        "klass131_changes.csv",
+        records::<KommuneChangeRecord>(read, "klass131_changes.csv")?,
+        |r| {
+            Ok(domain::KommuneChange {
+                old_code: domain::Kommunenummer::parse(&r.old_code)?,
+                old_name: checked_text("oldName", &r.old_name)?,
+                new_code: domain::Kommunenummer::parse(&r.new_code)?,
+                new_name: checked_text("newName", &r.new_name)?,
+                occurred: r.change_occurred,
+            })
+        },
+    )?;
+    // A merged kommune's old number is the history of the owner it became part of (KLASS 131).
+    let held: Vec<_> = owner_codes
+        .iter()
+        .map(|c| (c.owner.clone(), c.code.clone(), c.valid_from, c.valid_to))
+        .collect();
+    owner_codes.extend(
+        domain::inherited_codes(&held, &kommune_changes)
+            .into_iter()
+            .map(|(owner, code, valid_to)| SeedOwnerCode {
+                owner,
+                code,
+                valid_from: None,
+                valid_to: Some(valid_to),
+            }),
+    );
     let owner_with_code = |code: &str, school_year: SchoolYear| -> Result<OrgNumber> {
         let calendar_year = school_year.reference_calendar_year();
         owner_codes
@@ -700,6 +744,7 @@ fn parse(read: &dyn Fn(&str) -> Result<String>) -> Result<SeedData> {
     let example_processes = example_processes(read)?;
 
     Ok(SeedData {
+        kommune_changes,
         example_processes,
         initiatives,
         import_sources,
@@ -824,6 +869,8 @@ fn import_sources(
     enum Rule {
         Indicator(String, String),
         Group(String, ValueGroup),
+        Split(String, domain::Kommunenummer),
+        Name(String, OrgNumber),
     }
     let mut sources = each(
         "import/sources.csv",
@@ -842,6 +889,8 @@ fn import_sources(
                 },
                 indicators: Vec::new(),
                 groups: Vec::new(),
+                splits: Vec::new(),
+                names: Vec::new(),
             })
         },
     )?;
@@ -863,7 +912,14 @@ fn import_sources(
                     Rule::Indicator(r.source_code, r.target)
                 }
                 "group" => Rule::Group(r.source_code, ValueGroup::parse(&r.target)?),
-                kind => bail!("rule kind {kind:?} is not one of: indicator group"),
+                "split" => Rule::Split(
+                    domain::Kommunenummer::parse(&r.source_code)?
+                        .as_str()
+                        .to_owned(),
+                    domain::Kommunenummer::parse(&r.target)?,
+                ),
+                "name" => Rule::Name(r.source_code, OrgNumber::parse(&r.target)?),
+                kind => bail!("rule kind {kind:?} is not one of: indicator group split name"),
             };
             Ok((index, rule))
         },
@@ -871,6 +927,8 @@ fn import_sources(
         match rule {
             Rule::Indicator(code, indicator) => sources[index].indicators.push((code, indicator)),
             Rule::Group(label, group) => sources[index].groups.push((label, group)),
+            Rule::Split(code, part) => sources[index].splits.push((code, part)),
+            Rule::Name(name, org) => sources[index].names.push((name, org)),
         }
     }
     Ok(sources)

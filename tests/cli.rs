@@ -796,6 +796,40 @@ async fn import_reports_dry_runs_and_refuses_bad_files(backend: Backend) {
     )
     .await;
     assert!(with_option.contains("unchanged 8,"), "{with_option}");
+
+    // A kommune that split (Ålesund 1507, in 2024) is asked for, and --split answers; Svalbard is
+    // skipped with its reason.
+    let klass = fixture("mal-kommunenummer.csv");
+    let (stdout, _) = varde_fails(&url, &[&import[..], &[klass.as_str()]].concat()).await;
+    assert!(
+        stdout.contains(
+            "mal-kommunenummer.csv line 4: 1507 Ålesund split into 1508 Ålesund and 1580 Haram \
+             on 2024-01-01: choose with a split rule or --split 1507=1508"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "line 5: 2100 (Svalbard) is in no version of KLASS 131 and no owner has the code: \
+             skipped"
+        ),
+        "{stdout}"
+    );
+    let (_, stderr) =
+        varde_fails(&url, &[&import[..], &["--split", "1507", &klass]].concat()).await;
+    assert!(stderr.contains("give OLD=NEW"), "{stderr}");
+    // The demo seeds have no owner for today's Ålesund, so the chosen part is not found: the
+    // choice was taken, and nothing is guessed instead.
+    let (stdout, _) = varde_fails(
+        &url,
+        &[&import[..], &["--split", "1507=1508", &klass]].concat(),
+    )
+    .await;
+    assert!(
+        stdout.contains("line 4: no owner has or had the code 1508")
+            && !stdout.contains("split into"),
+        "{stdout}"
+    );
 }
 
 /// An import killed in the middle of its file leaves nothing applied, and running it again

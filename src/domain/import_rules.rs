@@ -67,6 +67,12 @@ pub struct ImportSource {
     pub indicators: HashMap<String, String>,
     /// Source group label -> group. A label without a rule is read as Varde's own group code.
     pub groups: HashMap<String, ValueGroup>,
+    /// `split` rules: a kommunenummer that split (KLASS 131) -> the kommunenummer of the part
+    /// this source's figures under it belong to.
+    pub splits: HashMap<String, Kommunenummer>,
+    /// `name` rules: a school's name as this source writes it -> its organisasjonsnummer, for
+    /// names that match no unit's, or several.
+    pub names: HashMap<String, OrgNumber>,
 }
 
 impl ImportSource {
@@ -203,6 +209,8 @@ mod tests {
             },
             indicators: HashMap::from([("KOSTRA1".into(), "kostra_andel_elever_6_15".into())]),
             groups: HashMap::from([("2".into(), ValueGroup::parse("kjonn=jenter").unwrap())]),
+            splits: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 

@@ -11,6 +11,7 @@ mod disclosure;
 mod export;
 mod group;
 mod import_rules;
+mod import_subjects;
 mod initiative;
 mod meeting;
 mod model;
@@ -33,6 +34,10 @@ pub use disclosure::{
 pub use export::{COLUMNS as EXPORT_COLUMNS, CsvDialect, ExportFormat, ExportRow, format_number};
 pub use group::{Gender, ValueGroup, group_relations};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
+pub use import_subjects::{
+    KommuneChange, KommuneCodes, NamedUnit, SVALBARD, Unresolved, inherited_codes, normalise_name,
+    unit_by_name,
+};
 pub use initiative::*;
 pub use meeting::*;
 pub use model::*;

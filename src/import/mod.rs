@@ -15,7 +15,7 @@ mod text;
 mod udir;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     fmt,
     io::{self, Read},
 };
@@ -26,7 +26,10 @@ use sha2::{Digest, Sha256};
 pub use text::Encoding;
 
 use crate::{
-    domain::{ImportFormat, ImportSource, OwnerId, SchoolYear, Subject, SubjectCode},
+    domain::{
+        DomainError, ImportFormat, ImportSource, KommuneCodes, Kommunenummer, OwnerId, SchoolYear,
+        Subject, SubjectCode, Unresolved, unit_by_name,
+    },
     store::{ImportCounts, ImportRun, ImportTargets, ImportValue, Store, StoreError, ValueKey},
 };
 
@@ -111,6 +114,9 @@ pub struct Record {
     pub period: String,
     /// The source's group label; empty for everyone.
     pub group: String,
+    /// A school named only by name (no organisasjonsnummer): its name as the source writes it.
+    /// `subject` is then the kommunenummer the record gives, or empty.
+    pub school_name: Option<String>,
     pub cell: Cell,
     pub n: Option<i64>,
 }
@@ -176,34 +182,11 @@ fn records<'a>(
     })
 }
 
-/// The owner that has `code` in `calendar_year`, or, when none has it then, the one owner that
-/// ever had it (a number from before a merger stays with the owner that took it over).
-fn owner_with_code(
-    targets: &ImportTargets,
-    code: &str,
-    calendar_year: i32,
-) -> Result<OwnerId, String> {
-    let holders: Vec<_> = targets
-        .owner_codes
-        .iter()
-        .filter(|period| period.code == code)
-        .collect();
-    if let Some(period) = holders
-        .iter()
-        .find(|period| period.is_valid_in(calendar_year))
-    {
-        return Ok(period.owner_id);
-    }
-    let mut owners: Vec<OwnerId> = holders.iter().map(|period| period.owner_id).collect();
-    owners.sort();
-    owners.dedup();
-    match owners[..] {
-        [owner] => Ok(owner),
-        [] => Err(format!("no owner has or had the code {code}")),
-        _ => Err(format!(
-            "the code {code} belonged to several owners, none of them in {calendar_year}"
-        )),
-    }
+/// What a record's subject is looked up in, besides the targets: kommunenummer through the code
+/// history, KLASS 131 and the split choices; school names among the units and the name rules.
+struct Lookup<'a> {
+    kommuner: KommuneCodes<'a>,
+    municipalities: HashSet<OwnerId>,
 }
 
 /// Resolves a record through the source's rules to a value for the store, or says why it cannot.
@@ -211,39 +194,65 @@ fn resolve(
     record: &Record,
     source: &ImportSource,
     targets: &ImportTargets,
-) -> Result<ImportValue, String> {
-    let code = source
-        .indicator(&record.indicator)
-        .map_err(|e| e.to_string())?;
+    lookup: &Lookup<'_>,
+) -> Result<ImportValue, Unresolved> {
+    let problem = |error: DomainError| Unresolved::Problem(error.to_string());
+    let code = source.indicator(&record.indicator).map_err(problem)?;
     let indicator = *targets.indicators.get(code).ok_or_else(|| {
-        format!(
+        Unresolved::Problem(format!(
             "the import rule names the indicator {code:?} for {:?}, and there is none",
             record.indicator
-        )
+        ))
     })?;
-    let school_year: SchoolYear = source
-        .school_year(&record.period)
-        .map_err(|e| e.to_string())?;
-    let subject = match source.subject(&record.subject).map_err(|e| e.to_string())? {
-        SubjectCode::OrgNumber(org) => match (targets.units.get(&org), targets.owners.get(&org)) {
-            (Some(unit), _) => Subject::Unit(*unit),
-            (None, Some(owner)) => Subject::Owner(*owner),
-            (None, None) => return Err(format!("no unit or owner has organisasjonsnummer {org}")),
+    let school_year: SchoolYear = source.school_year(&record.period).map_err(problem)?;
+    let calendar_year = school_year.reference_calendar_year();
+    let subject = match (&record.school_name, record.subject.trim()) {
+        (Some(name), kommune) => {
+            let within = if kommune.is_empty() {
+                None
+            } else {
+                let number = Kommunenummer::parse(kommune).map_err(problem)?;
+                Some(lookup.kommuner.owner(number.as_str(), calendar_year)?)
+            };
+            Subject::Unit(
+                unit_by_name(
+                    name,
+                    within,
+                    &source.names,
+                    &targets.named_units,
+                    &lookup.municipalities,
+                )
+                .map_err(Unresolved::Problem)?,
+            )
+        }
+        (None, code) => match source.subject(code).map_err(problem)? {
+            SubjectCode::OrgNumber(org) => {
+                match (targets.units.get(&org), targets.owners.get(&org)) {
+                    (Some(unit), _) => Subject::Unit(*unit),
+                    (None, Some(owner)) => Subject::Owner(*owner),
+                    (None, None) => {
+                        return Err(Unresolved::Problem(format!(
+                            "no unit or owner has organisasjonsnummer {org}"
+                        )));
+                    }
+                }
+            }
+            SubjectCode::Kommunenummer(number) => {
+                Subject::Owner(lookup.kommuner.owner(number.as_str(), calendar_year)?)
+            }
+            SubjectCode::County(number) if targets.counties.contains(&number) => {
+                Subject::County(number)
+            }
+            SubjectCode::County(number) => {
+                return Err(Unresolved::Problem(format!(
+                    "no county has fylkesnummer {}",
+                    number.as_str()
+                )));
+            }
+            SubjectCode::Nation => Subject::Nation,
         },
-        SubjectCode::Kommunenummer(number) => Subject::Owner(owner_with_code(
-            targets,
-            number.as_str(),
-            school_year.reference_calendar_year(),
-        )?),
-        SubjectCode::County(number) if targets.counties.contains(&number) => {
-            Subject::County(number)
-        }
-        SubjectCode::County(number) => {
-            return Err(format!("no county has fylkesnummer {}", number.as_str()));
-        }
-        SubjectCode::Nation => Subject::Nation,
     };
-    let group = source.group(&record.group).map_err(|e| e.to_string())?;
+    let group = source.group(&record.group).map_err(problem)?;
     let (value, suppressed) = match record.cell {
         Cell::Value(value) => (Some(value), false),
         Cell::Suppressed => (None, true),
@@ -284,6 +293,9 @@ pub struct ImportRequest {
     pub options: ReadOptions,
     /// Report what the import would do and write nothing.
     pub dry_run: bool,
+    /// Split choices (`--split 1507=1508`): a kommunenummer that split -> the part the file's
+    /// figures under it belong to; they override the source's `split` rules.
+    pub splits: Vec<(Kommunenummer, Kommunenummer)>,
 }
 
 /// What an import did, or would do (dry run), or why it did nothing.
@@ -297,8 +309,11 @@ pub struct Report {
     pub counts: ImportCounts,
     /// Records given again word for word (counted once).
     pub duplicates: u64,
-    /// Records that describe nothing Varde stores (see [`Issue::Skipped`]).
+    /// Records that describe nothing Varde stores (see [`Issue::Skipped`]), or that are passed
+    /// over with a reason (Svalbard).
     pub skipped: u64,
+    /// The records passed over with a reason, the first thousand of them.
+    pub skipped_reasons: Vec<Problem>,
     /// Records with a problem; with any, nothing is applied.
     pub rejected: u64,
     /// The problems, the first thousand of them.
@@ -312,6 +327,9 @@ impl fmt::Display for Report {
             "{} ({}), sha-256 {}",
             self.file_name, self.source, self.checksum
         )?;
+        for skipped in &self.skipped_reasons {
+            writeln!(f, "{} {skipped}: skipped", self.file_name)?;
+        }
         for problem in &self.problems {
             writeln!(f, "{} {problem}", self.file_name)?;
         }
@@ -379,8 +397,28 @@ pub async fn import(
         counts: ImportCounts::default(),
         duplicates: 0,
         skipped: 0,
+        skipped_reasons: Vec::new(),
         rejected: 0,
         problems: Vec::new(),
+    };
+    let mut splits: HashMap<String, String> = source
+        .splits
+        .iter()
+        .map(|(code, part)| (code.clone(), part.as_str().to_owned()))
+        .collect();
+    splits.extend(
+        request
+            .splits
+            .iter()
+            .map(|(code, part)| (code.as_str().to_owned(), part.as_str().to_owned())),
+    );
+    let lookup = Lookup {
+        kommuner: KommuneCodes {
+            periods: &targets.owner_codes,
+            changes: &targets.kommune_changes,
+            splits: &splits,
+        },
+        municipalities: targets.municipalities(),
     };
     for item in records(&source, &mut input, request.options)? {
         let record = match item {
@@ -395,13 +433,23 @@ pub async fn import(
                 continue;
             }
         };
-        let value = match resolve(&record, &source, &targets) {
+        let value = match resolve(&record, &source, &targets, &lookup) {
             Ok(value) => value,
-            Err(reason) => {
+            Err(Unresolved::Problem(reason)) => {
                 report.reject(Problem {
                     location: record.location,
                     reason,
                 });
+                continue;
+            }
+            Err(Unresolved::Skipped(reason)) => {
+                report.skipped += 1;
+                if report.skipped_reasons.len() < LISTED_PROBLEMS {
+                    report.skipped_reasons.push(Problem {
+                        location: record.location,
+                        reason,
+                    });
+                }
                 continue;
             }
         };

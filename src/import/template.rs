@@ -143,6 +143,7 @@ impl<R: Read> TemplateRecords<R> {
             indicator: required(self.columns.indicator, "indicator")?,
             period: required(self.columns.school_year, "school_year")?,
             group: optional(self.columns.group).to_owned(),
+            school_name: None,
             cell,
             n,
         })

@@ -8,8 +8,17 @@
 //!
 //! Values: in the long shape (Elevundersøkelsen) `Spoersmaalkode` names the indicator, `Score`
 //! holds the value and `AntallBesvart` the respondents; in the wide shape every field with an
-//! indicator rule is a value, with `n` from `AntallElever` or `AntallBesvart`. Numbers come as
+//! indicator rule is a value, with `n` from `AntallElever` or `AntallBesvart`. Exports with
+//! dotted multi-level headers flatten two header rows into one: `EUIndeks_1379.Score` (or
+//! `.Verdi`, `.Andel`) is the value of the indicator with the rule `EUIndeks_1379`, and
+//! `EUIndeks_1379.AntallBesvart` (or `.AntallElever`) its own `n`. Numbers come as
 //! text with decimal commas and spaces between thousands; `*` is suppressed (its `n` is not kept).
+//!
+//! Some exports name schools only by name: a record without an organisasjonsnummer and with a
+//! `Skolenavn` is a school's, named by that (trimmed) within its
+//! `Kommunekode` when it gives one; the pipeline resolves the name to a unit. Names of counties
+//! and kommuner (`Fylkenavn`, `Kommunenavn`, `EnhetNavn`, "Buskerud (utgått)" for one that no
+//! longer exists) are not read: the code decides.
 //!
 //! Udir repeats a school's record under each owner type (`EierformNavn`: "Alle eierformer" and
 //! "Offentlig" or "Privat eiet") with the same values: these are duplicates, counted once by
@@ -30,8 +39,14 @@ use super::{
 /// The owner type that covers every owner.
 const ALL_OWNER_TYPES: &str = "Alle eierformer";
 
+/// The lowest level of a dotted multi-level header that holds an indicator's value.
+const VALUE_MEASURES: [&str; 3] = ["Score", "Verdi", "Andel"];
+
 /// Fields that hold `n`, in order of preference.
 const COUNT_FIELDS: [&str; 2] = ["AntallBesvart", "AntallElever"];
+
+/// The field that names a school in exports without its organisasjonsnummer.
+const SCHOOL_NAME: &str = "Skolenavn";
 
 /// Fields that make up a record's group label, in order.
 const GROUP_FIELDS: [&str; 2] = ["TrinnKode", "KjoennKode"];
@@ -101,12 +116,14 @@ fn row_records<'a>(
     let digits = |name: &str, count: usize| {
         text(name).filter(|code| code.len() == count && code.bytes().all(|b| b.is_ascii_digit()))
     };
+    let school_name = text(SCHOOL_NAME).filter(|_| digits("Organisasjonsnummer", 9).is_none());
     let (subject, unit) = match (
         digits("Organisasjonsnummer", 9),
         digits("Kommunekode", 4),
         digits("Fylkekode", 2).filter(|code| *code != "00"),
     ) {
         (Some(org), _, _) => (org, true),
+        (None, kommune, _) if school_name.is_some() => (kommune.unwrap_or_default(), true),
         (None, Some(kommune), _) => (kommune, false),
         (None, None, Some(fylke)) => (fylke, false),
         (None, None, None) => (text("Nasjonaltkode").unwrap_or("I"), false),
@@ -121,43 +138,59 @@ fn row_records<'a>(
         .iter()
         .filter_map(|name| Some(format!("{name}={}", text(name)?)))
         .collect();
-    let count = COUNT_FIELDS.iter().find_map(|name| text(name));
-    let record = |indicator: &str, value: Option<&str>| -> Result<Record, Issue> {
-        let cell = match value {
-            None => Cell::Missing,
-            Some("*") => Cell::Suppressed,
-            Some(value) => Cell::Value(parse_number(value).map_err(|reason| {
-                Issue::Problem(Problem {
-                    location: location.clone(),
-                    reason: format!("{indicator}: value {value:?} is malformed: {reason}"),
-                })
-            })?),
+    let row_count = COUNT_FIELDS.iter().find_map(|name| text(name));
+    let record =
+        |indicator: &str, value: Option<&str>, count: Option<&str>| -> Result<Record, Issue> {
+            let cell = match value {
+                None => Cell::Missing,
+                Some("*") => Cell::Suppressed,
+                Some(value) => Cell::Value(parse_number(value).map_err(|reason| {
+                    Issue::Problem(Problem {
+                        location: location.clone(),
+                        reason: format!("{indicator}: value {value:?} is malformed: {reason}"),
+                    })
+                })?),
+            };
+            let n = match (cell, count) {
+                (Cell::Suppressed, _) | (_, None | Some("*")) => None,
+                (_, Some(count)) => Some(parse_count(count).map_err(|reason| {
+                    Issue::Problem(Problem {
+                        location: location.clone(),
+                        reason: format!("n {count:?} is malformed: {reason}"),
+                    })
+                })?),
+            };
+            Ok(Record {
+                location: location.clone(),
+                subject: subject.to_owned(),
+                indicator: indicator.to_owned(),
+                period: period.to_owned(),
+                group: group.join(";"),
+                school_name: school_name.map(str::to_owned),
+                cell,
+                n,
+            })
         };
-        let n = match (cell, count) {
-            (Cell::Suppressed, _) | (_, None | Some("*")) => None,
-            (_, Some(count)) => Some(parse_count(count).map_err(|reason| {
-                Issue::Problem(Problem {
-                    location: location.clone(),
-                    reason: format!("n {count:?} is malformed: {reason}"),
-                })
-            })?),
-        };
-        Ok(Record {
-            location: location.clone(),
-            subject: subject.to_owned(),
-            indicator: indicator.to_owned(),
-            period: period.to_owned(),
-            group: group.join(";"),
-            cell,
-            n,
-        })
-    };
     if let Some(question) = text("Spoersmaalkode") {
-        return vec![record(question, text("Score"))];
+        return vec![record(question, text("Score"), row_count)];
     }
     let records: Vec<Result<Record, Issue>> = names
-        .filter(|name| value_fields.contains(*name))
-        .map(|name| record(name, text(name)))
+        .filter_map(|name| {
+            if value_fields.contains(name) {
+                return Some(record(name, text(name), row_count));
+            }
+            // A dotted multi-level header: `EUIndeks_1379.Score` is the value of the indicator
+            // `EUIndeks_1379`, `EUIndeks_1379.AntallBesvart` its n.
+            let (indicator, measure) = name.rsplit_once('.')?;
+            if !value_fields.contains(indicator) || !VALUE_MEASURES.contains(&measure) {
+                return None;
+            }
+            let count = COUNT_FIELDS
+                .iter()
+                .find_map(|field| text(&format!("{indicator}.{field}")))
+                .or(row_count);
+            Some(record(indicator, text(name), count))
+        })
         .collect();
     if records.is_empty() {
         return vec![problem(
@@ -308,6 +341,49 @@ mod tests {
                 .as_ref()
                 .unwrap_err()
                 .contains("no Spoersmaalkode and no field")
+        );
+    }
+
+    #[test]
+    fn dotted_two_level_headers_give_each_indicator_its_value_and_n() {
+        let csv = "Organisasjonsnummer\tTidID\tAntallElever\tEUIndeks_1379.Score\tEUIndeks_1379.AntallBesvart\tEUIndeks_1398.Verdi\tAnnet.Score\r\n\
+                   820819675\t202510\t60\t4,4\t45\t1,3\t9";
+        let records: Vec<Record> = read(csv, &["EUIndeks_1379", "EUIndeks_1398"])
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let seen: Vec<(&str, Cell, Option<i64>)> = records
+            .iter()
+            .map(|r| (r.indicator.as_str(), r.cell, r.n))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("EUIndeks_1379", Cell::Value(4.4), Some(45)),
+                ("EUIndeks_1398", Cell::Value(1.3), Some(60)),
+            ],
+            "its own n, else the row's; a header without a rule is no value"
+        );
+    }
+
+    #[test]
+    fn a_school_named_only_by_name_keeps_its_name_and_kommune() {
+        let csv = "Kommunekode;Kommunenavn;Organisasjonsnummer;Skolenavn;TidID;Spoersmaalkode;Score\n\
+                   3303;Kongsberg;;Sølvåsen skole ;202510;EUIndeks_1379;4,4\n\
+                   1507;Ålesund (utgått);;;202210;EUIndeks_1379;4,0\n\
+                   ;;;Fjell skole;202510;EUIndeks_1379;4,1\n";
+        let records: Vec<Record> = read(csv, &[]).into_iter().map(Result::unwrap).collect();
+        let seen: Vec<(&str, Option<&str>)> = records
+            .iter()
+            .map(|r| (r.subject.as_str(), r.school_name.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("3303", Some("Sølvåsen skole")),
+                ("1507", None),
+                ("", Some("Fjell skole")),
+            ]
         );
     }
 }

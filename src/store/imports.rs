@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::{
@@ -16,14 +16,17 @@ use super::{
 };
 use crate::domain::{
     CountyNumber, DomainError, ImportFormat, ImportLogEntry, ImportSource, ImportSourceId,
-    IndicatorId, IndicatorValue, OrgNumber, OwnerCodePeriod, OwnerId, SchoolYear, SchoolYearRule,
-    Subject, SubjectForms, UnitId, ValueGroup, ValueId,
+    IndicatorId, IndicatorValue, KommuneChange, Kommunenummer, NamedUnit, OrgNumber,
+    OwnerCodePeriod, OwnerId, SchoolYear, SchoolYearRule, Subject, SubjectForms, UnitId,
+    ValueGroup, ValueId,
 };
 
 /// Everything imported codes are looked up in, read once per import.
 #[derive(Debug, Clone, Default)]
 pub struct ImportTargets {
     pub units: HashMap<OrgNumber, UnitId>,
+    /// Every unit with its name and owner, for schools named only by name.
+    pub named_units: Vec<NamedUnit>,
     /// Owners by their own organisasjonsnummer.
     pub owners: HashMap<OrgNumber, OwnerId>,
     /// Every kommunenummer and fylkesnummer each owner has had.
@@ -31,6 +34,19 @@ pub struct ImportTargets {
     pub counties: HashSet<CountyNumber>,
     /// Indicators by code.
     pub indicators: HashMap<String, IndicatorId>,
+    /// SSB's KLASS 131 change table (kommuner).
+    pub kommune_changes: Vec<KommuneChange>,
+}
+
+impl ImportTargets {
+    /// The owners that are kommuner: those that have or had a kommunenummer.
+    pub fn municipalities(&self) -> HashSet<OwnerId> {
+        self.owner_codes
+            .iter()
+            .filter(|period| period.code.len() == 4)
+            .map(|period| period.owner_id)
+            .collect()
+    }
 }
 
 /// The identity of a value: at most one stored row has it.
@@ -422,6 +438,29 @@ struct ImportLogRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct KommuneChangeRow {
+    old_code: String,
+    old_name: String,
+    new_code: String,
+    new_name: String,
+    change_occurred: NaiveDate,
+}
+
+impl TryFrom<KommuneChangeRow> for KommuneChange {
+    type Error = DomainError;
+
+    fn try_from(row: KommuneChangeRow) -> Result<Self, DomainError> {
+        Ok(Self {
+            old_code: Kommunenummer::parse(&row.old_code)?,
+            old_name: row.old_name,
+            new_code: Kommunenummer::parse(&row.new_code)?,
+            new_name: row.new_name,
+            occurred: row.change_occurred,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 struct RuleRow {
     kind: String,
     source_code: String,
@@ -456,6 +495,8 @@ impl Store {
             },
             indicators: HashMap::new(),
             groups: HashMap::new(),
+            splits: HashMap::new(),
+            names: HashMap::new(),
         };
         for rule in self.fetch_all::<RuleRow>(sql).await? {
             match rule.kind.as_str() {
@@ -467,11 +508,21 @@ impl Store {
                         .groups
                         .insert(rule.source_code, ValueGroup::parse(&rule.target)?);
                 }
+                "split" => {
+                    source
+                        .splits
+                        .insert(rule.source_code, Kommunenummer::parse(&rule.target)?);
+                }
+                "name" => {
+                    source
+                        .names
+                        .insert(rule.source_code, OrgNumber::parse(&rule.target)?);
+                }
                 kind => {
                     return Err(DomainError::UnknownVariant {
                         kind: "import rule kind",
                         value: kind.to_owned(),
-                        allowed: "indicator group",
+                        allowed: "indicator group split name",
                     }
                     .into());
                 }
@@ -495,10 +546,22 @@ impl Store {
                 .map(|(org, id)| Ok((OrgNumber::parse(&org)?, id)))
                 .collect()
         };
-        let units = by_org(
-            self.fetch_all(Sql::new("SELECT org_number, id FROM units"))
-                .await?,
-        )?;
+        let unit_rows: Vec<(String, i64, String, i64)> = self
+            .fetch_all(Sql::new(
+                "SELECT org_number, id, name, owner_id FROM units ORDER BY id",
+            ))
+            .await?;
+        let named_units = unit_rows
+            .into_iter()
+            .map(|(org, id, name, owner)| {
+                Ok(NamedUnit {
+                    id: UnitId(id),
+                    org_number: OrgNumber::parse(&org)?,
+                    name,
+                    owner: OwnerId(owner),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         let owners = by_org(
             self.fetch_all(Sql::new(
                 "SELECT org_number, id FROM owners WHERE org_number IS NOT NULL",
@@ -516,11 +579,22 @@ impl Store {
         let indicators: Vec<(String, i64)> = self
             .fetch_all(Sql::new("SELECT code, id FROM indicators"))
             .await?;
+        let changes: Vec<KommuneChangeRow> = self
+            .fetch_all(Sql::new(
+                "SELECT old_code, old_name, new_code, new_name, change_occurred \
+                 FROM kommune_changes ORDER BY id",
+            ))
+            .await?;
         Ok(ImportTargets {
-            units: units
-                .into_iter()
-                .map(|(org, id)| (org, UnitId(id)))
+            units: named_units
+                .iter()
+                .map(|unit| (unit.org_number.clone(), unit.id))
                 .collect(),
+            named_units,
+            kommune_changes: changes
+                .into_iter()
+                .map(KommuneChange::try_from)
+                .collect::<Result<_, _>>()?,
             owners: owners
                 .into_iter()
                 .map(|(org, id)| (org, OwnerId(id)))

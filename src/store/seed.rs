@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{Param, Sql, Store, StoreResult};
 use crate::domain::{
     ColourRule, CountyNumber, Direction, FrameworkContent, GroupCell, ImportFormat,
-    IndicatorCategory, InitiativeContent, InitiativeStatus, Judgement, Level, OrgNumber, OwnerKind,
-    Reading, RoleKind, SchoolStage, SchoolYear, SchoolYearRule, SelectionScope, Sensitivity,
-    SubjectForms, SuppressionReason, UnitKind, UnitOfMeasure, ValueGroup, Visibility,
-    protect_unit_groups, visibility,
+    IndicatorCategory, InitiativeContent, InitiativeStatus, Judgement, KommuneChange,
+    Kommunenummer, Level, OrgNumber, OwnerKind, Reading, RoleKind, SchoolStage, SchoolYear,
+    SchoolYearRule, SelectionScope, Sensitivity, SubjectForms, SuppressionReason, UnitKind,
+    UnitOfMeasure, ValueGroup, Visibility, protect_unit_groups, visibility,
 };
 
 /// Rows per multi-row INSERT: far below both dialects' limits on bound parameters.
@@ -40,6 +40,8 @@ pub struct SeedData {
     /// Tiltak, each after the owner initiative it is part of.
     pub initiatives: Vec<SeedInitiative>,
     pub import_sources: Vec<SeedImportSource>,
+    /// SSB's KLASS 131 change table (kommuner), read by imports.
+    pub kommune_changes: Vec<KommuneChange>,
     /// National example processes of lærende møter (learning meetings), each with its meetings.
     pub example_processes: Vec<SeedProcess>,
 }
@@ -90,6 +92,10 @@ pub struct SeedImportSource {
     pub indicators: Vec<(String, String)>,
     /// (source group label, group).
     pub groups: Vec<(String, ValueGroup)>,
+    /// `split` rules: (kommunenummer that split, the part its figures belong to).
+    pub splits: Vec<(String, Kommunenummer)>,
+    /// `name` rules: (school name as the source writes it, organisasjonsnummer).
+    pub names: Vec<(String, OrgNumber)>,
 }
 
 /// A published quality framework at version 1, national (`owner: None`) or one owner's.
@@ -382,6 +388,7 @@ impl SeedData {
                 .iter()
                 .map(|i| i.evaluations.len() + i.content.school_years.len())
                 .sum::<usize>()
+            + self.kommune_changes.len()
     }
 
     /// Indexes into `values` of the restricted unit values that complementary suppression hides
@@ -837,7 +844,35 @@ impl SeedData {
                             text(&group.code()),
                         ]
                     });
-                    indicators.chain(groups)
+                    let splits = s.splits.iter().map(|(code, part)| {
+                        vec![
+                            text(&s.name),
+                            text("split"),
+                            text(code),
+                            text(part.as_str()),
+                        ]
+                    });
+                    let names = s.names.iter().map(|(name, org)| {
+                        vec![text(&s.name), text("name"), text(name), text(org.as_str())]
+                    });
+                    indicators.chain(groups).chain(splits).chain(names)
+                })
+                .collect(),
+        ));
+        statements.extend(inserts(
+            "INSERT INTO kommune_changes (old_code, old_name, new_code, new_name, \
+             change_occurred) ",
+            "",
+            self.kommune_changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        text(c.old_code.as_str()),
+                        text(&c.old_name),
+                        text(c.new_code.as_str()),
+                        text(&c.new_name),
+                        Param::Date(c.occurred),
+                    ]
                 })
                 .collect(),
         ));

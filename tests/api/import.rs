@@ -5,7 +5,10 @@
 use std::{collections::HashMap, path::Path};
 
 use serde_json::{Value, json};
-use varde::import::{ImportRequest, ReadOptions, Report, import};
+use varde::{
+    domain::Kommunenummer,
+    import::{ImportRequest, ReadOptions, Report, import},
+};
 
 use crate::helpers::{Backend, TestApp, error_codes, stored_rows};
 
@@ -14,6 +17,9 @@ crate::on_both_databases!(
     a_file_with_bad_rows_is_reported_and_writes_nothing,
     a_json_stat_dataset_imports_through_the_rules,
     statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_once,
+    a_json_stat_1_bundle_imports_every_dataset_as_2_0_does,
+    old_kommunenummer_find_their_owner_through_klass_and_a_split_is_asked_for,
+    schools_named_only_by_name_resolve_to_their_unit_or_are_reported,
 );
 
 const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
@@ -24,16 +30,57 @@ async fn import_fixture(app: &TestApp, source: &str, file: &str, dry_run: bool) 
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/import")
         .join(file);
+    let bytes = std::fs::read(path).unwrap();
+    import_bytes(app, source, file, &bytes, &[], dry_run).await
+}
+
+/// Imports a fixture file with split choices, as `varde import --split OLD=NEW` does.
+async fn import_with_splits(
+    app: &TestApp,
+    source: &str,
+    file: &str,
+    splits: &[(&str, &str)],
+) -> Report {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(file);
+    import_bytes(
+        app,
+        source,
+        file,
+        &std::fs::read(path).unwrap(),
+        splits,
+        false,
+    )
+    .await
+}
+
+/// Imports `bytes` under the file name `file`.
+async fn import_bytes(
+    app: &TestApp,
+    source: &str,
+    file: &str,
+    bytes: &[u8],
+    splits: &[(&str, &str)],
+    dry_run: bool,
+) -> Report {
     let request = ImportRequest {
         source: source.to_owned(),
         file_name: file.to_owned(),
         imported_by: "test".to_owned(),
         options: ReadOptions::default(),
         dry_run,
+        splits: splits
+            .iter()
+            .map(|(old, new)| {
+                (
+                    Kommunenummer::parse(old).unwrap(),
+                    Kommunenummer::parse(new).unwrap(),
+                )
+            })
+            .collect(),
     };
-    import(&app.store, &request, std::fs::File::open(path).unwrap())
-        .await
-        .unwrap()
+    import(&app.store, &request, bytes).await.unwrap()
 }
 
 /// (inserted, updated, unchanged, rejected) of a report.
@@ -459,6 +506,17 @@ async fn statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_o
     .await;
     assert_eq!(counts(&csv), (0, 0, 5, 0), "{csv}");
     assert_eq!((csv.duplicates, csv.skipped), (1, 1), "{csv}");
+    // The wide shape with dotted two-level headers (indicator.measure), in Windows-1252 with
+    // tabs and no final newline: the same school values, each with its own n, and Tråstølen's
+    // suppressed Mobbing, which the long files do not give.
+    let wide = import_fixture(
+        &app,
+        "udir-statistikkbanken",
+        "udir-flerniva-windows1252-tab.csv",
+        false,
+    )
+    .await;
+    assert_eq!(counts(&wide), (1, 0, 3, 0), "{wide}");
 
     let solvasen = unit_values(&app, None, "820819675", 2026).await;
     assert_eq!(solvasen["eu_trivsel trinn=7"]["value"], 4.4);
@@ -467,6 +525,10 @@ async fn statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_o
     let trastolen = unit_values(&app, None, "948876639", 2026).await;
     assert_eq!(
         trastolen["eu_trivsel trinn=7"]["suppressionReason"],
+        "SUPPRESSED_AT_SOURCE"
+    );
+    assert_eq!(
+        trastolen["eu_mobbing trinn=7"]["suppressionReason"],
         "SUPPRESSED_AT_SOURCE"
     );
     let data = app
@@ -485,4 +547,225 @@ async fn statistikkbanken_json_and_csv_import_the_same_values_counting_repeats_o
     let latest = points.last().unwrap();
     assert_eq!(latest["schoolYear"]["year"], 2026);
     assert_eq!(latest["nationValue"], 4.2);
+}
+
+async fn a_json_stat_1_bundle_imports_every_dataset_as_2_0_does(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let json_stat_2 = import_fixture(
+        &app,
+        "ssb-kostra-kulturskole",
+        "ssb-kostra-kulturskole.json",
+        false,
+    )
+    .await;
+    assert_eq!(json_stat_2.rejected, 0, "{json_stat_2}");
+    // The bundle's first dataset holds the same cells as the 2.0 dataset (dimensions in another
+    // order, `value` sparse): nothing changes. Its second adds net operating costs for 2026.
+    let bundle = import_fixture(
+        &app,
+        "ssb-kostra-kulturskole",
+        "ssb-kostra-kulturskole-1x.json",
+        false,
+    )
+    .await;
+    assert_eq!(counts(&bundle), (2, 0, 15, 0), "{bundle}");
+    assert_eq!(bundle.skipped, 1, "the cell marked . is no value: {bundle}");
+    let data = app
+        .query(
+            "{ trend(indicator: {code: \"kostra_netto_driftsutgift\"}, subject: {owner: {code: \"3303\"}}) {
+                points { schoolYear { year } value nationValue } } }",
+            json!({}),
+        )
+        .await;
+    let latest = data["trend"]["points"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(latest["schoolYear"]["year"], 2026);
+    assert_eq!(
+        latest["value"], 3105.0,
+        "a number stored as a string, spaces between thousands"
+    );
+    assert_eq!(latest["nationValue"], 3040.0);
+}
+
+/// Registers Ålesund (1508) and Haram (1580), the two parts of the Ålesund of 2020-23, which the
+/// demo seeds do not hold, as an operator adds owners.
+async fn add_alesund_and_haram(app: &TestApp) {
+    let owners: Vec<(i64,)> = stored_rows(
+        &app.database_url,
+        "INSERT INTO owners (kind, name, org_number, county_number) VALUES \
+         ('municipality', 'Ålesund kommune', '986454284', NULL), \
+         ('municipality', 'Haram kommune', '941036643', NULL) RETURNING id",
+    )
+    .await;
+    assert_eq!(owners.len(), 2);
+    let codes: Vec<(i64,)> = stored_rows(
+        &app.database_url,
+        "INSERT INTO owner_codes (owner_id, code, valid_from, valid_to) \
+         SELECT id, CASE WHEN org_number = '986454284' THEN '1508' ELSE '1580' END, 2024, NULL \
+         FROM owners WHERE org_number IN ('986454284', '941036643') RETURNING id",
+    )
+    .await;
+    assert_eq!(codes.len(), 2);
+}
+
+/// An owner's value of `indicator` in `year`, by kommunenummer.
+async fn owner_value(app: &TestApp, code: &str, indicator: &str, year: i32) -> Value {
+    let data = app
+        .query(
+            "query($code: String!, $indicator: String!, $year: Int!) { owner(by: {code: $code}) {
+                name values(filter: {indicators: [$indicator], schoolYears: [$year]}) {
+                    edges { node { value } } } } }",
+            json!({ "code": code, "indicator": indicator, "year": year }),
+        )
+        .await;
+    data["owner"]["values"]["edges"][0]["node"]["value"].clone()
+}
+
+async fn old_kommunenummer_find_their_owner_through_klass_and_a_split_is_asked_for(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    add_alesund_and_haram(&app).await;
+    // Nedre Eiker's 0625 merged into Drammen in 2020: the seeder reads that from the KLASS 131
+    // change table, so Drammen's code history shows it.
+    let drammen = app
+        .query(
+            "{ owner(by: {code: \"0625\"}) { name codeHistory { code validTo } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(drammen["owner"]["name"], "Drammen kommune");
+    let history: Vec<(String, Value)> = drammen["owner"]["codeHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["code"].as_str().unwrap().to_owned(), p["validTo"].clone()))
+        .collect();
+    assert!(
+        history.contains(&("0625".to_owned(), json!(2019))),
+        "{history:?}"
+    );
+    assert!(
+        history.contains(&("0711".to_owned(), json!(2019))),
+        "{history:?}"
+    );
+
+    // Ålesund 1507 split in 2024: without a choice its figure is a problem and nothing is
+    // applied; Svalbard (2100) is skipped with its reason.
+    let asked = import_fixture(&app, "varde-mal", "mal-kommunenummer.csv", false).await;
+    assert_eq!(counts(&asked), (0, 0, 0, 1), "{asked}");
+    let problems: Vec<String> = asked.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "line 4: 1507 Ålesund split into 1508 Ålesund and 1580 Haram on 2024-01-01: choose \
+          with a split rule or --split 1507=1508"
+        ]
+    );
+    let skipped: Vec<String> = asked
+        .skipped_reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        skipped,
+        ["line 5: 2100 (Svalbard) is in no version of KLASS 131 and no owner has the code"]
+    );
+    assert!(
+        asked
+            .to_string()
+            .contains("mal-kommunenummer.csv line 5: 2100 (Svalbard)"),
+        "{asked}"
+    );
+    assert_eq!(
+        owner_value(&app, "3301", "gsi_elever", 2019).await,
+        Value::Null
+    );
+
+    // The option says Ålesund's figure belongs to Haram.
+    let chosen = import_with_splits(
+        &app,
+        "varde-mal",
+        "mal-kommunenummer.csv",
+        &[("1507", "1580")],
+    )
+    .await;
+    assert_eq!(counts(&chosen), (3, 0, 0, 0), "{chosen}");
+    assert_eq!(chosen.skipped, 1, "{chosen}");
+    assert_eq!(
+        owner_value(&app, "3301", "gsi_elever", 2019).await,
+        812.0,
+        "Nedre Eiker's"
+    );
+    assert_eq!(owner_value(&app, "3301", "gsi_elever", 2020).await, 2310.0);
+    assert_eq!(owner_value(&app, "1580", "gsi_elever", 2022).await, 1240.0);
+    assert_eq!(
+        owner_value(&app, "1508", "gsi_elever", 2022).await,
+        Value::Null
+    );
+}
+
+async fn schools_named_only_by_name_resolve_to_their_unit_or_are_reported(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_alesund_and_haram(&app).await;
+    let report = import_fixture(&app, "udir-statistikkbanken", "udir-skolenavn.csv", false).await;
+    // Sølvåsen twice (the second year with a trailing space, and once more under its owner
+    // type), Myrjordet by a name rule, Buskerud (utgått) by its code 06, Ålesund 1507 by the
+    // source's split rule; Svalbard skipped.
+    assert_eq!(counts(&report), (5, 0, 0, 0), "{report}");
+    assert_eq!((report.duplicates, report.skipped), (1, 1), "{report}");
+    let solvasen_2026 = unit_values(&app, None, "820819675", 2026).await;
+    assert_eq!(solvasen_2026["eu_trivsel trinn=7"]["value"], 4.3);
+    let solvasen_2027 = unit_values(&app, None, "820819675", 2027).await;
+    assert_eq!(solvasen_2027["eu_trivsel trinn=7"]["value"], 4.5);
+    assert_eq!(solvasen_2027["eu_trivsel trinn=7"]["n"], 44);
+    let myrjordet = unit_values(&app, None, "873177845", 2026).await;
+    assert_eq!(myrjordet["eu_trivsel trinn=7"]["value"], 4.1);
+    let stored: Vec<(String, String, i64, Option<f64>)> = stored_rows(
+        &app.database_url,
+        "SELECT v.subject_level, COALESCE(v.county_number, o.name), v.school_year, v.value \
+         FROM indicator_values v LEFT JOIN owners o ON o.id = v.owner_id \
+         WHERE v.school_year IN (2019, 2022) AND (v.county_number = '06' OR o.org_number = '986454284') \
+         AND v.group_code = 'trinn=7' AND v.indicator_id = (SELECT id FROM indicators WHERE code = 'eu_trivsel') \
+         ORDER BY v.school_year",
+    )
+    .await;
+    assert_eq!(
+        stored,
+        [
+            ("county".into(), "06".into(), 2019, Some(4.2)),
+            ("owner".into(), "Ålesund kommune".into(), 2022, Some(4.0)),
+        ]
+    );
+
+    // A name no unit has in the record's kommune is reported, never guessed.
+    let header = "Spoersmaalkode;TidID;Kommunekode;Skolenavn;TrinnKode;Score;AntallBesvart\n";
+    let file = format!(
+        "{header}EUIndeks_1379;202810;3303;Ukjent skole;7;4,0;30\n\
+         EUIndeks_1379;202810;3301;Sølvåsen skole;7;4,0;30\n"
+    );
+    let refused = import_bytes(
+        &app,
+        "udir-statistikkbanken",
+        "skolenavn.csv",
+        file.as_bytes(),
+        &[],
+        false,
+    )
+    .await;
+    let problems: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "line 2: no unit is named \"Ukjent skole\" in the record's kommune: map the name to \
+             an organisasjonsnummer with a name rule",
+            "line 3: no unit is named \"Sølvåsen skole\" in the record's kommune: map the name to \
+             an organisasjonsnummer with a name rule",
+        ]
+    );
+    assert!(unit_values(&app, None, "820819675", 2028).await.is_empty());
 }
