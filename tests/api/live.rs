@@ -152,6 +152,26 @@ async fn subscribe(app: &TestApp, user: Option<&str>, query: &str, variables: Va
     .await
 }
 
+/// Drammen kulturskole's spread followed by its owner's reader, past the first event (the spread as
+/// seeded).
+async fn watching_drammen(app: &TestApp) -> Events {
+    let mut spread = events(
+        subscribe(
+            app,
+            Some(WATCHER),
+            WATCH,
+            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
+        )
+        .await,
+    );
+    assert_eq!(
+        counts(&spread.next_result().await),
+        [0, 1, 1, 0],
+        "as seeded"
+    );
+    spread
+}
+
 async fn vote(app: &TestApp, user: &str, level: i64, show: bool) {
     let token = app.token_for(user).await;
     let body = app
@@ -166,20 +186,7 @@ async fn vote(app: &TestApp, user: &str, level: i64, show: bool) {
 
 async fn a_subscriber_sees_the_spread_now_and_each_vote_as_it_arrives(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut spread = events(
-        subscribe(
-            &app,
-            Some(WATCHER),
-            WATCH,
-            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
-        )
-        .await,
-    );
-    assert_eq!(
-        counts(&spread.next_result().await),
-        [0, 1, 1, 0],
-        "as seeded"
-    );
+    let mut spread = watching_drammen(&app).await;
 
     vote(&app, STAFF, 4, false).await;
     assert_eq!(
@@ -339,16 +346,7 @@ async fn a_subscription_sent_without_an_event_stream_is_refused_with_a_code(back
 
 async fn a_subscriber_hears_votes_after_the_listening_connection_drops() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let mut spread = events(
-        subscribe(
-            &app,
-            Some(WATCHER),
-            WATCH,
-            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
-        )
-        .await,
-    );
-    assert_eq!(counts(&spread.next_result().await), [0, 1, 1, 0]);
+    let mut spread = watching_drammen(&app).await;
 
     let terminated: Vec<(bool,)> = crate::helpers::stored_rows(
         &app.database_url,
@@ -437,16 +435,7 @@ async fn ending(events: &mut Events) -> Vec<String> {
 
 async fn a_stream_ends_with_forbidden_when_the_watchers_role_is_revoked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut spread = events(
-        subscribe(
-            &app,
-            Some(WATCHER),
-            WATCH,
-            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
-        )
-        .await,
-    );
-    assert_eq!(counts(&spread.next_result().await), [0, 1, 1, 0]);
+    let mut spread = watching_drammen(&app).await;
 
     // Drammen's owner reader loses the role while the stream runs; then a vote arrives.
     let roles = app.store.roles_of(WATCHER).await.unwrap();
@@ -493,7 +482,11 @@ async fn a_stream_ends_unauthenticated_when_its_session_logs_out(backend: Backen
         .await
         .unwrap();
     let mut spread = events(response);
-    assert_eq!(counts(&spread.next_result().await), [0, 1, 1, 0]);
+    assert_eq!(
+        counts(&spread.next_result().await),
+        [0, 1, 1, 0],
+        "as seeded"
+    );
     vote(&app, STAFF, 4, false).await;
     assert_eq!(
         counts(&spread.next_result().await),
