@@ -24,6 +24,7 @@ crate::on_both_databases!(
     bad_input_is_refused_and_nothing_is_written,
     the_readme_meeting_examples_answer_as_shown,
     a_decision_creates_an_initiative_with_the_minutes_and_a_refusal_writes_neither,
+    agenda_items_read_together_show_what_each_shows_alone,
 );
 
 const OWNER_ADMIN: &str = "radgiver@kongsberg.kommune.no";
@@ -1023,4 +1024,65 @@ async fn a_decision_creates_an_initiative_with_the_minutes_and_a_refusal_writes_
                           "indicators": [{"code": "eu_mobbing"}]})),
         "{listed:#}"
     );
+}
+
+/// Every agenda item's data of a request is computed in one analysis: each item shows exactly
+/// what it shows read alone (a meeting of that item only), to the planner and to an invited
+/// kulturskole leader, who may read less.
+async fn agenda_items_read_together_show_what_each_shows_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let process = ok(
+        &app,
+        OWNER_ADMIN,
+        CREATE_PROCESS,
+        json!({"input": {"of": {"owner": {"code": "3303"}}, "schoolYear": 2025, "title": "Data"}}),
+    )
+    .await["createMeetingProcess"]["id"]
+        .clone();
+    let items = [
+        json!({"title": "Fargetabell", "data": {"colourTable": {"owner": {"code": "3303"},
+               "indicators": ["eu_trivsel", "eu_mobbing", "ke_trivsel"], "schoolYear": 2025}}}),
+        json!({"title": "Nøkkeltall", "data": {"keyFigures": {"owner": {"code": "3303"},
+               "indicators": ["eu_trivsel", "np_lesing_5", "ke_trivsel"], "schoolYear": 2024}}}),
+        json!({"title": "Trend", "data": {"trend": {"indicator": "eu_mobbing",
+               "owner": {"code": "3303"}}}}),
+        json!({"title": "Kulturskolen", "data": {"trend": {"indicator": "ke_trivsel",
+               "unit": {"orgNumber": KONGSBERG_ARTS_SCHOOL}}}}),
+    ];
+    let plan = async |agenda: Value| -> Value {
+        ok(
+            &app,
+            OWNER_ADMIN,
+            "mutation($input: PlanMeetingInput!) { planMeeting(input: $input) { id } }",
+            json!({"input": {"process": process, "content": {"title": "Møte",
+                   "participants": [{"staffOf": {"orgNumber": KONGSBERG_ARTS_SCHOOL}}],
+                   "agenda": agenda}}}),
+        )
+        .await["planMeeting"]["id"]
+            .clone()
+    };
+    let together = plan(json!(items)).await;
+    let mut alone = Vec::new();
+    for item in &items {
+        alone.push(plan(json!([item])).await);
+    }
+    let live = "query($id: ID!) { meeting(id: $id) { agenda { data {
+        live { columns rows { key label cells { value n suppressed suppressionReason colour } } } } } } }";
+    for reader in [OWNER_ADMIN, ARTS_SCHOOL_LEADER] {
+        let read = ok(&app, reader, live, json!({"id": together})).await;
+        for (index, meeting) in alone.iter().enumerate() {
+            let single = ok(&app, reader, live, json!({"id": meeting})).await;
+            let shown = &read["meeting"]["agenda"][index]["data"]["live"];
+            assert!(
+                shown["rows"]
+                    .as_array()
+                    .is_some_and(|rows| !rows.is_empty()),
+                "{reader}: item {index} has figures: {read:#}"
+            );
+            assert_eq!(
+                shown, &single["meeting"]["agenda"][0]["data"]["live"],
+                "{reader}: item {index} read with the others and alone"
+            );
+        }
+    }
 }
