@@ -332,6 +332,7 @@ async fn statements_do_not_grow_with_the_number_of_units() {
         );
 
         live_vote_statements(&app, &counter, backend).await;
+        meeting_statements(&app, &counter, backend).await;
 
         let token = app.token_for("admin@varde.example").await;
         let indicators = helpers::seed_rows("indicators.csv");
@@ -524,3 +525,136 @@ impl EventCount {
         }
     }
 }
+
+/// A process's meetings with everything below them: participants, the agenda's data (live, the
+/// snapshot and whether it is withheld), its criteria with the egenvurdering and its votes, its
+/// images, the minutes with their decisions' initiatives, and the invitation. (The skoleeier is
+/// asked for once, under the data: asked for at two depths, it could be loaded twice, when the
+/// deeper field asks while the first batch is still in flight, whatever the number of meetings.)
+const MEETINGS: &str = "query($first: Int!) {
+    meetingProcesses(filter: {examples: false}, first: 1) { edges { node { title
+      meetings(first: $first) { edges { node { title process { title }
+        participants { feideUserId staffOf { name } }
+        agenda { title
+          data { kind owner { name } unit { name } indicators
+            live { columns rows { key cells { value } } }
+            snapshot { columns rows { key } } snapshotWithheld }
+          criterion { unit { name } framework { code } criterion
+            assessment { revision current { level } votes { counts { count } } } }
+          images { number contentType } }
+        images { number size }
+        minutes { text decisions { text initiative { title } } }
+        invitation { uid sequence } } } } } } } }";
+
+/// The agenda of the `n`th meeting: a colour table, key figures and a trend, each of other
+/// indicators or years than the other meetings' (so that no two items share an analysis), a
+/// criterion to assess and an image.
+fn agenda(n: usize) -> serde_json::Value {
+    let school_indicators = ["eu_trivsel", "eu_mobbing", "np_lesing_5"];
+    let indicators: Vec<&str> = school_indicators.iter().take(n + 1).copied().collect();
+    let year = 2023 + i64::try_from(n % 3).unwrap();
+    json!([
+        {"title": "Fargetabell",
+         "data": {"colourTable": {"owner": {"code": "3303"}, "indicators": indicators, "schoolYear": year}},
+         "images": [1]},
+        {"title": "Nøkkeltall",
+         "data": {"keyFigures": {"owner": {"code": "3303"}, "indicators": indicators, "schoolYear": year}}},
+        {"title": "Trend",
+         "data": {"trend": {"indicator": school_indicators[n % 3], "owner": {"code": "3303"}}}},
+        {"title": "Trend for kulturskolen",
+         "data": {"trend": {"indicator": "ke_trivsel", "unit": {"orgNumber": "879819334"}}}},
+        {"title": "Egenvurdering",
+         "criterion": {"unit": {"orgNumber": "879819334"}, "framework": {"code": "kulturskole"},
+                       "criterion": format!("2.{}", n % 2 + 1), "schoolYear": 2025}}
+    ])
+}
+
+/// Kongsberg's owner admin plans a process of three meetings (each sent, with an image, minutes
+/// and a decision that creates an initiative) and reads one meeting and all three: the same
+/// statements, though the three hold 15 agenda items with 10 different data references.
+async fn meeting_statements(app: &TestApp, counter: &AtomicUsize, backend: Backend) {
+    let admin = app.token_for("radgiver@kongsberg.kommune.no").await;
+    let ok = async |query: &str, variables: serde_json::Value| -> serde_json::Value {
+        let body = app.query_as(Some(&admin), query, variables).await;
+        assert!(body.get("errors").is_none(), "{backend:?}: {body:#}");
+        body["data"].clone()
+    };
+    let process = ok(
+        "mutation { createMeetingProcess(input: {of: {owner: {code: \"3303\"}}, schoolYear: 2025,
+            title: \"PULS-prosesser Kongsberg kommune (25-26)\"}) { id } }",
+        json!({}),
+    )
+    .await["createMeetingProcess"]["id"]
+        .clone();
+    for n in 0..3 {
+        let content = |agenda: serde_json::Value| {
+            json!({"title": format!("Møte {}", n + 1),
+                   "startsAt": "2026-09-10T12:00:00Z", "endsAt": "2026-09-10T14:00:00Z",
+                   "participants": [{"staffOf": {"orgNumber": "879819334"}},
+                                    {"staffOf": {"orgNumber": "948876639"}},
+                                    {"person": "rektor@kongsberg.kommune.no"}],
+                   "agenda": agenda})
+        };
+        let mut without_image = agenda(n);
+        without_image[0]["images"] = json!([]);
+        let meeting = ok(
+            "mutation($input: PlanMeetingInput!) { planMeeting(input: $input) { id revision } }",
+            json!({"input": {"process": process, "content": content(without_image)}}),
+        )
+        .await["planMeeting"]
+            .clone();
+        ok(
+            "mutation($input: UploadMeetingImageInput!) { uploadMeetingImage(input: $input) { number } }",
+            json!({"input": {"meeting": meeting["id"], "base64": PNG}}),
+        )
+        .await;
+        let revision = ok(
+            "mutation($input: EditMeetingInput!) { editMeeting(input: $input) { revision } }",
+            json!({"input": {"meeting": meeting["id"], "expectedRevision": meeting["revision"],
+                             "content": content(agenda(n))}}),
+        )
+        .await["editMeeting"]["revision"]
+            .clone();
+        ok(
+            "mutation($input: MeetingRevisionInput!) { sendMeeting(input: $input) { meeting { revision } } }",
+            json!({"input": {"meeting": meeting["id"], "expectedRevision": revision}}),
+        )
+        .await;
+        ok(
+            "mutation($input: RecordMinutesInput!) { recordMinutes(input: $input) { revision } }",
+            json!({"input": {"meeting": meeting["id"], "expectedRevision": revision,
+                             "text": "Referat.",
+                             "decisions": [{"text": "Vi setter i gang.",
+                                            "newInitiative": {"title": format!("Tiltak {}", n + 1),
+                                                              "startDate": "2026-09-15"}}]}}),
+        )
+        .await;
+    }
+    let one = statements_of(app, counter, &admin, MEETINGS, json!({ "first": 1 })).await;
+    let all = app
+        .query_as(Some(&admin), MEETINGS, json!({ "first": 3 }))
+        .await;
+    let meetings = &all["data"]["meetingProcesses"]["edges"][0]["node"]["meetings"]["edges"];
+    assert_eq!(
+        meetings.as_array().unwrap().len(),
+        3,
+        "{backend:?}: {all:#}"
+    );
+    let first_agenda = &meetings[0]["node"]["agenda"];
+    assert!(
+        first_agenda[0]["data"]["snapshot"]["rows"]
+            .as_array()
+            .is_some_and(|rows| !rows.is_empty())
+            && first_agenda[4]["criterion"]["criterion"] == "2.1"
+            && meetings[2]["node"]["minutes"]["decisions"][0]["initiative"]["title"] == "Tiltak 3",
+        "{backend:?}: every relation answers: {all:#}"
+    );
+    let three = statements_of(app, counter, &admin, MEETINGS, json!({ "first": 3 })).await;
+    assert_eq!(
+        one, three,
+        "{backend:?}: statements for 1 meeting (5 agenda items) and 3 meetings (15 items) differ"
+    );
+}
+
+/// A 1x1 PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";

@@ -15,6 +15,8 @@ use chrono::Utc;
 pub use oidc::{OidcClient, OidcConfig, VerifiedLogin};
 pub use secrets::random_token;
 
+pub use crate::store::Credential;
+
 use crate::{
     domain::{Grants, Role},
     store::{ApiClient, LoginAttempt, Store, StoreError, TokenHolder, User},
@@ -86,6 +88,16 @@ impl Principal {
             Caller::User(user) => user.feide_user_id.clone(),
             Caller::Client { client_id, .. } => format!("client:{client_id}"),
         }
+    }
+}
+
+/// The credential of a request that presents a bearer token (preferred, as [`Auth::principal`]
+/// does) or a session cookie, by its hash; `None` for neither.
+pub fn credential(bearer: Option<&str>, session: Option<&str>) -> Option<Credential> {
+    match (bearer, session) {
+        (Some(token), _) => Some(Credential::Bearer(secrets::token_hash(token))),
+        (None, Some(session)) => Some(Credential::Session(secrets::token_hash(session))),
+        (None, None) => None,
     }
 }
 

@@ -83,7 +83,7 @@ pub enum Participant {
 
 /// Data on the agenda, by reference: shown live through the reader's access path, frozen when
 /// the invitation is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum DataRef {
     /// Fargetabell: an owner's units against indicators in one school year.

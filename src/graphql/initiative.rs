@@ -118,7 +118,7 @@ impl InitiativeContentInput {
     /// The content, checked: the domain's rules (`InitiativeContent::checked`), criteria of
     /// frameworks the caller may see, and indicators that exist and, for an enhet of `kind`,
     /// apply to it. Answers the linked indicators too.
-    async fn checked(
+    pub(super) async fn checked(
         self,
         ctx: &Context<'_>,
         kind: Option<domain::UnitKind>,
@@ -276,6 +276,63 @@ fn conflict(expected: i64) -> ApiError {
     ))
 }
 
+/// A new tiltak of `subject` (of skoleeier `owner`; `kind` for an enhet's), checked and ready to
+/// store: the caller's right to plan it, its `parent`, its content, and its situation snapshot
+/// (the linked indicators' latest values as the caller can see them now). Writes nothing.
+pub(super) async fn new_initiative(
+    ctx: &Context<'_>,
+    subject: InitiativeSubject,
+    owner: domain::OwnerId,
+    kind: Option<domain::UnitKind>,
+    parent: Option<&ID>,
+    content: InitiativeContentInput,
+) -> ApiResult<NewInitiative> {
+    let caller = logged_in(ctx, TO_PLAN)?;
+    allowed(caller.grants.may_plan_initiative(subject, owner))?;
+    let parent = match parent {
+        Some(id) => {
+            let parent_id = InitiativeId(parse_id_of(NodeKind::Initiative, id)?);
+            let parent = store(ctx).initiative(parent_id).await?;
+            if !parent.is_some_and(|parent| {
+                parent.unit.is_none() && parent.owner == owner && kind.is_some()
+            }) {
+                return Err(ApiError::BadUserInput(format!(
+                    "{:?} is not an initiative of this enhet's skoleeier; a parent is the \
+                         skoleeier's own initiative, for an enhet's",
+                    id.as_str()
+                )));
+            }
+            Some(parent_id)
+        }
+        None => None,
+    };
+    let (content, indicators) = content.checked(ctx, kind).await?;
+    let (units, owners) = match subject {
+        InitiativeSubject::Unit(unit) => (vec![unit], Vec::new()),
+        InitiativeSubject::Owner(owner) => (Vec::new(), vec![owner]),
+    };
+    let ids: Vec<domain::IndicatorId> = indicators.iter().map(|i| i.id).collect();
+    let values = reader(ctx)
+        .values_of_subjects(&units, &owners, &ids)
+        .await?;
+    let snapshot = indicators
+        .iter()
+        .map(|indicator| {
+            let latest = latest_value(&values, &subject.value_subject(), indicator.id);
+            Reading::of(&indicator.code, latest)
+        })
+        .collect();
+    let new = NewInitiative {
+        owner,
+        unit: units.first().copied(),
+        parent,
+        content,
+        snapshot,
+        created_by: caller.audit_name(),
+    };
+    Ok(new)
+}
+
 /// Changes to tiltak (initiatives) and their framdrift.
 #[derive(Default)]
 pub struct InitiativeMutation;
@@ -290,7 +347,7 @@ impl InitiativeMutation {
         ctx: &Context<'_>,
         input: CreateInitiativeInput,
     ) -> ApiResult<Initiative> {
-        let caller = logged_in(ctx, TO_PLAN)?;
+        logged_in(ctx, TO_PLAN)?;
         let (subject, owner, kind) = match &input.of {
             InitiativeSubjectRef::Unit(unit) => {
                 let unit = unit.resolve(ctx).await?;
@@ -305,48 +362,15 @@ impl InitiativeMutation {
                 (InitiativeSubject::Owner(owner.id), owner.id, None)
             }
         };
-        allowed(caller.grants.may_plan_initiative(subject, owner))?;
-        let parent = match &input.parent {
-            Some(id) => {
-                let parent_id = InitiativeId(parse_id_of(NodeKind::Initiative, id)?);
-                let parent = store(ctx).initiative(parent_id).await?;
-                if !parent.is_some_and(|parent| {
-                    parent.unit.is_none() && parent.owner == owner && kind.is_some()
-                }) {
-                    return Err(ApiError::BadUserInput(format!(
-                        "{:?} is not an initiative of this enhet's skoleeier; a parent is the \
-                         skoleeier's own initiative, for an enhet's",
-                        id.as_str()
-                    )));
-                }
-                Some(parent_id)
-            }
-            None => None,
-        };
-        let (content, indicators) = input.content.checked(ctx, kind).await?;
-        let (units, owners) = match subject {
-            InitiativeSubject::Unit(unit) => (vec![unit], Vec::new()),
-            InitiativeSubject::Owner(owner) => (Vec::new(), vec![owner]),
-        };
-        let ids: Vec<domain::IndicatorId> = indicators.iter().map(|i| i.id).collect();
-        let values = reader(ctx)
-            .values_of_subjects(&units, &owners, &ids)
-            .await?;
-        let snapshot = indicators
-            .iter()
-            .map(|indicator| {
-                let latest = latest_value(&values, &subject.value_subject(), indicator.id);
-                Reading::of(&indicator.code, latest)
-            })
-            .collect();
-        let new = NewInitiative {
+        let new = new_initiative(
+            ctx,
+            subject,
             owner,
-            unit: units.first().copied(),
-            parent,
-            content,
-            snapshot,
-            created_by: caller.audit_name(),
-        };
+            kind,
+            input.parent.as_ref(),
+            input.content,
+        )
+        .await?;
         let id = store(ctx).create_initiative(&new, Utc::now()).await?;
         reloaded(ctx, id).await
     }

@@ -5,20 +5,24 @@
 //! `NOTIFY` between processes, an in-process channel on SQLite), and reads the spread again through
 //! its own access path each time, exactly as `Assessment.votes` shows it. The caller's right to
 //! read the unit's assessments is checked before the stream starts: an anonymous or unauthorised
-//! subscriber gets an error, never a stream.
+//! subscriber gets an error, never a stream. It is checked again (one statement) before each later
+//! answer, against the credential the stream was opened with: when the session has ended (logged
+//! out, expired) or the token expired, the stream ends with `UNAUTHENTICATED`; when the caller's
+//! roles no longer let it read the unit's assessments, with `FORBIDDEN`.
 
 use async_graphql::{Context, Subscription};
+use chrono::Utc;
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::{
     error::{ApiError, ApiResult},
-    objects::{AssessmentVotes, logged_in, principal, reader, store},
+    objects::{AssessmentVotes, load_reference, logged_in, principal, reader, store},
     quality::{AssessmentRefInput, checked_assessment},
 };
 use crate::{
-    auth::Caller,
-    domain::{self, AssessmentId, VoteSpread},
+    auth::{Caller, Credential},
+    domain::{self, AssessmentId, Grants, OwnerId, VoteSpread},
     store::{AssessmentFilter, AssessmentKey, Page, ScopedReader, Store, VoteChange},
 };
 
@@ -47,6 +51,7 @@ impl Subscription {
             "following the votes",
         )
         .await?;
+        let unit: domain::Unit = load_reference(ctx, key.unit).await?;
         let viewer = match &principal(ctx).caller {
             Caller::User(user) => Some(user.feide_user_id.clone()),
             _ => None,
@@ -57,9 +62,12 @@ impl Subscription {
             store: store(ctx).clone(),
             reader: reader(ctx).clone(),
             key,
+            owner: unit.owner_id,
+            credential: ctx.data_opt::<Credential>().cloned(),
             viewer,
             assessment: None,
             shown: None,
+            ended: false,
         };
         Ok(stream::unfold(watch, |mut watch| async move {
             let next = watch.next().await?;
@@ -74,17 +82,27 @@ struct Watch {
     store: Store,
     reader: ScopedReader,
     key: AssessmentKey,
+    /// The skoleeier of the assessment's enhet (whose roles read it too).
+    owner: OwnerId,
+    /// What the caller opened the stream with, checked again before each later answer; `None`
+    /// (a caller not over HTTP) ends the stream at the first change, since nothing can be checked.
+    credential: Option<Credential>,
     viewer: Option<String>,
     /// The assessment's id, once it exists (the first vote creates it).
     assessment: Option<AssessmentId>,
     /// The spread last sent; `None` before the first.
     shown: Option<VoteSpread>,
+    /// The caller's access ended, and the error saying so was sent.
+    ended: bool,
 }
 
 impl Watch {
     /// The spread as it is now, then the next one that differs from the last sent; `None` when
     /// the process stops carrying notices.
     async fn next(&mut self) -> Option<ApiResult<AssessmentVotes>> {
+        if self.ended {
+            return None;
+        }
         loop {
             if self.shown.is_some() {
                 match self.changes.recv().await {
@@ -96,6 +114,10 @@ impl Watch {
                     Ok(VoteChange::Missed) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
                 }
+                if let Err(error) = self.still_allowed().await {
+                    self.ended = true;
+                    return Some(Err(error));
+                }
             }
             let spread = match self.read().await {
                 Ok(spread) => spread,
@@ -105,6 +127,34 @@ impl Watch {
                 self.shown = Some(spread.clone());
                 return Some(Ok(AssessmentVotes(spread)));
             }
+        }
+    }
+
+    /// Whether the caller may still follow the votes: its credential still speaks for it, and its
+    /// roles now still let it read the enhet's assessments (the rule checked when the stream
+    /// started). One statement.
+    async fn still_allowed(&self) -> ApiResult<()> {
+        let ended = || {
+            ApiError::Unauthenticated(
+                "your session ended (logged out or expired) or your token is no longer valid; \
+                 log in and subscribe again"
+                    .into(),
+            )
+        };
+        let credential = self.credential.as_ref().ok_or_else(ended)?;
+        let roles = self
+            .store
+            .roles_of_credential(credential, Utc::now().timestamp())
+            .await?
+            .ok_or_else(ended)?;
+        let scope = Grants { roles }.restricted_scope();
+        if scope.may_read_unit(self.key.unit, self.owner) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "your roles no longer allow following the votes of this enhet's egenvurdering"
+                    .into(),
+            ))
         }
     }
 

@@ -19,10 +19,12 @@ use crate::{
         latest_value,
     },
     store::{
-        AssessmentFilter, InitiativeFilter, MeetingReader, Page, ScopedReader, Store, StoreError,
-        StoreResult, UnitFilter, ValueFilter, WholeHistory,
+        AssessmentFilter, AssessmentKey, InitiativeFilter, MeetingReader, Page, ScopedReader,
+        Store, StoreError, StoreResult, UnitFilter, ValueFilter, WholeHistory,
     },
 };
+
+use super::error::ApiResult;
 
 /// The loader of one request, with its cache.
 pub type RequestLoader = DataLoader<StoreLoader, HashMapCache>;
@@ -442,6 +444,71 @@ impl Loader<ImagesOf> for StoreLoader {
         Ok(keys
             .iter()
             .map(|key| (*key, found.remove(&key.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The figures of an agenda item's data, live through the request's scoped reader: every
+/// agenda item of a request in one analysis (see `analysis::figure_tables`), each distinct data
+/// reference computed once. A reference that no longer resolves fails alone.
+impl Loader<domain::DataRef> for StoreLoader {
+    type Value = ApiResult<domain::FrozenTable>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[domain::DataRef]) -> LoadResult<domain::DataRef, Self::Value> {
+        Ok(super::analysis::figure_tables(&self.store, &self.reader, keys).await?)
+    }
+}
+
+/// An egenvurdering (assessment) by its key, if it exists and the caller may read it on its own
+/// (through the request's scoped reader): every agenda item's criterion in one statement.
+impl Loader<AssessmentKey> for StoreLoader {
+    type Value = Assessment;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[AssessmentKey]) -> LoadResult<AssessmentKey, Assessment> {
+        Ok(by_key(
+            self.reader.assessments_by_keys(keys).await?,
+            AssessmentKey::of,
+        ))
+    }
+}
+
+/// Key for the staff (unit staff and leaders) of a unit, by Feide user id: whom an invitation
+/// to the unit's whole staff reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StaffOf(pub UnitId);
+
+impl Loader<StaffOf> for StoreLoader {
+    type Value = Vec<String>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[StaffOf]) -> LoadResult<StaffOf, Vec<String>> {
+        let units: Vec<UnitId> = keys.iter().map(|key| key.0).collect();
+        let mut staff = self.store.staff_of_units(&units).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, staff.remove(&key.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// Key for a person's invitation address, by Feide user id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InvitationAddress(pub String);
+
+impl Loader<InvitationAddress> for StoreLoader {
+    type Value = String;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[InvitationAddress]) -> LoadResult<InvitationAddress, String> {
+        let people: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        Ok(self
+            .store
+            .invitation_addresses(&people)
+            .await?
+            .into_iter()
+            .map(|(person, address)| (InvitationAddress(person), address))
             .collect())
     }
 }

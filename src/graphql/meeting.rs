@@ -11,15 +11,15 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 
 use super::{
-    analysis::figure_table,
     enums::{Colour, SuppressionReason},
     error::{ApiError, ApiResult},
     ids::{NodeKind, global_id, parse_id_of},
+    initiative::{InitiativeContentInput, new_initiative},
     inputs::{OwnerRef, QualityFrameworkRef, UnitRef},
-    loaders::{FrameworkCode, ImagesOf, VersionNumber},
+    loaders::{FrameworkCode, ImagesOf, InvitationAddress, StaffOf, VersionNumber},
     objects::{
         Assessment, Initiative, Owner, QualityFramework, SchoolYear, Unit, child_connection,
-        indicators_by_code, load_one, load_reference, logged_in, principal, store,
+        indicators_by_code, load_one, load_reference, loader, logged_in, principal, store,
     },
     paging::{self, Connection},
 };
@@ -30,7 +30,9 @@ use crate::{
         ProcessId, Role, UnitId,
     },
     mail::{self, Mailer},
-    store::{AssessmentFilter, MeetingReader, Page, ProcessFilter, StoreError, Written},
+    store::{
+        AssessmentKey, MeetingReader, NewInitiative, Page, ProcessFilter, StoreError, Written,
+    },
 };
 
 /// What a caller must log in to do here.
@@ -424,7 +426,7 @@ impl AgendaData {
     /// The figures now, as the reader may see them (the analysis queries' suppression and
     /// access rules).
     async fn live(&self, ctx: &Context<'_>) -> ApiResult<FigureTable> {
-        Ok(figure_table(ctx, &self.data).await?.into())
+        Ok(live_figures(ctx, &self.data).await?.into())
     }
 
     /// The figures frozen when the invitation was (last) sent, made by the sender's suppression
@@ -447,9 +449,16 @@ impl AgendaData {
         let Some(frozen) = &self.frozen else {
             return Ok(None);
         };
-        let live = figure_table(ctx, &self.data).await?;
+        let live = live_figures(ctx, &self.data).await?;
         Ok(frozen.shown_within(&live).then(|| frozen.clone()))
     }
+}
+
+/// The figures of `data` as the reader may see them now, through the request's loader: one
+/// analysis for the data of every agenda item the request shows, each reference once (`live`,
+/// `snapshot` and `snapshotWithheld` share it).
+async fn live_figures(ctx: &Context<'_>, data: &DataRef) -> ApiResult<domain::FrozenTable> {
+    load_reference(ctx, data.clone()).await?
 }
 
 /// A kvalitetskjennetegn to assess in the meeting: the enhet's egenvurdering (self-assessment)
@@ -488,27 +497,13 @@ impl AgendaCriterion {
         let Some(framework) = load_one(ctx, FrameworkCode(self.0.framework.clone())).await? else {
             return Ok(None);
         };
-        let filter = AssessmentFilter {
-            framework: Some(framework.id),
-            criterion: Some(self.0.criterion.clone()),
-            school_year: Some(domain::SchoolYear::new(self.0.school_year)?),
+        let key = AssessmentKey {
+            unit: UnitId(self.0.unit),
+            framework: framework.id,
+            criterion: self.0.criterion.clone(),
+            school_year: domain::SchoolYear::new(self.0.school_year)?,
         };
-        let page = Page {
-            after: None,
-            before: None,
-            limit: 1,
-            from_end: false,
-        };
-        let connection = child_connection(
-            ctx,
-            UnitId(self.0.unit),
-            filter,
-            page,
-            Assessment::id_of,
-            Assessment,
-        )
-        .await?;
-        Ok(connection.edges.into_iter().next().map(|edge| edge.node))
+        Ok(load_one(ctx, key).await?.map(Assessment))
     }
 }
 
@@ -607,20 +602,31 @@ impl Meeting {
 
     /// Deltakere (participants), as planned.
     async fn participants(&self, ctx: &Context<'_>) -> ApiResult<Vec<MeetingParticipant>> {
-        let mut list = Vec::with_capacity(self.meeting.content.participants.len());
-        for participant in &self.meeting.content.participants {
-            list.push(match participant {
-                Participant::Person(person) => MeetingParticipant {
-                    feide_user_id: Some(person.clone()),
-                    staff_of: None,
-                },
-                Participant::StaffOf(unit) => MeetingParticipant {
-                    feide_user_id: None,
-                    staff_of: Some(Unit(load_reference(ctx, UnitId(*unit)).await?)),
-                },
-            });
-        }
-        Ok(list)
+        let participants = &self.meeting.content.participants;
+        let mut units = loader(ctx)
+            .load_many(participants.iter().filter_map(|p| match p {
+                Participant::StaffOf(unit) => Some(UnitId(*unit)),
+                Participant::Person(_) => None,
+            }))
+            .await
+            .map_err(ApiError::from)?;
+        participants
+            .iter()
+            .map(|participant| {
+                Ok(match participant {
+                    Participant::Person(person) => MeetingParticipant {
+                        feide_user_id: Some(person.clone()),
+                        staff_of: None,
+                    },
+                    Participant::StaffOf(unit) => MeetingParticipant {
+                        feide_user_id: None,
+                        staff_of: Some(Unit(units.remove(&UnitId(*unit)).ok_or_else(|| {
+                            StoreError::BrokenReference(format!("{:?}", UnitId(*unit)))
+                        })?)),
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Saksliste (agenda).
@@ -689,23 +695,24 @@ async fn recipients(ctx: &Context<'_>, content: &MeetingContent) -> ApiResult<Re
             Participant::StaffOf(unit) => units.push(UnitId(*unit)),
         }
     }
-    if !units.is_empty() {
-        people.extend(store(ctx).staff_of_units(&units).await?);
-    }
+    let staff = loader(ctx)
+        .load_many(units.into_iter().map(StaffOf))
+        .await
+        .map_err(ApiError::from)?;
+    people.extend(staff.into_values().flatten());
     people.sort();
     people.dedup();
-    let found = if people.is_empty() {
-        Default::default()
-    } else {
-        store(ctx).invitation_addresses(&people).await?
-    };
+    let found = loader(ctx)
+        .load_many(people.iter().cloned().map(InvitationAddress))
+        .await
+        .map_err(ApiError::from)?;
     let mut addresses: Vec<String> = found.values().cloned().collect();
     addresses.sort();
     addresses.dedup();
     Ok(Recipients {
         without_address: people
             .into_iter()
-            .filter(|person| !found.contains_key(person))
+            .filter(|person| !found.contains_key(&InvitationAddress(person.clone())))
             .collect(),
         addresses,
     })
@@ -924,6 +931,53 @@ async fn reloaded(ctx: &Context<'_>, id: MeetingId) -> ApiResult<Meeting> {
         .await?
         .map(|(meeting, process)| Meeting { meeting, process })
         .ok_or_else(|| StoreError::BrokenReference(format!("{id:?}")).into())
+}
+
+/// The id of an existing tiltak (`id`) a decision links: one of `process`'s skoleeier (and its
+/// enhet, for an enhet's process) that the caller may read.
+async fn linked_initiative(
+    ctx: &Context<'_>,
+    process: &domain::Process,
+    id: &ID,
+) -> ApiResult<i64> {
+    let initiative_id = domain::InitiativeId(parse_id_of(NodeKind::Initiative, id)?);
+    let initiative: Option<domain::Initiative> = load_one(ctx, initiative_id).await?;
+    let fits = initiative.is_some_and(|initiative| {
+        Some(initiative.owner) == process.owner
+            && (process.unit.is_none() || initiative.unit == process.unit)
+    });
+    if !fits {
+        return Err(ApiError::BadUserInput(format!(
+            "{:?} is not a tiltak (initiative) of the process's skoleeier or enhet that you may \
+             read",
+            id.as_str()
+        )));
+    }
+    Ok(initiative_id.0)
+}
+
+/// A new tiltak a decision creates, checked (by `createInitiative`'s rules) but not written: the
+/// process's enhet's, or its skoleeier's for a skoleeier's own process. An example process has
+/// neither, so its decisions create none.
+async fn initiative_of(
+    ctx: &Context<'_>,
+    process: &domain::Process,
+    content: InitiativeContentInput,
+) -> ApiResult<NewInitiative> {
+    let Some(owner) = process.owner else {
+        return Err(ApiError::BadUserInput(
+            "an example process belongs to no skoleeier: its decisions create no initiatives"
+                .into(),
+        ));
+    };
+    let (subject, kind) = match process.unit {
+        Some(unit) => (
+            domain::InitiativeSubject::Unit(unit),
+            Some(load_reference::<_, domain::Unit>(ctx, unit).await?.kind),
+        ),
+        None => (domain::InitiativeSubject::Owner(owner), None),
+    };
+    new_initiative(ctx, subject, owner, kind, None, content).await
 }
 
 /// Whose process: a skoleeier's own or one of its enheters'.
@@ -1238,13 +1292,18 @@ pub struct UploadMeetingImageInput {
     base64: String,
 }
 
-/// A decision for the minutes.
+/// A decision for the minutes: it may link an existing tiltak (`initiative`) or create one
+/// (`newInitiative`), not both.
 #[derive(InputObject)]
 pub struct DecisionInput {
     /// What was decided (not empty).
     text: String,
     /// A tiltak (initiative, global id) made of it, of the process's skoleeier or enhet.
     initiative: Option<ID>,
+    /// A new tiltak (initiative) made of it, created with the minutes (in the same write) for
+    /// the process's enhet, or its skoleeier when the process is the skoleeier's own; by the
+    /// rules of `createInitiative` (the caller must be allowed to plan initiatives there).
+    new_initiative: Option<InitiativeContentInput>,
 }
 
 /// Referat (minutes) of a meeting.
@@ -1257,7 +1316,7 @@ pub struct RecordMinutesInput {
     /// What was said.
     #[graphql(default)]
     text: String,
-    /// Vedtak (decisions), at most 30.
+    /// Vedtak (decisions), at most 12.
     #[graphql(default)]
     decisions: Vec<DecisionInput>,
 }
@@ -1464,13 +1523,23 @@ impl MeetingMutation {
         if meeting.meeting.status == MeetingStatus::Cancelled {
             return Err(ApiError::BadUserInput("the meeting is cancelled".into()));
         }
-        let mut snapshot = Vec::with_capacity(meeting.meeting.content.agenda.len());
-        for item in &meeting.meeting.content.agenda {
-            snapshot.push(match &item.data {
-                Some(data) => Some(figure_table(ctx, data).await?),
-                None => None,
-            });
-        }
+        // Every item's data in one analysis, as the sender sees it now.
+        let agenda = &meeting.meeting.content.agenda;
+        let tables = loader(ctx)
+            .load_many(agenda.iter().filter_map(|item| item.data.clone()))
+            .await
+            .map_err(ApiError::from)?;
+        let snapshot = agenda
+            .iter()
+            .map(|item| match &item.data {
+                Some(data) => tables
+                    .get(data)
+                    .cloned()
+                    .ok_or_else(|| StoreError::BrokenReference(format!("{data:?}")))?
+                    .map(Some),
+                None => Ok(None),
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
         let snapshot = serde_json::to_string(&snapshot).map_err(StoreError::from)?;
         let id = meeting.meeting.id;
         match store(ctx)
@@ -1524,8 +1593,10 @@ impl MeetingMutation {
     }
 
     /// Records the referat (minutes) of a meeting with its decisions (its planners), replacing
-    /// earlier minutes. A decision links a tiltak (initiative) made of it: one of the process's
-    /// skoleeier (or enhet) that the caller may read.
+    /// earlier minutes. A decision links a tiltak (initiative) made of it: an existing one of the
+    /// process's skoleeier (or enhet) that the caller may read, or a new one it creates, planned,
+    /// for the process's enhet (or skoleeier) by the rules of `createInitiative`. All or
+    /// nothing: when anything is refused, neither the minutes nor any initiative is written.
     async fn record_minutes(
         &self,
         ctx: &Context<'_>,
@@ -1533,27 +1604,21 @@ impl MeetingMutation {
     ) -> ApiResult<Meeting> {
         let meeting = plannable(ctx, &input.meeting).await?;
         let mut decisions = Vec::with_capacity(input.decisions.len());
-        for decision in input.decisions {
-            let initiative = match &decision.initiative {
-                None => None,
-                Some(id) => {
-                    let initiative_id =
-                        domain::InitiativeId(parse_id_of(NodeKind::Initiative, id)?);
-                    let initiative: Option<domain::Initiative> =
-                        load_one(ctx, initiative_id).await?;
-                    let fits = initiative.is_some_and(|initiative| {
-                        Some(initiative.owner) == meeting.process.owner
-                            && (meeting.process.unit.is_none()
-                                || initiative.unit == meeting.process.unit)
-                    });
-                    if !fits {
-                        return Err(ApiError::BadUserInput(format!(
-                            "{:?} is not a tiltak (initiative) of the process's skoleeier or \
-                             enhet that you may read",
-                            id.as_str()
-                        )));
-                    }
-                    Some(initiative_id.0)
+        let mut created = Vec::new();
+        for (index, decision) in input.decisions.into_iter().enumerate() {
+            let initiative = match (&decision.initiative, decision.new_initiative) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::BadUserInput(
+                        "a decision links an existing initiative or creates a new one \
+                         (`newInitiative`), not both"
+                            .into(),
+                    ));
+                }
+                (None, None) => None,
+                (Some(id), None) => Some(linked_initiative(ctx, &meeting.process, id).await?),
+                (None, Some(content)) => {
+                    created.push((index, initiative_of(ctx, &meeting.process, content).await?));
+                    None
                 }
             };
             decisions.push(domain::Decision {
@@ -1568,7 +1633,7 @@ impl MeetingMutation {
         .checked()?;
         let id = meeting.meeting.id;
         match store(ctx)
-            .record_minutes(id, input.expected_revision, &minutes)
+            .record_minutes(id, input.expected_revision, &minutes, &created, Utc::now())
             .await?
         {
             Written::Done => reloaded(ctx, id).await,

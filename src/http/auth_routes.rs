@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::{
-    auth::{AuthError, Principal},
+    auth::{AuthError, Credential, Principal},
     graphql::{ErrorCode, INTERNAL_MESSAGE, error_body},
 };
 
@@ -107,7 +107,8 @@ impl IntoResponse for AuthError {
 
 /// The caller of a request: `Authorization: Bearer` or the session cookie; anonymous without
 /// either. A bearer token that does not check out is refused (401), never taken as anonymous.
-pub struct Caller(pub Principal);
+/// With the principal comes the credential it was found by, for a stream that checks it again.
+pub struct Caller(pub Principal, pub Option<Credential>);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AuthError;
@@ -135,7 +136,10 @@ impl FromRequestParts<AppState> for Caller {
         };
         metrics::counter!("varde_callers_total", "credential" => credential, "outcome" => outcome)
             .increment(1);
-        Ok(Self(principal?))
+        Ok(Self(
+            principal?,
+            crate::auth::credential(bearer, session.as_deref()),
+        ))
     }
 }
 

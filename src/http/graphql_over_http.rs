@@ -179,7 +179,7 @@ fn wants_graphiql(headers: &HeaderMap, params: &QueryStringParams) -> bool {
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query in the URL.
 pub async fn get(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Caller(principal, _): Caller,
     headers: HeaderMap,
     RawQuery(raw_query): RawQuery,
 ) -> Response {
@@ -229,7 +229,7 @@ pub async fn get(
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
 pub async fn post(
     State(state): State<AppState>,
-    Caller(principal): Caller,
+    Caller(principal, credential): Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -273,7 +273,9 @@ pub async fn post(
         }
         Value::Array(batch) => execute_batch(&state, principal, media_type, batch).await,
         single => match serde_json::from_value::<RequestParams>(single) {
-            Ok(params) if event_stream => events::stream(&state, principal, params).await,
+            Ok(params) if event_stream => {
+                events::stream(&state, principal, credential, params).await
+            }
             Ok(params) => execute_one(&state, principal, Method::POST, media_type, params).await,
             Err(error) => {
                 Refusal::bad_request(format!("invalid request parameters: {error}")).into_response()
@@ -520,7 +522,7 @@ mod events {
         too_large,
     };
     use crate::{
-        auth::Principal,
+        auth::{Credential, Principal},
         graphql::{ErrorCode, Outcome},
     };
 
@@ -528,15 +530,21 @@ mod events {
     /// quiet connections keep it open.
     const KEEP_ALIVE: Duration = Duration::from_secs(12);
 
+    /// Streams the answers of one operation to the holder of `credential` (which a
+    /// subscription checks again before each later answer: see `graphql::live`).
     pub(super) async fn stream(
         state: &AppState,
         principal: Principal,
+        credential: Option<Credential>,
         params: RequestParams,
     ) -> Response {
-        let request = match prepare(&state.graphql, Method::POST, params, true).await {
+        let mut request = match prepare(&state.graphql, Method::POST, params, true).await {
             Ok(request) => request,
             Err(refusal) => return refusal.into_response(),
         };
+        if let Some(credential) = credential {
+            request = request.data(credential);
+        }
         let mut outcomes = state.graphql.execute_stream(request, principal);
         // The first answer comes once the operation's field has started its stream (or failed).
         let Some(first) = outcomes.next().await else {

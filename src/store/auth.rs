@@ -117,6 +117,27 @@ fn bind_role(sql: &mut Sql, role: Role) {
         .bind(role.unit().map(|unit| unit.0));
 }
 
+/// The credential a request came with, by its hash (never the secret itself): what a long-lived
+/// answer (a subscription's stream) checks again, since the session may end or the token expire
+/// while it runs.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A session cookie's id, hashed.
+    Session(String),
+    /// A bearer token (a person's or an API client's), hashed.
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Credential {
+    /// Leaves the hash out: it is as good as the secret for looking a session up.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Session(_) => "Credential::Session(..)",
+            Self::Bearer(_) => "Credential::Bearer(..)",
+        })
+    }
+}
+
 impl Store {
     /// Records a login: finds the user by Feide user id (roles may have been granted before the
     /// first login), links the `sub`, and notes the time.
@@ -361,6 +382,54 @@ impl Store {
             expires_at.into(),
         ] as [super::Param; 6]);
         self.execute_in_transaction(vec![sql]).await
+    }
+
+    /// The roles the holder of `credential` has now, in one statement; `None` when the credential
+    /// no longer speaks for anyone (the session ended or expired, the token expired, its API
+    /// client was revoked).
+    pub async fn roles_of_credential(
+        &self,
+        credential: &Credential,
+        now: i64,
+    ) -> StoreResult<Option<Vec<Role>>> {
+        // A person's roles joined to the credential, one row with no role when they hold none.
+        let person = |sql: &mut Sql, from: &str, hash: &str, column: &str| {
+            sql.push("SELECT r.role, r.owner_id, r.unit_id FROM ")
+                .push(from)
+                .push(
+                    " JOIN users u ON u.id = t.user_id \
+                     LEFT JOIN role_assignments r ON r.feide_user_id = u.feide_user_id WHERE t.",
+                )
+                .push(column)
+                .push(" = ")
+                .bind(hash)
+                .push(" AND t.expires_at > ")
+                .bind(now);
+        };
+        let mut sql = Sql::default();
+        match credential {
+            Credential::Session(hash) => person(&mut sql, "sessions t", hash.as_str(), "id_hash"),
+            Credential::Bearer(hash) => {
+                person(&mut sql, "access_tokens t", hash.as_str(), "token_hash");
+                sql.push(
+                    " UNION ALL SELECT c.role, c.owner_id, c.unit_id FROM access_tokens t \
+                     JOIN api_clients c ON c.id = t.api_client_id \
+                     WHERE c.revoked_at IS NULL AND t.token_hash = ",
+                )
+                .bind(hash.as_str())
+                .push(" AND t.expires_at > ")
+                .bind(now);
+            }
+        }
+        let rows: Vec<(Option<String>, Option<i64>, Option<i64>)> = self.fetch_all(sql).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let roles = rows
+            .into_iter()
+            .filter_map(|(role, owner, unit)| Some(role_from(&role?, owner, unit)))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(roles))
     }
 
     /// Whom an unexpired bearer token speaks for (a revoked client's tokens speak for no one).

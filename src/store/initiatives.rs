@@ -194,6 +194,46 @@ fn change_statement(initiative: i64, fields: &str, changed_by: &str, now: DateTi
     sql
 }
 
+/// The `INSERT ... RETURNING id` of a new initiative, planned, at revision 1.
+pub(super) fn insert_initiative(new: &NewInitiative, now: DateTime<Utc>) -> StoreResult<Sql> {
+    let mut insert = Sql::new(
+        "INSERT INTO initiatives (owner_id, unit_id, parent_id, status, revision, content, \
+         snapshot, created_by, created_at) VALUES (",
+    );
+    insert
+        .bind(new.owner.0)
+        .push(", ")
+        .bind(new.unit.map(|unit| unit.0))
+        .push(", ")
+        .bind(new.parent.map(|parent| parent.0))
+        .push(", ")
+        .bind(InitiativeStatus::Planned.as_str())
+        .push(", 1, ")
+        .bind(serde_json::to_string(&new.content)?)
+        .push(", ")
+        .bind(serde_json::to_string(&new.snapshot)?)
+        .push(", ")
+        .bind(new.created_by.as_str())
+        .push(", ")
+        .bind(now)
+        .push(") RETURNING id");
+    Ok(insert)
+}
+
+/// What follows the `INSERT` of `new` once its id is known, in the same transaction: its school
+/// years and its first history row.
+pub(super) fn initiative_created(
+    new: &NewInitiative,
+    now: DateTime<Utc>,
+) -> StoreResult<impl FnOnce(i64) -> Vec<Sql> + '_> {
+    let fields = serde_json::to_string(&["created"])?;
+    Ok(move |id| {
+        let mut statements = school_year_statements(id, &new.content.school_years);
+        statements.push(change_statement(id, &fields, &new.created_by, now));
+        statements
+    })
+}
+
 impl Store {
     /// One page of readable initiatives for each parent, in one statement: `parent` is the column
     /// the list is of, `only` a constant condition on top of the filter.
@@ -415,36 +455,9 @@ impl Store {
         new: &NewInitiative,
         now: DateTime<Utc>,
     ) -> StoreResult<InitiativeId> {
-        let mut insert = Sql::new(
-            "INSERT INTO initiatives (owner_id, unit_id, parent_id, status, revision, content, \
-             snapshot, created_by, created_at) VALUES (",
-        );
-        insert
-            .bind(new.owner.0)
-            .push(", ")
-            .bind(new.unit.map(|unit| unit.0))
-            .push(", ")
-            .bind(new.parent.map(|parent| parent.0))
-            .push(", ")
-            .bind(InitiativeStatus::Planned.as_str())
-            .push(", 1, ")
-            .bind(serde_json::to_string(&new.content)?)
-            .push(", ")
-            .bind(serde_json::to_string(&new.snapshot)?)
-            .push(", ")
-            .bind(new.created_by.as_str())
-            .push(", ")
-            .bind(now)
-            .push(") RETURNING id");
-        let fields = serde_json::to_string(&["created"])?;
-        let id = self
-            .insert_then(insert, |id| {
-                let mut statements = school_year_statements(id, &new.content.school_years);
-                statements.push(change_statement(id, &fields, &new.created_by, now));
-                statements
-            })
-            .await?;
-        Ok(InitiativeId(id))
+        let insert = insert_initiative(new, now)?;
+        let then = initiative_created(new, now)?;
+        Ok(InitiativeId(self.insert_then(insert, then).await?))
     }
 
     /// Replaces an initiative's content as its next revision, recording `fields` as what changed;

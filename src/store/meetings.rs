@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AssertSqlSafe, Backend, Page, Param, Sql, Store, StoreError, StoreResult, Written,
+    AssertSqlSafe, Backend, NewInitiative, Page, Param, Sql, Store, StoreError, StoreResult,
+    Written,
+    initiatives::{initiative_created, insert_initiative},
     page::PagedQuery,
 };
 use crate::domain::{
@@ -520,21 +522,65 @@ impl Store {
         self.execute_guarded(vec![update], 0).await
     }
 
-    /// Records a meeting's minutes (replacing earlier ones) as its next revision.
+    /// Records a meeting's minutes (replacing earlier ones) as its next revision, with the
+    /// initiatives its decisions create: `created` pairs a decision's index with its new
+    /// initiative (each with its school years and first history row, like
+    /// [`Store::create_initiative`]), linked from the decision. One transaction: when the meeting
+    /// is no longer at `expected`, nothing is written, no initiative either.
     pub async fn record_minutes(
         &self,
         id: MeetingId,
         expected: i64,
         minutes: &Minutes,
+        created: &[(usize, NewInitiative)],
+        now: DateTime<Utc>,
     ) -> StoreResult<Written> {
-        let mut update = Sql::new("UPDATE meetings SET minutes = ");
-        update
-            .bind(serde_json::to_string(minutes)?)
-            .push(", revision = revision + 1 WHERE id = ")
-            .bind(id.0)
-            .push(" AND revision = ")
-            .bind(expected);
-        self.execute_guarded(vec![update], 0).await
+        let mut minutes = minutes.clone();
+        let mut creations = Vec::with_capacity(created.len());
+        for (index, new) in created {
+            creations.push((
+                *index,
+                insert_initiative(new, now)?,
+                initiative_created(new, now)?,
+            ));
+        }
+        let written = with_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            for (index, insert, then) in creations {
+                let Sql { text, params } = insert;
+                let (initiative,): (i64,) =
+                    bind_params!(sqlx::query_as(AssertSqlSafe(text)), params)
+                        .fetch_one(&mut *transaction)
+                        .await?;
+                for Sql { text, params } in then(initiative) {
+                    bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                if let Some(decision) = minutes.decisions.get_mut(index) {
+                    decision.initiative = Some(initiative);
+                }
+            }
+            let mut update = Sql::new("UPDATE meetings SET minutes = ");
+            update
+                .bind(serde_json::to_string(&minutes)?)
+                .push(", revision = revision + 1 WHERE id = ")
+                .bind(id.0)
+                .push(" AND revision = ")
+                .bind(expected);
+            let Sql { text, params } = update;
+            let done = bind_params!(sqlx::query(AssertSqlSafe(text)), params)
+                .execute(&mut *transaction)
+                .await?;
+            if done.rows_affected() == 0 {
+                transaction.rollback().await?;
+                Written::Stale
+            } else {
+                transaction.commit().await?;
+                Written::Done
+            }
+        });
+        Ok(written)
     }
 
     /// Stores an image of a meeting under the next free number; answers the number.
@@ -597,16 +643,23 @@ impl Store {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
-    /// The staff (unit staff and leaders) of the units, by Feide user id, each once.
-    pub async fn staff_of_units(&self, units: &[UnitId]) -> StoreResult<Vec<String>> {
+    /// The staff (unit staff and leaders) of each unit, by Feide user id, each once per unit.
+    pub async fn staff_of_units(
+        &self,
+        units: &[UnitId],
+    ) -> StoreResult<HashMap<UnitId, Vec<String>>> {
         let mut sql = Sql::new(
-            "SELECT DISTINCT feide_user_id FROM role_assignments \
+            "SELECT DISTINCT unit_id, feide_user_id FROM role_assignments \
              WHERE role IN ('unit_staff', 'unit_leader') AND unit_id IN ",
         );
         sql.bind_list(units.iter().map(|u| u.0))
-            .push(" ORDER BY feide_user_id");
-        let rows: Vec<(String,)> = self.fetch_all(sql).await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+            .push(" ORDER BY unit_id, feide_user_id");
+        let rows: Vec<(i64, String)> = self.fetch_all(sql).await?;
+        let mut staff: HashMap<UnitId, Vec<String>> = HashMap::new();
+        for (unit, person) in rows {
+            staff.entry(UnitId(unit)).or_default().push(person);
+        }
+        Ok(staff)
     }
 
     /// The invitation addresses of those of these people who gave one.

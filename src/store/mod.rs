@@ -34,7 +34,7 @@ use sqlx::{
 };
 
 pub use audit::{AuditEvent, AuditRecord};
-pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
+pub use auth::{ApiClient, Credential, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};

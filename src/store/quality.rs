@@ -189,7 +189,7 @@ pub struct AssessmentFilter {
 }
 
 /// Names one assessment: a unit's, for a criterion of a framework, in a school year.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AssessmentKey {
     pub unit: UnitId,
     pub framework: FrameworkId,
@@ -198,6 +198,16 @@ pub struct AssessmentKey {
 }
 
 impl AssessmentKey {
+    /// The key that names `assessment`.
+    pub fn of(assessment: &Assessment) -> Self {
+        Self {
+            unit: assessment.unit_id,
+            framework: assessment.framework_id,
+            criterion: assessment.criterion.clone(),
+            school_year: assessment.school_year,
+        }
+    }
+
     /// ` AND` conditions naming the assessment `a`.
     fn conditions(&self, sql: &mut Sql) {
         sql.push(" AND a.unit_id = ")
@@ -498,6 +508,36 @@ impl Store {
         };
         self.children(query.build(page), UnitId, assessments_from)
             .await
+    }
+
+    /// The assessments `keys` name that exist and `scope` may read on their own (see
+    /// [`Store::assessments_of_units`]), in one statement.
+    pub async fn assessments_by_keys(
+        &self,
+        scope: &RestrictedScope,
+        keys: &[AssessmentKey],
+    ) -> StoreResult<Vec<Assessment>> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(ASSESSMENT_COLUMNS)
+            .push(" FROM ")
+            .push(ASSESSMENT_FROM)
+            .push(" WHERE a.unit_id IN ")
+            .bind_list(keys.iter().map(|key| key.unit.0))
+            .push(" AND a.framework_id IN ")
+            .bind_list(keys.iter().map(|key| key.framework.0))
+            .push(" AND a.criterion IN ")
+            .bind_list(keys.iter().map(|key| key.criterion.as_str()))
+            .push(" AND a.school_year IN ")
+            .bind_list(
+                keys.iter()
+                    .map(|key| i64::from(key.school_year.start_year())),
+            );
+        readable_assessments(&mut sql, scope);
+        sql.push(" ORDER BY a.id");
+        let mut assessments = assessments_from(self.fetch_all(sql).await?)?;
+        // The lists above allow every combination of the keys' parts: only the keys themselves.
+        assessments.retain(|assessment| keys.contains(&AssessmentKey::of(assessment)));
+        Ok(assessments)
     }
 
     /// The assessment `key` names, if it exists.

@@ -8,7 +8,8 @@ use std::{
 };
 
 use super::{
-    AnalysisFilter, AssessmentFilter, InitiativeFilter, Page, Store, StoreResult, ValueFilter,
+    AnalysisFilter, AssessmentFilter, AssessmentKey, InitiativeFilter, Page, Store, StoreResult,
+    ValueFilter,
 };
 use crate::domain::{
     Assessment, IndicatorId, IndicatorValue, Initiative, InitiativeId, OwnerId, RestrictedScope,
@@ -162,6 +163,17 @@ impl ScopedReader {
         Ok(assessments)
     }
 
+    /// The egenvurderinger (assessments) `keys` name that exist and the caller may read on their
+    /// own (the rule of [`Self::assessments_of_units`]), in one statement.
+    pub async fn assessments_by_keys(
+        &self,
+        keys: &[AssessmentKey],
+    ) -> StoreResult<Vec<Assessment>> {
+        let assessments = self.store.assessments_by_keys(&self.scope, keys).await?;
+        self.note(assessments.iter().map(|assessment| assessment.unit_id), []);
+        Ok(assessments)
+    }
+
     /// Every value (group of everyone, every school year) of the indicators for the units and
     /// for the owners themselves, in one statement, each tagged with what the caller may do with
     /// it; one it may not use at all without its number.
@@ -244,5 +256,21 @@ impl ScopedReader {
         let values = self.store.values_for_analysis(&self.scope, filter).await?;
         self.note_values(values.iter().map(|(value, access)| (value, *access)));
         Ok(values)
+    }
+
+    /// The values of several analyses at once, one list per filter, each what
+    /// [`Self::values_for_analysis`] answers for it (see `Store::values_for_analyses`).
+    pub async fn values_for_analyses(
+        &self,
+        filters: &[AnalysisFilter],
+    ) -> StoreResult<Vec<Vec<(IndicatorValue, ValueAccess)>>> {
+        let answers = self.store.values_for_analyses(&self.scope, filters).await?;
+        self.note_values(
+            answers
+                .iter()
+                .flatten()
+                .map(|(value, access)| (value, *access)),
+        );
+        Ok(answers)
     }
 }

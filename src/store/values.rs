@@ -284,6 +284,53 @@ impl Store {
         scope: &RestrictedScope,
         filter: &AnalysisFilter,
     ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+        Ok(self
+            .analysis_values(scope, filter)
+            .await?
+            .into_iter()
+            .map(|(value, access, _)| (value, access))
+            .collect())
+    }
+
+    /// The values of several analyses (one list per filter, each exactly what
+    /// [`Self::values_for_analysis`] answers for it), read in the statements of one analysis per
+    /// group: those of the filters' union, each value then kept for the filters that read it.
+    pub(super) async fn values_for_analyses(
+        &self,
+        scope: &RestrictedScope,
+        filters: &[AnalysisFilter],
+    ) -> StoreResult<Vec<Vec<(IndicatorValue, ValueAccess)>>> {
+        let mut answers = vec![Vec::new(); filters.len()];
+        let mut groups: Vec<ValueGroup> = filters.iter().map(|filter| filter.group).collect();
+        groups.sort_by_key(|group| group.code());
+        groups.dedup();
+        for group in groups {
+            let of_group: Vec<usize> = (0..filters.len())
+                .filter(|&index| filters[index].group == group)
+                .collect();
+            let union = AnalysisFilter::union(of_group.iter().map(|&index| &filters[index]), group);
+            let values = self.analysis_values(scope, &union).await?;
+            for index in of_group {
+                let filter = &filters[index];
+                let every_unit_of = filter.every_unit_of(values.iter().map(|(value, ..)| value));
+                answers[index] = values
+                    .iter()
+                    .filter(|(value, _, unit_owner)| {
+                        filter.reads(value, *unit_owner, &every_unit_of)
+                    })
+                    .map(|(value, access, _)| (value.clone(), *access))
+                    .collect();
+            }
+        }
+        Ok(answers)
+    }
+
+    /// [`Self::values_for_analysis`], each value with its unit's owner (for unit values).
+    async fn analysis_values(
+        &self,
+        scope: &RestrictedScope,
+        filter: &AnalysisFilter,
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess, Option<OwnerId>)>> {
         if filter.indicators.is_empty() || filter.school_years.is_empty() {
             return Ok(Vec::new());
         }
@@ -307,19 +354,8 @@ impl Store {
             )
             .await?;
         let every_unit_of: Vec<i64> = filter
-            .indicators
-            .iter()
-            .filter(|&&indicator| {
-                filter.every_group_of.contains(&indicator)
-                    || filter.school_years.iter().any(|&year| {
-                        !values.iter().any(|(value, _)| {
-                            value.subject == Subject::Nation
-                                && value.indicator_id == indicator
-                                && value.school_year == year
-                                && value.group == filter.group
-                        })
-                    })
-            })
+            .every_unit_of(values.iter().map(|(value, ..)| value))
+            .into_iter()
             .map(|indicator| indicator.0)
             .collect();
         if owners.is_empty() && every_unit_of.is_empty() {
@@ -361,7 +397,7 @@ impl Store {
         filter: &AnalysisFilter,
         narrow: impl FnOnce(&mut Sql),
         levels: &[SubjectLevel],
-    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+    ) -> StoreResult<Vec<(IndicatorValue, ValueAccess, Option<OwnerId>)>> {
         let mut sql = Sql::new("SELECT ");
         sql.push(ANALYSIS_COLUMNS)
             .push(ANALYSIS_FROM)
@@ -384,8 +420,8 @@ impl Store {
             .bind_list(levels.iter().map(|level| level.as_str()));
         narrow(&mut sql);
         sql.push(" ORDER BY v.id");
-        let mut values = with_access(self.fetch_all(sql).await?, scope)?;
-        values.retain(|(_, access)| *access != ValueAccess::Denied);
+        let mut values = with_access_and_owner(self.fetch_all(sql).await?, scope)?;
+        values.retain(|(_, access, _)| *access != ValueAccess::Denied);
         Ok(values)
     }
 }
@@ -403,6 +439,17 @@ fn with_access(
     rows: Vec<AnalysisRow>,
     scope: &RestrictedScope,
 ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
+    Ok(with_access_and_owner(rows, scope)?
+        .into_iter()
+        .map(|(value, access, _)| (value, access))
+        .collect())
+}
+
+/// [`with_access`], each value with its unit's owner (for unit values).
+fn with_access_and_owner(
+    rows: Vec<AnalysisRow>,
+    scope: &RestrictedScope,
+) -> StoreResult<Vec<(IndicatorValue, ValueAccess, Option<OwnerId>)>> {
     rows.into_iter()
         .map(|row| {
             let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
@@ -413,7 +460,7 @@ fn with_access(
                 value.value = None;
                 value.respondents = None;
             }
-            Ok((value, access))
+            Ok((value, access, unit_owner))
         })
         .collect()
 }
@@ -440,4 +487,89 @@ pub struct AnalysisFilter {
     /// `None` for every owner. Other owners' unit values are read only where a national figure
     /// needs them.
     pub owners: Option<Vec<OwnerId>>,
+}
+
+impl AnalysisFilter {
+    /// The filter that reads everything each of `filters` (all of `group`) reads.
+    fn union<'a>(filters: impl Iterator<Item = &'a AnalysisFilter>, group: ValueGroup) -> Self {
+        let mut union = Self {
+            indicators: Vec::new(),
+            school_years: Vec::new(),
+            group,
+            every_group_of: Vec::new(),
+            owners: Some(Vec::new()),
+        };
+        for filter in filters {
+            union.indicators.extend(&filter.indicators);
+            union.school_years.extend(&filter.school_years);
+            union.every_group_of.extend(&filter.every_group_of);
+            union.owners = match (union.owners, &filter.owners) {
+                (Some(mut owners), Some(more)) => {
+                    owners.extend(more);
+                    Some(owners)
+                }
+                _ => None,
+            };
+        }
+        union.indicators.sort();
+        union.indicators.dedup();
+        union.school_years.sort();
+        union.school_years.dedup();
+        union.every_group_of.sort();
+        union.every_group_of.dedup();
+        if let Some(owners) = &mut union.owners {
+            owners.sort();
+            owners.dedup();
+        }
+        union
+    }
+
+    /// The indicators whose every unit value the analysis reads (when `owners` is given): a
+    /// restricted one (complementary suppression decides over every owner), or one without a
+    /// published national value (among `published`) for some school year asked, whose national
+    /// figure Varde computes itself.
+    fn every_unit_of<'a>(
+        &self,
+        published: impl Iterator<Item = &'a IndicatorValue> + Clone,
+    ) -> Vec<IndicatorId> {
+        self.indicators
+            .iter()
+            .copied()
+            .filter(|&indicator| {
+                self.every_group_of.contains(&indicator)
+                    || self.school_years.iter().any(|&year| {
+                        !published.clone().any(|value| {
+                            value.subject == Subject::Nation
+                                && value.indicator_id == indicator
+                                && value.school_year == year
+                                && value.group == self.group
+                        })
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether this analysis reads `value` (of a unit owned by `unit_owner`), given the
+    /// indicators it reads every unit of: what its own statements would have selected.
+    fn reads(
+        &self,
+        value: &IndicatorValue,
+        unit_owner: Option<OwnerId>,
+        every_unit_of: &[IndicatorId],
+    ) -> bool {
+        let shown = match (&self.owners, &value.subject) {
+            (None, Subject::Unit(_) | Subject::Owner(_) | Subject::Nation) => true,
+            (Some(_), Subject::Nation) => true,
+            (Some(owners), Subject::Owner(owner)) => owners.contains(owner),
+            (Some(owners), Subject::Unit(_)) => {
+                unit_owner.is_some_and(|owner| owners.contains(&owner))
+                    || every_unit_of.contains(&value.indicator_id)
+            }
+            (_, Subject::County(_)) => false,
+        };
+        shown
+            && self.indicators.contains(&value.indicator_id)
+            && self.school_years.contains(&value.school_year)
+            && (value.group == self.group || self.every_group_of.contains(&value.indicator_id))
+    }
 }

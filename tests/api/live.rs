@@ -1,7 +1,9 @@
 //! Live voting (issue 13, point 4): the `assessmentVotes` subscription over GraphQL over
 //! server-sent events (the graphql-sse protocol, distinct connections mode). A subscriber sees
 //! the spread now, then each vote cast through the mutation arrive; refusals are JSON answers with
-//! a code, never a stream; on PostgreSQL the notices survive a dropped listening connection.
+//! a code, never a stream; on PostgreSQL the notices survive a dropped listening connection; a
+//! stream whose caller loses access (a role revoked, a session logged out) ends with an error event
+//! with a code.
 
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
@@ -15,6 +17,8 @@ crate::on_both_databases!(
     refused_subscriptions_get_an_error_with_a_code_and_no_stream,
     a_subscription_sent_without_an_event_stream_is_refused_with_a_code,
     graphql_sse_s_own_client_follows_the_votes_and_is_refused_without_a_login,
+    a_stream_ends_with_forbidden_when_the_watchers_role_is_revoked,
+    a_stream_ends_unauthenticated_when_its_session_logs_out,
 );
 
 mod postgres_only {
@@ -148,6 +152,26 @@ async fn subscribe(app: &TestApp, user: Option<&str>, query: &str, variables: Va
     .await
 }
 
+/// Drammen kulturskole's spread followed by its owner's reader, past the first event (the spread as
+/// seeded).
+async fn watching_drammen(app: &TestApp) -> Events {
+    let mut spread = events(
+        subscribe(
+            app,
+            Some(WATCHER),
+            WATCH,
+            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
+        )
+        .await,
+    );
+    assert_eq!(
+        counts(&spread.next_result().await),
+        [0, 1, 1, 0],
+        "as seeded"
+    );
+    spread
+}
+
 async fn vote(app: &TestApp, user: &str, level: i64, show: bool) {
     let token = app.token_for(user).await;
     let body = app
@@ -162,20 +186,7 @@ async fn vote(app: &TestApp, user: &str, level: i64, show: bool) {
 
 async fn a_subscriber_sees_the_spread_now_and_each_vote_as_it_arrives(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut spread = events(
-        subscribe(
-            &app,
-            Some(WATCHER),
-            WATCH,
-            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
-        )
-        .await,
-    );
-    assert_eq!(
-        counts(&spread.next_result().await),
-        [0, 1, 1, 0],
-        "as seeded"
-    );
+    let mut spread = watching_drammen(&app).await;
 
     vote(&app, STAFF, 4, false).await;
     assert_eq!(
@@ -335,16 +346,7 @@ async fn a_subscription_sent_without_an_event_stream_is_refused_with_a_code(back
 
 async fn a_subscriber_hears_votes_after_the_listening_connection_drops() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let mut spread = events(
-        subscribe(
-            &app,
-            Some(WATCHER),
-            WATCH,
-            json!({ "unit": DRAMMEN_ARTS_SCHOOL }),
-        )
-        .await,
-    );
-    assert_eq!(counts(&spread.next_result().await), [0, 1, 1, 0]);
+    let mut spread = watching_drammen(&app).await;
 
     let terminated: Vec<(bool,)> = crate::helpers::stored_rows(
         &app.database_url,
@@ -411,4 +413,96 @@ async fn graphql_sse_s_own_client_follows_the_votes_and_is_refused_without_a_log
         error_codes(&refused["refused"]["body"]),
         ["UNAUTHENTICATED"]
     );
+}
+
+/// The error event that ends a stream, then its end: the codes of the error.
+async fn ending(events: &mut Events) -> Vec<String> {
+    let ended = events.next_result().await;
+    assert_eq!(
+        ended["data"],
+        Value::Null,
+        "no spread once access ended: {ended:#}"
+    );
+    let codes = error_codes(&ended);
+    assert_eq!(
+        events.next().await,
+        Some(("complete".to_owned(), Value::Null)),
+        "the stream completes after the error"
+    );
+    assert_eq!(events.next().await, None, "and ends");
+    codes
+}
+
+async fn a_stream_ends_with_forbidden_when_the_watchers_role_is_revoked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut spread = watching_drammen(&app).await;
+
+    // Drammen's owner reader loses the role while the stream runs; then a vote arrives.
+    let roles = app.store.roles_of(WATCHER).await.unwrap();
+    assert!(!roles.is_empty(), "{WATCHER} holds a role as seeded");
+    for role in roles {
+        assert!(app.store.revoke_role(WATCHER, role).await.unwrap());
+    }
+    vote(&app, STAFF, 4, false).await;
+
+    assert_eq!(ending(&mut spread).await, ["FORBIDDEN"]);
+}
+
+async fn a_stream_ends_unauthenticated_when_its_session_logs_out(backend: Backend) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let auth = varde::auth::AuthConfig {
+        dev_login: true,
+        ..varde::auth::AuthConfig::default()
+    };
+    let app = TestApp::spawn_on(listener, backend, varde::http::HttpConfig::default(), auth).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = no_redirects
+        .get(app.url("/auth/dev-login"))
+        .query(&[("user", WATCHER)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header(header::ACCEPT, "text/event-stream")
+        .header(header::COOKIE, &cookie)
+        .json(&json!({ "query": WATCH, "variables": { "unit": DRAMMEN_ARTS_SCHOOL } }))
+        .send()
+        .await
+        .unwrap();
+    let mut spread = events(response);
+    assert_eq!(
+        counts(&spread.next_result().await),
+        [0, 1, 1, 0],
+        "as seeded"
+    );
+    vote(&app, STAFF, 4, false).await;
+    assert_eq!(
+        counts(&spread.next_result().await),
+        [0, 1, 0, 1],
+        "followed while the session lasts"
+    );
+
+    let logout = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    vote(&app, STAFF, 1, false).await;
+
+    assert_eq!(ending(&mut spread).await, ["UNAUTHENTICATED"]);
 }

@@ -1,7 +1,8 @@
 //! Prosessdesigner and lærende møter (issue 13): processes and meetings planned, example processes
 //! copied, invitations sent through a real local SMTP server (aiosmtpd) and read back with a
 //! calendar parser, updates and cancellations under one UID, snapshots that outlive an import and
-//! are shown only to who could read them live, and refusals that write nothing.
+//! are shown only to who could read them live, minutes whose decisions create initiatives in the
+//! same write, and refusals that write nothing.
 
 use std::{path::Path, process::Stdio, time::Duration};
 
@@ -22,6 +23,8 @@ crate::on_both_databases!(
     without_smtp_the_invitation_is_a_download,
     bad_input_is_refused_and_nothing_is_written,
     the_readme_meeting_examples_answer_as_shown,
+    a_decision_creates_an_initiative_with_the_minutes_and_a_refusal_writes_neither,
+    agenda_items_read_together_show_what_each_shows_alone,
 );
 
 const OWNER_ADMIN: &str = "radgiver@kongsberg.kommune.no";
@@ -847,6 +850,7 @@ async fn the_readme_meeting_examples_answer_as_shown(backend: Backend) {
         "# as radgiver@kongsberg.kommune.no (planning a process)",
         "# as radgiver@kongsberg.kommune.no (planning a meeting)",
         "# as radgiver@kongsberg.kommune.no (sending it)",
+        "# as radgiver@kongsberg.kommune.no (recording the minutes)",
     ] {
         let (request, expected) = readme_heredoc_example(marker);
         let answered = as_user(
@@ -857,5 +861,228 @@ async fn the_readme_meeting_examples_answer_as_shown(backend: Backend) {
         )
         .await;
         assert_eq!(answered, expected, "{marker}");
+    }
+}
+
+/// Rows that recording minutes writes: initiatives, their history rows, and the meetings'
+/// revisions.
+async fn minutes_rows(app: &TestApp) -> Vec<(i64, i64, i64)> {
+    stored_rows(
+        &app.database_url,
+        "SELECT (SELECT COUNT(*) FROM initiatives), (SELECT COUNT(*) FROM initiative_changes), \
+         (SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM meetings)",
+    )
+    .await
+}
+
+const RECORD_MINUTES: &str =
+    "mutation($input: RecordMinutesInput!) { recordMinutes(input: $input) {
+    revision minutes { text decisions { text initiative { title status revision unit { name }
+        owner { name } history(first: 5) { edges { node { revision changedBy } } } } } } } }";
+
+async fn a_decision_creates_an_initiative_with_the_minutes_and_a_refusal_writes_neither(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let meeting = planned_meeting(&app).await;
+    let new_initiative = json!({"title": "Friminuttsverter", "startDate": "2026-09-15",
+                                "situationToday": "Mobbing i friminuttene.",
+                                "indicators": ["eu_mobbing"], "schoolYears": [2026]});
+    let existing = ok(
+        &app,
+        OWNER_ADMIN,
+        "mutation { createInitiative(input: {of: {owner: {code: \"3303\"}}, content: {
+            title: \"Trygge friminutt\", startDate: \"2026-09-15\"}}) { id } }",
+        json!({}),
+    )
+    .await["createInitiative"]["id"]
+        .clone();
+    let before = minutes_rows(&app).await;
+    let minutes = |decisions: Value, revision: &Value| {
+        json!({"input": {"meeting": meeting["id"], "expectedRevision": revision,
+                         "text": "Godt møte.", "decisions": decisions}})
+    };
+    let mut ends_before_it_starts = new_initiative.clone();
+    ends_before_it_starts["endDate"] = json!("2026-01-01");
+    let mut unknown_indicator = new_initiative.clone();
+    unknown_indicator["indicators"] = json!(["finnes_ikke"]);
+    let revision = &meeting["revision"];
+    for (name, decisions, revision, code) in [
+        (
+            "both an initiative and a new one",
+            json!([{"text": "Vedtak.", "initiative": existing, "newInitiative": new_initiative}]),
+            revision.clone(),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a new initiative that ends before it starts",
+            json!([{"text": "Vedtak.", "newInitiative": ends_before_it_starts}]),
+            revision.clone(),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a new initiative with an unknown indicator",
+            json!([{"text": "Vedtak.", "newInitiative": unknown_indicator}]),
+            revision.clone(),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a good new initiative beside a decision without text",
+            json!([{"text": "Vedtak.", "newInitiative": new_initiative},
+                   {"text": "  "}]),
+            revision.clone(),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a good new initiative on a stale revision",
+            json!([{"text": "Vedtak.", "newInitiative": new_initiative}]),
+            json!(1),
+            "CONFLICT",
+        ),
+    ] {
+        let refused = as_user(
+            &app,
+            Some(OWNER_ADMIN),
+            RECORD_MINUTES,
+            minutes(decisions, &revision),
+        )
+        .await;
+        assert_eq!(error_codes(&refused), [code], "{name}: {refused:#}");
+        assert_eq!(minutes_rows(&app).await, before, "{name} wrote nothing");
+    }
+
+    // A decision of an example process makes no initiative: it has no skoleeier.
+    let example = ok(
+        &app,
+        "admin@varde.example",
+        "{ meetingProcesses(filter: {examples: true}, first: 1) { edges { node {
+            meetings(first: 1) { edges { node { id revision } } } } } } }",
+        json!({}),
+    )
+    .await["meetingProcesses"]["edges"][0]["node"]["meetings"]["edges"][0]["node"]
+        .clone();
+    let refused = as_user(
+        &app,
+        Some("admin@varde.example"),
+        RECORD_MINUTES,
+        json!({"input": {"meeting": example["id"], "expectedRevision": example["revision"],
+                         "decisions": [{"text": "Vedtak.", "newInitiative": new_initiative}]}}),
+    )
+    .await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{refused:#}");
+    assert_eq!(
+        minutes_rows(&app).await,
+        before,
+        "an example's decision wrote nothing"
+    );
+
+    let recorded = ok(
+        &app,
+        OWNER_ADMIN,
+        RECORD_MINUTES,
+        minutes(
+            json!([{"text": "Vi innfører friminuttsverter.", "newInitiative": new_initiative},
+                   {"text": "Vi fortsetter med trygge friminutt.", "initiative": existing},
+                   {"text": "Neste møte i november."}]),
+            revision,
+        ),
+    )
+    .await;
+
+    let decisions = &recorded["recordMinutes"]["minutes"]["decisions"];
+    assert_eq!(
+        decisions[0]["initiative"],
+        json!({"title": "Friminuttsverter", "status": "PLANNED", "revision": 1, "unit": null,
+               "owner": {"name": "Kongsberg kommune"},
+               "history": {"edges": [{"node": {"revision": 1, "changedBy": OWNER_ADMIN}}]}}),
+        "the process's skoleeier's new initiative, with its first history row"
+    );
+    assert_eq!(decisions[1]["initiative"]["title"], "Trygge friminutt");
+    assert_eq!(decisions[2]["initiative"], Value::Null);
+    let (initiatives, changes, revisions) = before[0];
+    assert_eq!(
+        minutes_rows(&app).await,
+        [(initiatives + 1, changes + 1, revisions + 1)],
+        "one initiative, its history row and the meeting's next revision"
+    );
+    // The new initiative is the owner's like any other.
+    let listed = ok(
+        &app,
+        OWNER_ADMIN,
+        "{ owner(by: {code: \"3303\"}) { initiatives(first: 10) { edges { node { title
+            situationToday indicators { code } } } } } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        listed["owner"]["initiatives"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|edge| edge["node"]
+                == json!({"title": "Friminuttsverter", "situationToday": "Mobbing i friminuttene.",
+                          "indicators": [{"code": "eu_mobbing"}]})),
+        "{listed:#}"
+    );
+}
+
+/// Every agenda item's data of a request is computed in one analysis: each item shows exactly
+/// what it shows read alone (a meeting of that item only), to the planner and to an invited
+/// kulturskole leader, who may read less.
+async fn agenda_items_read_together_show_what_each_shows_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let process = ok(
+        &app,
+        OWNER_ADMIN,
+        CREATE_PROCESS,
+        json!({"input": {"of": {"owner": {"code": "3303"}}, "schoolYear": 2025, "title": "Data"}}),
+    )
+    .await["createMeetingProcess"]["id"]
+        .clone();
+    let items = [
+        json!({"title": "Fargetabell", "data": {"colourTable": {"owner": {"code": "3303"},
+               "indicators": ["eu_trivsel", "eu_mobbing", "ke_trivsel"], "schoolYear": 2025}}}),
+        json!({"title": "Nøkkeltall", "data": {"keyFigures": {"owner": {"code": "3303"},
+               "indicators": ["eu_trivsel", "np_lesing_5", "ke_trivsel"], "schoolYear": 2024}}}),
+        json!({"title": "Trend", "data": {"trend": {"indicator": "eu_mobbing",
+               "owner": {"code": "3303"}}}}),
+        json!({"title": "Kulturskolen", "data": {"trend": {"indicator": "ke_trivsel",
+               "unit": {"orgNumber": KONGSBERG_ARTS_SCHOOL}}}}),
+    ];
+    let plan = async |agenda: Value| -> Value {
+        ok(
+            &app,
+            OWNER_ADMIN,
+            "mutation($input: PlanMeetingInput!) { planMeeting(input: $input) { id } }",
+            json!({"input": {"process": process, "content": {"title": "Møte",
+                   "participants": [{"staffOf": {"orgNumber": KONGSBERG_ARTS_SCHOOL}}],
+                   "agenda": agenda}}}),
+        )
+        .await["planMeeting"]["id"]
+            .clone()
+    };
+    let together = plan(json!(items)).await;
+    let mut alone = Vec::new();
+    for item in &items {
+        alone.push(plan(json!([item])).await);
+    }
+    let live = "query($id: ID!) { meeting(id: $id) { agenda { data {
+        live { columns rows { key label cells { value n suppressed suppressionReason colour } } } } } } }";
+    for reader in [OWNER_ADMIN, ARTS_SCHOOL_LEADER] {
+        let read = ok(&app, reader, live, json!({"id": together})).await;
+        for (index, meeting) in alone.iter().enumerate() {
+            let single = ok(&app, reader, live, json!({"id": meeting})).await;
+            let shown = &read["meeting"]["agenda"][index]["data"]["live"];
+            assert!(
+                shown["rows"]
+                    .as_array()
+                    .is_some_and(|rows| !rows.is_empty()),
+                "{reader}: item {index} has figures: {read:#}"
+            );
+            assert_eq!(
+                shown, &single["meeting"]["agenda"][0]["data"]["live"],
+                "{reader}: item {index} read with the others and alone"
+            );
+        }
     }
 }

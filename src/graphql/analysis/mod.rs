@@ -13,7 +13,7 @@ mod colour_table;
 mod key_figures;
 mod trend;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, Object};
 
@@ -34,7 +34,7 @@ use super::{
 };
 use crate::{
     domain::{self, AggregateSubject, Dataset, OwnerId, SchoolYear, UnitId, UnitKind, ValueGroup},
-    store::AnalysisFilter,
+    store::{AnalysisFilter, ScopedReader, Store, StoreResult},
 };
 
 /// Clamps a count into GraphQL's `Int`.
@@ -124,11 +124,9 @@ async fn load_dataset(
         .map_err(ApiError::from)?;
     let mut indicators = Vec::with_capacity(codes.len());
     for code in codes {
-        let indicator = found.remove(&IndicatorCode(code.clone())).ok_or_else(|| {
-            ApiError::BadUserInput(format!(
-                "unknown indicator code {code:?}; the `indicators` query lists them"
-            ))
-        })?;
+        let indicator = found
+            .remove(&IndicatorCode(code.clone()))
+            .ok_or_else(|| unknown_indicator(code))?;
         if let Some(kind) = only_kind
             && !indicator.applies_to.contains(&kind)
         {
@@ -306,13 +304,234 @@ impl AnalysisQuery {
     }
 }
 
-/// The figures of an agenda item's data (a fargetabell, nøkkeltall or a trendgraf) as one table,
-/// read through the caller's scoped reader and shown by the same disclosure rules as the
+/// One agenda item's data, its references looked up: what its analysis reads.
+struct Planned {
+    indicators: Vec<domain::Indicator>,
+    years: Vec<SchoolYear>,
+    owner: domain::Owner,
+    unit: Option<domain::Unit>,
+}
+
+/// The refusal of an indicator code that names no indicator.
+fn unknown_indicator(code: &str) -> ApiError {
+    ApiError::BadUserInput(format!(
+        "unknown indicator code {code:?}; the `indicators` query lists them"
+    ))
+}
+
+/// The figures of agenda items' data (fargetabeller, nøkkeltall, trendgrafer), each as one
+/// table, read through the caller's scoped reader and shown by the same disclosure rules as the
 /// analysis queries: live for the reader, or frozen for the sender when an invitation goes out.
-pub(crate) async fn figure_table(
-    ctx: &Context<'_>,
-    data: &domain::DataRef,
-) -> ApiResult<domain::FrozenTable> {
+///
+/// However many items, in a constant number of statements: the indicators, sources, owners,
+/// units and years of all of them at once, and their values in the statements of one analysis
+/// (`ScopedReader::values_for_analyses`), each table then computed from exactly the values its
+/// own analysis would read. A reference that no longer resolves fails alone.
+pub(crate) async fn figure_tables(
+    store: &Store,
+    reader: &ScopedReader,
+    refs: &[domain::DataRef],
+) -> StoreResult<HashMap<domain::DataRef, ApiResult<domain::FrozenTable>>> {
+    use domain::DataRef;
+    let mut codes: Vec<String> = Vec::new();
+    let mut owners: Vec<OwnerId> = Vec::new();
+    let mut trend_units: Vec<UnitId> = Vec::new();
+    for data in refs {
+        match data {
+            DataRef::ColourTable {
+                owner, indicators, ..
+            }
+            | DataRef::KeyFigures {
+                owner, indicators, ..
+            } => {
+                codes.extend(indicators.iter().cloned());
+                owners.push(OwnerId(*owner));
+            }
+            DataRef::Trend {
+                indicator,
+                owner,
+                unit,
+            } => {
+                codes.push(indicator.clone());
+                owners.push(OwnerId(*owner));
+                trend_units.extend(unit.map(UnitId));
+            }
+        }
+    }
+    codes.sort();
+    codes.dedup();
+    owners.sort();
+    owners.dedup();
+    trend_units.sort();
+    trend_units.dedup();
+    let found: HashMap<String, domain::Indicator> = if codes.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .indicators_by_codes(&codes)
+            .await?
+            .into_iter()
+            .map(|indicator| (indicator.code.clone(), indicator))
+            .collect()
+    };
+    let mut source_ids: Vec<domain::DataSourceId> = found
+        .values()
+        .map(|indicator| indicator.source_id)
+        .collect();
+    source_ids.sort();
+    source_ids.dedup();
+    let sources = if source_ids.is_empty() {
+        Vec::new()
+    } else {
+        store.data_sources(Some(&source_ids)).await?
+    };
+    let owners: HashMap<OwnerId, domain::Owner> = if owners.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .owners_by_ids(&owners)
+            .await?
+            .into_iter()
+            .map(|owner| (owner.id, owner))
+            .collect()
+    };
+    let trend_units: HashMap<UnitId, domain::Unit> = if trend_units.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .units_by_ids(&trend_units)
+            .await?
+            .into_iter()
+            .map(|unit| (unit.id, unit))
+            .collect()
+    };
+    let every_year = if refs
+        .iter()
+        .any(|data| matches!(data, DataRef::Trend { .. }))
+    {
+        store.school_years().await?
+    } else {
+        Vec::new()
+    };
+    let mut kinds: Vec<UnitKind> = found
+        .values()
+        .flat_map(|indicator| indicator.applies_to.iter().copied())
+        .collect();
+    kinds.sort_by_key(|kind| kind.as_str());
+    kinds.dedup();
+    let units = store.units_of_kinds(&kinds).await?;
+
+    let plan = |data: &DataRef| -> ApiResult<Planned> {
+        let (codes, owner, unit, years) = match data {
+            DataRef::ColourTable {
+                owner,
+                indicators,
+                school_year,
+            }
+            | DataRef::KeyFigures {
+                owner,
+                indicators,
+                school_year,
+            } => (
+                indicators.clone(),
+                *owner,
+                None,
+                vec![SchoolYear::new(*school_year)?],
+            ),
+            DataRef::Trend {
+                indicator,
+                owner,
+                unit,
+            } => (vec![indicator.clone()], *owner, *unit, every_year.clone()),
+        };
+        let mut seen = HashSet::new();
+        let indicators = codes
+            .iter()
+            .filter(|code| seen.insert(*code))
+            .map(|code| {
+                found
+                    .get(code)
+                    .cloned()
+                    .ok_or_else(|| unknown_indicator(code))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let broken = |what: String| ApiError::from(crate::store::StoreError::BrokenReference(what));
+        let owner = owners
+            .get(&OwnerId(owner))
+            .cloned()
+            .ok_or_else(|| broken(format!("{:?}", OwnerId(owner))))?;
+        let unit = match unit {
+            Some(unit) => Some(
+                trend_units
+                    .get(&UnitId(unit))
+                    .cloned()
+                    .ok_or_else(|| broken(format!("{:?}", UnitId(unit))))?,
+            ),
+            None => None,
+        };
+        Ok(Planned {
+            indicators,
+            years,
+            owner,
+            unit,
+        })
+    };
+    let plans: Vec<ApiResult<Planned>> = refs.iter().map(plan).collect();
+    let restricted = |indicator: &domain::Indicator| {
+        sources
+            .iter()
+            .find(|source| source.id == indicator.source_id)
+            .is_none_or(|source| source.sensitivity == domain::Sensitivity::Restricted)
+    };
+    let filters: Vec<AnalysisFilter> = plans
+        .iter()
+        .flatten()
+        .map(|plan| AnalysisFilter {
+            indicators: plan
+                .indicators
+                .iter()
+                .map(|indicator| indicator.id)
+                .collect(),
+            school_years: plan.years.clone(),
+            group: ValueGroup::ALL,
+            every_group_of: plan
+                .indicators
+                .iter()
+                .filter(|indicator| restricted(indicator))
+                .map(|indicator| indicator.id)
+                .collect(),
+            owners: Shown::owner(plan.owner.id).owners(&units),
+        })
+        .collect();
+    let mut values = reader.values_for_analyses(&filters).await?.into_iter();
+    let mut tables = HashMap::with_capacity(refs.len());
+    for (data, plan) in refs.iter().zip(plans) {
+        let table = plan.map(|plan| {
+            let dataset = Dataset::new(
+                plan.indicators.clone(),
+                sources.clone(),
+                units
+                    .iter()
+                    .filter(|unit| {
+                        plan.indicators
+                            .iter()
+                            .any(|indicator| indicator.applies_to.contains(&unit.kind))
+                    })
+                    .cloned()
+                    .collect(),
+                values.next().unwrap_or_default(),
+                reader.scope().clone(),
+                ValueGroup::ALL,
+            );
+            figure_table(data, &plan, &dataset)
+        });
+        tables.insert(data.clone(), table);
+    }
+    Ok(tables)
+}
+
+/// The figures of one agenda item's data, from the dataset its analysis read.
+fn figure_table(data: &domain::DataRef, plan: &Planned, dataset: &Dataset) -> domain::FrozenTable {
     use domain::{DataRef, FrozenCell, FrozenRow, FrozenTable};
     let cell = |figure: &domain::Figure| FrozenCell::new(figure.value, figure.n, figure.reason);
     let coloured = |cells: Vec<domain::Cell>| -> Vec<FrozenCell> {
@@ -321,7 +540,8 @@ pub(crate) async fn figure_table(
             .map(|c| cell(&c.figure).coloured(c.colour))
             .collect()
     };
-    let owner_row = |owner: &domain::Owner, cells: Vec<FrozenCell>| FrozenRow {
+    let owner = &plan.owner;
+    let owner_row = |cells: Vec<FrozenCell>| FrozenRow {
         key: format!("owner:{}", owner.id.0),
         label: owner.name.clone(),
         cells,
@@ -331,17 +551,16 @@ pub(crate) async fn figure_table(
         label: "Nasjonalt".into(),
         cells,
     };
+    let columns = || -> Vec<String> {
+        dataset
+            .indicators()
+            .iter()
+            .map(|i| i.code.clone())
+            .collect()
+    };
     match data {
-        DataRef::ColourTable {
-            owner,
-            indicators,
-            school_year,
-        } => {
-            let year = SchoolYear::new(*school_year)?;
-            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
-            let shown = Shown::owner(owner.id);
-            let dataset =
-                load_dataset(ctx, indicators, &[year], ValueGroup::ALL, None, shown).await?;
+        DataRef::ColourTable { .. } => {
+            let year = plan.years[0];
             let units: Vec<domain::Unit> = dataset
                 .units()
                 .iter()
@@ -359,70 +578,34 @@ pub(crate) async fn figure_table(
                 })
                 .collect();
             if let Some(cells) = figures.owner_row {
-                rows.push(owner_row(&owner, coloured(cells)));
+                rows.push(owner_row(coloured(cells)));
             }
             rows.push(nation_row(coloured(figures.nation_row)));
-            Ok(FrozenTable {
-                columns: dataset
-                    .indicators()
-                    .iter()
-                    .map(|i| i.code.clone())
-                    .collect(),
+            FrozenTable {
+                columns: columns(),
                 rows,
-            })
+            }
         }
-        DataRef::KeyFigures {
-            owner,
-            indicators,
-            school_year,
-        } => {
-            let year = SchoolYear::new(*school_year)?;
-            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
-            let shown = Shown::owner(owner.id);
-            let dataset =
-                load_dataset(ctx, indicators, &[year], ValueGroup::ALL, None, shown).await?;
+        DataRef::KeyFigures { .. } => {
             let (owners, nations): (Vec<_>, Vec<_>) = dataset
-                .key_figures(owner.id, year)
+                .key_figures(owner.id, plan.years[0])
                 .iter()
                 .map(|(o, n)| (cell(o), cell(n)))
                 .unzip();
-            Ok(FrozenTable {
-                columns: dataset
-                    .indicators()
-                    .iter()
-                    .map(|i| i.code.clone())
-                    .collect(),
-                rows: vec![owner_row(&owner, owners), nation_row(nations)],
-            })
+            FrozenTable {
+                columns: columns(),
+                rows: vec![owner_row(owners), nation_row(nations)],
+            }
         }
-        DataRef::Trend {
-            indicator,
-            owner,
-            unit,
-        } => {
-            let owner: domain::Owner = load_reference(ctx, OwnerId(*owner)).await?;
-            let unit: Option<domain::Unit> = match unit {
-                Some(unit) => Some(load_reference(ctx, UnitId(*unit)).await?),
-                None => None,
-            };
-            let years = store(ctx).school_years().await?;
-            let shown = Shown::owner(owner.id);
-            let dataset = load_dataset(
-                ctx,
-                std::slice::from_ref(indicator),
-                &years,
-                ValueGroup::ALL,
-                None,
-                shown,
-            )
-            .await?;
-            let subject = unit
+        DataRef::Trend { .. } => {
+            let subject = plan
+                .unit
                 .as_ref()
                 .map_or_else(|| owner.name.clone(), |unit| unit.name.clone());
-            Ok(FrozenTable {
+            FrozenTable {
                 columns: vec![subject, owner.name.clone(), "Nasjonalt".into()],
                 rows: dataset
-                    .trend(unit.as_ref(), owner.id, &years)
+                    .trend(plan.unit.as_ref(), owner.id, &plan.years)
                     .iter()
                     .map(|point| FrozenRow {
                         key: format!("year:{}", point.school_year.start_year()),
@@ -430,7 +613,7 @@ pub(crate) async fn figure_table(
                         cells: vec![cell(&point.figure), cell(&point.owner), cell(&point.nation)],
                     })
                     .collect(),
-            })
+            }
         }
     }
 }
