@@ -10,6 +10,7 @@ mod colour;
 mod disclosure;
 mod export;
 mod group;
+mod import_job;
 mod import_rules;
 mod initiative;
 mod meeting;
@@ -32,6 +33,9 @@ pub use disclosure::{
 };
 pub use export::{COLUMNS as EXPORT_COLUMNS, CsvDialect, ExportFormat, ExportRow, format_number};
 pub use group::{Gender, ValueGroup, group_relations};
+pub use import_job::{
+    ImportJob, JOB_HEARTBEAT_SECONDS, JOB_STALE_AFTER_SECONDS, JobProblem, JobState,
+};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use initiative::*;
 pub use meeting::*;
