@@ -105,9 +105,38 @@ impl TryFrom<JobRow> for ImportJob {
     }
 }
 
-/// A count as a stored integer.
-fn count(value: u64) -> Param {
-    Param::Int(i64::try_from(value).unwrap_or(i64::MAX))
+/// Appends `, column = count` for each count.
+fn set_counts(sql: &mut Sql, counts: &[(&str, u64)]) {
+    for (column, value) in counts {
+        sql.push(", ")
+            .push(column)
+            .push(" = ")
+            .bind(Param::Int(i64::try_from(*value).unwrap_or(i64::MAX)));
+    }
+}
+
+impl JobCounts {
+    /// The counts a running job knows, by column.
+    fn running(&self) -> [(&'static str, u64); 3] {
+        [
+            ("bytes_read", self.bytes_read),
+            ("records_read", self.records_read),
+            ("rejected", self.rejected),
+        ]
+    }
+
+    /// Every count, by column.
+    fn all(&self) -> Vec<(&'static str, u64)> {
+        let mut all = self.running().to_vec();
+        all.extend([
+            ("inserted", self.inserted),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+            ("duplicates", self.duplicates),
+            ("skipped", self.skipped),
+        ]);
+        all
+    }
 }
 
 impl Store {
@@ -155,12 +184,7 @@ impl Store {
         let mut sql = Sql::new("UPDATE import_jobs SET heartbeat_at = ");
         sql.bind(Utc::now());
         if let Some(progress) = progress {
-            sql.push(", bytes_read = ")
-                .bind(count(progress.bytes_read))
-                .push(", records_read = ")
-                .bind(count(progress.records_read))
-                .push(", rejected = ")
-                .bind(count(progress.rejected));
+            set_counts(&mut sql, &progress.running());
         }
         sql.push(" WHERE state IN ('queued', 'running') AND id = ")
             .bind(id);
@@ -175,26 +199,10 @@ impl Store {
         } else {
             Some(serde_json::to_string(&end.problems)?)
         };
-        let counts = end.counts;
         let mut sql = Sql::new("UPDATE import_jobs SET state = ");
-        sql.bind(end.state.as_str())
-            .push(", bytes_read = ")
-            .bind(count(counts.bytes_read))
-            .push(", records_read = ")
-            .bind(count(counts.records_read))
-            .push(", rejected = ")
-            .bind(count(counts.rejected))
-            .push(", inserted = ")
-            .bind(count(counts.inserted))
-            .push(", updated = ")
-            .bind(count(counts.updated))
-            .push(", unchanged = ")
-            .bind(count(counts.unchanged))
-            .push(", duplicates = ")
-            .bind(count(counts.duplicates))
-            .push(", skipped = ")
-            .bind(count(counts.skipped))
-            .push(", checksum = ")
+        sql.bind(end.state.as_str());
+        set_counts(&mut sql, &end.counts.all());
+        sql.push(", checksum = ")
             .bind(end.checksum.as_deref())
             .push(", problems = ")
             .bind(Param::OptionalText(problems))
