@@ -954,12 +954,16 @@ async fn an_import_from_a_url_fetches_and_imports_and_refuses_errors_and_non_jso
     assert_eq!(posted, [asked], "the query is POSTed as it is");
 
     let udir = format!("http://{api}/api/rest/v2/Eksport/152/data");
-    let imported = varde(
+    let output = run_varde(
         &url,
         &["import", "--source", "udir-statistikkbanken", udir.as_str()],
     )
     .await;
+    let imported = String::from_utf8(output.stdout).unwrap();
     assert!(imported.contains("rejected 0: applied"), "{imported}");
+    // Standard error is no terminal here: no progress bar, nothing but the log.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("rows/s"), "{stderr}");
 
     let logged = || async {
         helpers::stored_rows::<(String,)>(&url, "SELECT file_name FROM imports ORDER BY id").await

@@ -17,6 +17,8 @@ crate::on_both_databases!(
     a_bad_files_job_fails_with_its_problems_and_writes_nothing,
     uploads_and_jobs_are_refused_to_all_but_national_admins,
     an_upload_over_the_import_limit_is_refused,
+    progress_is_reported_every_thousand_records_and_at_the_end,
+    a_job_whose_process_stopped_is_shown_failed,
 );
 
 const NATIONAL_ADMIN: &str = "admin@varde.example";
@@ -409,4 +411,107 @@ async fn an_upload_over_the_import_limit_is_refused(backend: Backend) {
     assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     let jobs: Vec<(i64,)> = stored_rows(&app.database_url, "SELECT id FROM import_jobs").await;
     assert!(jobs.is_empty());
+}
+
+async fn progress_is_reported_every_thousand_records_and_at_the_end(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // 2500 records, the same one again and again (counted once, as a duplicate).
+    let mut file = String::from("subject;indicator;school_year;value;n\n");
+    for _ in 0..2500 {
+        file.push_str("879819334;ke_trivsel;2026;4,4;55\n");
+    }
+    let request = varde::import::ImportRequest {
+        source: "varde-mal".into(),
+        file_name: "many.csv".into(),
+        imported_by: "test".into(),
+        options: varde::import::ReadOptions::default(),
+        dry_run: false,
+    };
+    let mut seen = Vec::new();
+    let report = varde::import::import_with_progress(
+        &app.store,
+        &request,
+        std::io::Cursor::new(file.clone().into_bytes()),
+        |progress| seen.push(progress),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.counts.inserted, report.duplicates), (1, 2499));
+    let records: Vec<u64> = seen.iter().map(|progress| progress.records).collect();
+    assert_eq!(records, [1000, 2000, 2500]);
+    assert!(
+        seen.windows(2).all(|pair| pair[0].bytes <= pair[1].bytes),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last().unwrap().bytes, file.len() as u64);
+    assert_eq!(report.bytes, file.len() as u64);
+}
+
+/// Sets a job's state and heartbeat as a process that died would have left them.
+async fn leave_running(database_url: &str, id: i64, heartbeat: chrono::DateTime<chrono::Utc>) {
+    use sqlx::Connection;
+    let statement = "UPDATE import_jobs SET state = 'running', heartbeat_at = $1 WHERE id = $2";
+    if database_url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(statement)
+            .bind(heartbeat)
+            .bind(id)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    } else {
+        let mut connection = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(statement)
+            .bind(heartbeat)
+            .bind(id)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+}
+
+async fn a_job_whose_process_stopped_is_shown_failed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token_for(NATIONAL_ADMIN).await;
+    let mut ids = Vec::new();
+    for file in ["alive.csv", "dead.csv"] {
+        let id = app
+            .store
+            .create_import_job(&varde::store::NewImportJob {
+                source: "varde-mal".into(),
+                file_name: file.into(),
+                dry_run: false,
+                bytes_total: Some(10),
+                created_by: NATIONAL_ADMIN.into(),
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let now = chrono::Utc::now();
+    leave_running(&app.database_url, ids[0], now).await;
+    leave_running(
+        &app.database_url,
+        ids[1],
+        now - chrono::Duration::seconds(varde::domain::JOB_STALE_AFTER_SECONDS + 60),
+    )
+    .await;
+    let body = app
+        .query_as(
+            Some(&token),
+            "{ importJobs(first: 10) { edges { node { fileName state error } } } }",
+            json!({}),
+        )
+        .await;
+    let jobs = &body["data"]["importJobs"]["edges"];
+    assert_eq!(jobs[0]["node"]["state"], "RUNNING", "{body:#}");
+    assert_eq!(jobs[0]["node"]["error"], Value::Null);
+    assert_eq!(jobs[1]["node"]["state"], "FAILED", "{body:#}");
+    assert!(
+        jobs[1]["node"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the process running this import stopped"),
+        "{body:#}"
+    );
 }
