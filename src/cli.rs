@@ -108,9 +108,10 @@ enum Command {
         seed: u64,
     },
     /// Import a source's file (a Varde CSV template, an SSB JSON-stat dataset, a Statistikkbanken
-    /// export or JSON answer from Udir) through the source's import rules: all or nothing, in one
-    /// transaction. Prints the report; with any problem in the file nothing is applied and the
-    /// command fails.
+    /// export or JSON answer from Udir), or fetch it from a URL (SSB's statistics API, Udir's data
+    /// API), through the source's import rules: all or nothing, in one transaction. Prints the
+    /// report; with any problem in the file nothing is applied and the command fails. On a
+    /// terminal, a progress bar with rows per second is shown on standard error.
     Import {
         /// The import source, e.g. `varde-mal`, `ssb-kostra-kulturskole` or
         /// `udir-statistikkbanken`.
@@ -134,8 +135,12 @@ enum Command {
         /// Haram); repeatable, and over the source's `split` rules.
         #[arg(long = "split", value_name = "OLD=NEW")]
         splits: Vec<String>,
-        /// The file to import.
-        file: PathBuf,
+        /// A URL source's query, a JSON file POSTed to the URL (SSB's statistics API takes a
+        /// table's query so); without it a URL is fetched with GET (Udir's data API).
+        #[arg(long)]
+        query: Option<PathBuf>,
+        /// The file to import, or an `http://` or `https://` URL to fetch it from.
+        file: String,
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
@@ -318,6 +323,16 @@ struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "VARDE_BODY_LIMIT", default_value_t = 256 * 1024, global = true)]
     body_limit: usize,
+
+    /// Largest file `POST /import` takes, in bytes (streamed to a temporary file, never held in
+    /// memory).
+    #[arg(
+        long,
+        env = "VARDE_IMPORT_BODY_LIMIT",
+        default_value_t = 2 * 1024 * 1024 * 1024,
+        global = true
+    )]
+    import_body_limit: u64,
 
     /// Seconds a request may take before it is answered 408.
     #[arg(
@@ -555,6 +570,7 @@ async fn run_command(cli: Cli) -> Result<()> {
             separator,
             by,
             splits,
+            query,
             file,
         } => {
             let splits = splits
@@ -563,19 +579,13 @@ async fn run_command(cli: Cli) -> Result<()> {
                 .collect::<Result<_>>()?;
             let request = import::ImportRequest {
                 source,
-                file_name: file.display().to_string(),
+                file_name: file.clone(),
                 imported_by: by,
-                options: import::ReadOptions {
-                    encoding: encoding
-                        .as_deref()
-                        .map(import::Encoding::parse)
-                        .transpose()?,
-                    separator: separator.as_deref().map(separator_byte).transpose()?,
-                },
+                options: import::ReadOptions::parse(encoding.as_deref(), separator.as_deref())?,
                 dry_run,
                 splits,
             };
-            import_file(&store, &request, &file).await
+            import_file(&store, &request, &file, query.as_deref()).await
         }
         Command::Schema => unreachable!("handled before connecting"),
     };
@@ -620,27 +630,47 @@ fn split_choice(choice: &str) -> Result<(Kommunenummer, Kommunenummer)> {
     Ok((Kommunenummer::parse(old)?, Kommunenummer::parse(new)?))
 }
 
-/// A separator as given on the command line.
-fn separator_byte(name: &str) -> Result<u8> {
-    match name {
-        ";" => Ok(b';'),
-        "," => Ok(b','),
-        "|" => Ok(b'|'),
-        "tab" | "\t" => Ok(b'\t'),
-        _ => anyhow::bail!("unknown separator {name:?}: use ; , tab or |"),
-    }
-}
-
+/// Imports `location` (a file, or a URL fetched first, POSTing `query` when given) and prints the
+/// report; fails when rows were rejected.
 async fn import_file(
     store: &Store,
     request: &import::ImportRequest,
-    file: &std::path::Path,
+    location: &str,
+    query: Option<&std::path::Path>,
 ) -> Result<()> {
     store.migrate().await.context("migrating")?;
-    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let report = import::import(store, request, std::io::BufReader::new(input))
-        .await
-        .with_context(|| format!("importing {}", file.display()))?;
+    let (input, size) = if import::is_url(location) {
+        let query = query.map(import::read_query).transpose()?;
+        let fetched = import::fetch(location, query.as_ref()).await?;
+        (fetched.file, Some(fetched.bytes))
+    } else {
+        anyhow::ensure!(
+            query.is_none(),
+            "--query is for a URL source; {location} is a file"
+        );
+        let file = std::fs::File::open(location).with_context(|| format!("opening {location}"))?;
+        let size = file.metadata().ok().map(|metadata| metadata.len());
+        (file, size)
+    };
+    let bar = progress_bar(size);
+    let started = std::time::Instant::now();
+    let report =
+        import::import_with_progress(store, request, std::io::BufReader::new(input), |progress| {
+            if let Some(bar) = &bar {
+                bar.set_position(progress.bytes);
+                let seconds = started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} rows, {:.0} rows/s",
+                    progress.records,
+                    progress.records as f64 / seconds
+                ));
+            }
+        })
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report.with_context(|| format!("importing {location}"))?;
     println!("{report}");
     anyhow::ensure!(
         report.rejected == 0,
@@ -648,6 +678,26 @@ async fn import_file(
         report.rejected
     );
     Ok(())
+}
+
+/// A progress bar on standard error, of the file's bytes with the rows read and rows per second;
+/// none when standard error is not a terminal (a log or a test reads it).
+fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match size {
+        Some(size) => indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_message("reading");
+    Some(bar)
 }
 
 async fn generate_store(store: &Store, scale: &str, seed: u64) -> Result<()> {
@@ -705,6 +755,7 @@ async fn serve(store: &Store, args: ServeArgs, login: &LoginArgs) -> Result<()> 
     let settings = app::Settings {
         http: http::HttpConfig {
             body_limit: args.body_limit,
+            import_body_limit: args.import_body_limit,
             request_timeout: Duration::from_secs(args.request_timeout),
             max_batch_size: args.max_batch,
             query: graphql::QueryLimits {

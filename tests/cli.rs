@@ -24,6 +24,7 @@ on_both_databases!(
     migrate_seed_grant_and_create_token,
     import_reports_dry_runs_and_refuses_bad_files,
     an_import_killed_mid_file_applies_nothing_and_runs_again,
+    an_import_from_a_url_fetches_and_imports_and_refuses_errors_and_non_json,
 );
 
 /// PostgreSQL only: SQLite serves one process.
@@ -886,4 +887,164 @@ async fn an_import_killed_mid_file_applies_nothing_and_runs_again(backend: Backe
     )
     .await;
     assert!(again.contains("inserted 8,"), "{again}");
+}
+
+/// A local HTTP server standing in for SSB's and Udir's APIs: the recorded answers under
+/// tests/fixtures/import, an HTTP error and an HTML page. Returns its address and the bodies
+/// POSTed to it.
+async fn recorded_api() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use axum::{
+        Router,
+        http::{StatusCode, header},
+        routing::{get, post},
+    };
+    let fixture = |name: &str| {
+        std::fs::read(format!(
+            "{}/tests/fixtures/import/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let ssb = fixture("ssb-kostra-kulturskole.json");
+    let udir = fixture("udir-elevundersokelsen.json");
+    let posted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = posted.clone();
+    let router = Router::new()
+        .route(
+            "/api/v0/no/table/12345",
+            post(move |body: String| async move {
+                seen.lock().unwrap().push(body);
+                (
+                    [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                    ssb,
+                )
+            }),
+        )
+        .route(
+            "/api/rest/v2/Eksport/152/data",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], udir) }),
+        )
+        .route(
+            "/broken",
+            get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "maintenance until 06:00") }),
+        )
+        .route(
+            "/page",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<!doctype html><html><body>Logg inn</body></html>",
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (addr, posted)
+}
+
+/// `import --source NAME URL`: SSB's API gets the query POSTed, Udir's a GET, both import in one
+/// step; an HTTP error and an HTML page are refused with what they said, and nothing is written.
+async fn an_import_from_a_url_fetches_and_imports_and_refuses_errors_and_non_json(
+    backend: Backend,
+) {
+    let (url, _dir) = helpers::fresh_database(backend).await;
+    varde(&url, &["seed"]).await;
+    let (api, posted) = recorded_api().await;
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("query.json");
+    let asked = json!({
+        "query": [{ "code": "KOKkommuneregion0000", "selection": { "filter": "all", "values": ["*"] } }],
+        "response": { "format": "json-stat2" }
+    });
+    std::fs::write(&query, asked.to_string()).unwrap();
+
+    let ssb = format!("http://{api}/api/v0/no/table/12345");
+    let imported = varde(
+        &url,
+        &[
+            "import",
+            "--source",
+            "ssb-kostra-kulturskole",
+            "--query",
+            query.to_str().unwrap(),
+            ssb.as_str(),
+        ],
+    )
+    .await;
+    assert!(
+        imported.contains("rejected 0: applied") && imported.starts_with(&ssb),
+        "{imported}"
+    );
+    let posted: Vec<Value> = posted
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|body| serde_json::from_str(body).unwrap())
+        .collect();
+    assert_eq!(posted, [asked], "the query is POSTed as it is");
+
+    let udir = format!("http://{api}/api/rest/v2/Eksport/152/data");
+    let output = run_varde(
+        &url,
+        &["import", "--source", "udir-statistikkbanken", udir.as_str()],
+    )
+    .await;
+    let imported = String::from_utf8(output.stdout).unwrap();
+    assert!(imported.contains("rejected 0: applied"), "{imported}");
+    // Standard error is no terminal here: no progress bar, nothing but the log.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("rows/s"), "{stderr}");
+
+    let logged = || async {
+        helpers::stored_rows::<(String,)>(&url, "SELECT file_name FROM imports ORDER BY id").await
+    };
+    assert_eq!(
+        logged().await,
+        [(ssb.clone(),), (udir.clone(),)],
+        "each URL import is logged under its URL"
+    );
+
+    for (path, said) in [
+        (
+            "/broken",
+            "HTTP 503 Service Unavailable: maintenance until 06:00",
+        ),
+        (
+            "/page",
+            "is not JSON (text/html): <!doctype html><html><body>Logg inn</body></html>",
+        ),
+    ] {
+        let (_, stderr) = varde_fails(
+            &url,
+            &[
+                "import",
+                "--source",
+                "udir-statistikkbanken",
+                format!("http://{api}{path}").as_str(),
+            ],
+        )
+        .await;
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(stderr.contains("nothing was imported"), "{stderr}");
+    }
+    let (_, stderr) = varde_fails(
+        &url,
+        &[
+            "import",
+            "--source",
+            "udir-statistikkbanken",
+            "http://127.0.0.1:9/nothing",
+        ],
+    )
+    .await;
+    assert!(stderr.contains("the request failed"), "{stderr}");
+    assert_eq!(
+        logged().await.len(),
+        2,
+        "nothing more was imported or logged"
+    );
 }

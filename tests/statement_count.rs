@@ -179,6 +179,12 @@ const AUDIT_LOG: &str = "query($first: Int!) {
         occurredAt actor kind operation fields owner { name } unit { name }
     } } } }";
 
+/// Import jobs as a national admin reads them, each with its problems (stored with the job).
+const IMPORT_JOBS: &str = "query($first: Int!) {
+    importJobs(first: $first) { edges { node {
+        id state source recordsRead problems { location reason }
+    } } } }";
+
 async fn statements_of(
     app: &TestApp,
     counter: &AtomicUsize,
@@ -393,6 +399,27 @@ async fn statements_do_not_grow_with_the_number_of_units() {
         assert_eq!(
             one, all,
             "{backend:?}: statements for 1 and {rows} audit rows differ"
+        );
+
+        // Import jobs (issue 17): a job's problems are stored with it, so one job and many
+        // cost the same statements.
+        for file in ["a.csv", "b.csv", "c.csv"] {
+            app.store
+                .create_import_job(&varde::store::NewImportJob {
+                    source: "varde-mal".into(),
+                    file_name: file.into(),
+                    dry_run: false,
+                    bytes_total: Some(10),
+                    created_by: "test".into(),
+                })
+                .await
+                .unwrap();
+        }
+        let one = statements_of(&app, &counter, &token, IMPORT_JOBS, json!({ "first": 1 })).await;
+        let all = statements_of(&app, &counter, &token, IMPORT_JOBS, json!({ "first": 3 })).await;
+        assert_eq!(
+            one, all,
+            "{backend:?}: statements for 1 and 3 import jobs differ"
         );
 
         // Exports (issue 12): an export runs its analysis query, so a colour table exported over

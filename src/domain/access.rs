@@ -261,6 +261,12 @@ impl Grants {
         self.roles.contains(&Role::NationalAdmin)
     }
 
+    /// Whether the caller may run imports (over HTTP), read import jobs and edit import rules:
+    /// national admins.
+    pub fn may_import(&self) -> bool {
+        self.roles.contains(&Role::NationalAdmin)
+    }
+
     /// Whether the caller may read the audit log of `owner` (`None`: every row): national admins
     /// any, an owner's admins their own owner's.
     pub fn may_read_audit_log(&self, owner: Option<OwnerId>) -> bool {

@@ -10,6 +10,7 @@ mod colour;
 mod disclosure;
 mod export;
 mod group;
+mod import_job;
 mod import_rules;
 mod import_subjects;
 mod initiative;
@@ -33,6 +34,9 @@ pub use disclosure::{
 };
 pub use export::{COLUMNS as EXPORT_COLUMNS, CsvDialect, ExportFormat, ExportRow, format_number};
 pub use group::{Gender, ValueGroup, group_relations};
+pub use import_job::{
+    ImportJob, JOB_HEARTBEAT_SECONDS, JOB_STALE_AFTER_SECONDS, JobProblem, JobState,
+};
 pub use import_rules::{ImportLogEntry, ImportSource, SubjectCode, SubjectForms};
 pub use import_subjects::{
     KommuneChange, KommuneCodes, NamedUnit, SVALBARD, Unresolved, inherited_codes, normalise_name,

@@ -66,13 +66,15 @@ pub enum ErrorCode {
     /// This server cannot make PDFs (no headless Chromium configured or it failed); the HTML page
     /// prints the same table from a browser.
     PdfUnavailable,
+    /// An uploaded import file is larger than the import limit (HTTP 413).
+    PayloadTooLarge,
     /// A fault on the server side; the details are in the server log only.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and the test that checks it.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::BadRequest,
         Self::GraphqlValidationFailed,
         Self::BadUserInput,
@@ -97,6 +99,7 @@ impl ErrorCode {
         Self::DownloadLinkInvalid,
         Self::DownloadLinkExpired,
         Self::PdfUnavailable,
+        Self::PayloadTooLarge,
         Self::Internal,
     ];
 
@@ -126,6 +129,7 @@ impl ErrorCode {
             Self::DownloadLinkInvalid => "DOWNLOAD_LINK_INVALID",
             Self::DownloadLinkExpired => "DOWNLOAD_LINK_EXPIRED",
             Self::PdfUnavailable => "PDF_UNAVAILABLE",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::Internal => "INTERNAL",
         }
     }

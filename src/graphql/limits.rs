@@ -59,6 +59,9 @@ const MEETING_LISTS: &[(&str, &str, u64)] = &[
     ("FigureRow", "cells", 10),
 ];
 
+/// An import job's problems: the report lists at most the first 1000 (`import::LISTED_PROBLEMS`).
+const IMPORT_LISTS: &[(&str, &str, u64)] = &[("ImportJob", "problems", 1000)];
+
 /// Lists of the introspection types, with the items each typically holds in Varde's schema.
 const INTROSPECTION_LISTS: &[(&str, u64)] = &[
     ("types", 100),
@@ -502,6 +505,7 @@ impl<'a> Walk<'a> {
         }
         if let Some((_, _, items)) = MEETING_LISTS
             .iter()
+            .chain(IMPORT_LISTS)
             .find(|(of, list, _)| Some(*of) == parent && *list == name)
         {
             return *items;

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MergedObject, Object};
 use super::{
     enums::RoleKind,
     error::{ApiError, ApiResult},
+    imports::ImportMutation,
     initiative::InitiativeMutation,
     inputs::{OwnerRef, UnitRef},
     meeting::MeetingMutation,
@@ -31,7 +32,8 @@ pub struct RoleInput {
     unit: Option<UnitRef>,
 }
 
-/// Every mutation of Varde: role assignments, kvalitetsbeskrivelser, egenvurderinger and tiltak.
+/// Every mutation of Varde: role assignments, kvalitetsbeskrivelser, egenvurderinger, tiltak,
+/// meetings and import rules.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct Mutation(
@@ -39,6 +41,7 @@ pub struct Mutation(
     QualityMutation,
     InitiativeMutation,
     MeetingMutation,
+    ImportMutation,
 );
 
 /// Changes to role assignments (roller).

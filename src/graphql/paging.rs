@@ -9,7 +9,7 @@ use super::{
     audit::AuditEntry,
     error::{ApiError, ApiResult},
     ids::IdCursor,
-    imports::ImportRecord,
+    imports::{ImportJob, ImportRecord},
     meeting::{Meeting, MeetingProcess},
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
@@ -46,6 +46,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "InitiativeEvaluationConnection", params(InitiativeEvaluation)),
     concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
     concrete(name = "ImportRecordConnection", params(ImportRecord)),
+    concrete(name = "ImportJobConnection", params(ImportJob)),
     concrete(name = "AuditEntryConnection", params(AuditEntry)),
     concrete(name = "MeetingProcessConnection", params(MeetingProcess)),
     concrete(name = "MeetingConnection", params(Meeting))

@@ -62,13 +62,51 @@ pub async fn record(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`: the page Prometheus scrapes, with the pool's state read at scrape time.
+/// `GET /metrics`: the page Prometheus scrapes, with the pool's state and the import log's totals
+/// read at scrape time.
 pub async fn page(State(state): State<AppState>) -> impl IntoResponse {
     let (size, idle) = state.store.pool_state();
     metrics::gauge!("varde_db_pool_connections").set(f64::from(size));
     metrics::gauge!("varde_db_pool_idle_connections").set(f64::from(idle));
+    import_totals(&state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// The import log's totals as gauges: imports run by any process (`varde import` runs in its
+/// own), by source and outcome, and their rows. A database that does not answer leaves the last
+/// values (the pool gauges still tell).
+async fn import_totals(state: &AppState) {
+    let totals = match state.store.import_totals().await {
+        Ok(totals) => totals,
+        Err(error) => {
+            tracing::warn!(%error, "reading the import log for the metrics page failed");
+            return;
+        }
+    };
+    for total in totals {
+        let outcome = if total.applied { "applied" } else { "refused" };
+        metrics::gauge!(
+            "varde_imports",
+            "source" => total.source.clone(),
+            "outcome" => outcome,
+        )
+        .set(total.imports as f64);
+        for (rows, count) in [
+            ("inserted", total.inserted),
+            ("updated", total.updated),
+            ("unchanged", total.unchanged),
+            ("rejected", total.rejected),
+        ] {
+            metrics::gauge!(
+                "varde_import_rows",
+                "source" => total.source.clone(),
+                "outcome" => outcome,
+                "rows" => rows,
+            )
+            .set(count as f64);
+        }
+    }
 }

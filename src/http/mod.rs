@@ -7,6 +7,7 @@ mod caching;
 mod export;
 mod graphiql;
 mod graphql_over_http;
+mod import;
 mod metrics;
 mod print;
 mod rate_limit;
@@ -44,6 +45,8 @@ pub use server::serve;
 pub struct HttpConfig {
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
+    /// Largest file `POST /import` accepts, in bytes (413 beyond); streamed to a temporary file.
+    pub import_body_limit: u64,
     /// Longest a request may take, answer written, before it is answered 408.
     pub request_timeout: Duration,
     /// Most operations in one JSON-array batch; 0 turns batching off.
@@ -87,6 +90,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             body_limit: 256 * 1024,
+            import_body_limit: 2 * 1024 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_batch_size: 0,
             query: QueryLimits::default(),
@@ -114,6 +118,8 @@ pub struct AppState {
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// One PDF print at a time: each starts a browser.
     printing: Arc<tokio::sync::Semaphore>,
+    /// One import job at a time in this process; further uploads wait queued.
+    import_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The server's parts: the router and the limits [`serve`] holds connections to.
@@ -137,6 +143,7 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
         config: config.clone(),
         metrics: metrics::handle(),
         printing: Arc::new(tokio::sync::Semaphore::new(1)),
+        import_slots: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let router = Router::new()
         .route("/", get(root))
@@ -158,6 +165,9 @@ pub fn app(store: Store, config: HttpConfig, auth: Auth) -> App {
             config.request_timeout,
             whole_request_timeout,
         ))
+        // An upload streams a file far larger than the body limit, for longer than the request
+        // timeout: it is added after both and holds its own limits (`import::upload`).
+        .route("/import", post(import::upload))
         .layer(middleware::from_fn_with_state(
             rate_limit::Limiter::new(config.rate_per_second, config.rate_burst),
             rate_limit::limit,

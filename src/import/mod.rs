@@ -9,6 +9,8 @@
 //!    nothing is applied and the [`Report`] lists each problem with its line or cell.
 
 mod delimited;
+mod fetch;
+mod job;
 mod jsonstat;
 mod template;
 mod text;
@@ -18,11 +20,17 @@ use std::{
     collections::{HashMap, HashSet},
     fmt,
     io::{self, Read},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+pub use fetch::{Fetched, fetch, is_url, read_query};
+pub use job::run_job;
 pub use text::Encoding;
 
 use crate::{
@@ -54,6 +62,9 @@ pub enum ImportError {
          the demo sources and their rules"
     )]
     NoSources(String),
+    /// A URL source that could not be fetched, or answered an error or something not JSON.
+    #[error("fetching {0}")]
+    Fetch(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -155,6 +166,29 @@ pub struct ReadOptions {
     pub encoding: Option<Encoding>,
     /// The CSV separator; detected from the header when `None`.
     pub separator: Option<u8>,
+}
+
+impl ReadOptions {
+    /// The options as given by name (the CLI's `--encoding` and `--separator`, the upload's
+    /// `encoding` and `separator` parameters): an encoding such as `utf-8` or `windows-1252`, and
+    /// a separator `;`, `,`, `|` or `tab`.
+    pub fn parse(encoding: Option<&str>, separator: Option<&str>) -> Result<Self, ImportError> {
+        let separator = separator
+            .map(|name| match name {
+                ";" => Ok(b';'),
+                "," => Ok(b','),
+                "|" => Ok(b'|'),
+                "tab" | "\t" => Ok(b'\t'),
+                _ => Err(ImportError::Option(format!(
+                    "unknown separator {name:?}: use ; , tab or |"
+                ))),
+            })
+            .transpose()?;
+        Ok(Self {
+            encoding: encoding.map(Encoding::parse).transpose()?,
+            separator,
+        })
+    }
 }
 
 /// The records of `input` in the source's format.
@@ -269,18 +303,35 @@ fn resolve(
     })
 }
 
-/// A reader that computes the SHA-256 of everything read through it.
+/// A reader that computes the SHA-256 of everything read through it, and counts the bytes.
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
+    /// Bytes read so far, shared with the progress reports while a parser holds the reader.
+    bytes: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
         self.hasher.update(&buf[..read]);
+        self.bytes.fetch_add(read as u64, Ordering::Relaxed);
         Ok(read)
     }
+}
+
+/// Progress is reported after every this many records (and once when the file is read).
+pub const PROGRESS_EVERY: u64 = 1000;
+
+/// How far an import has read its file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the file read so far.
+    pub bytes: u64,
+    /// Records read so far: values, skipped records and rejected ones.
+    pub records: u64,
+    /// Records rejected so far.
+    pub rejected: u64,
 }
 
 /// One import to run: which source, which file, by whom, and whether only to report.
@@ -314,6 +365,10 @@ pub struct Report {
     pub skipped: u64,
     /// The records passed over with a reason, the first thousand of them.
     pub skipped_reasons: Vec<Problem>,
+    /// Bytes of the file.
+    pub bytes: u64,
+    /// Records read: values, duplicates, skipped and rejected ones.
+    pub records: u64,
     /// Records with a problem; with any, nothing is applied.
     pub rejected: u64,
     /// The problems, the first thousand of them.
@@ -368,6 +423,17 @@ pub async fn import(
     request: &ImportRequest,
     input: impl Read,
 ) -> Result<Report, ImportError> {
+    import_with_progress(store, request, input, |_| {}).await
+}
+
+/// [`import`], telling `progress` how far it has read every [`PROGRESS_EVERY`] records and once
+/// the whole file is read (before the values are written).
+pub async fn import_with_progress(
+    store: &Store,
+    request: &ImportRequest,
+    input: impl Read,
+    mut progress: impl FnMut(Progress),
+) -> Result<Report, ImportError> {
     let source = match store.import_source(&request.source).await? {
         Some(source) => source,
         None => {
@@ -383,10 +449,13 @@ pub async fn import(
         }
     };
     let targets = store.import_targets().await?;
+    let bytes = Arc::new(AtomicU64::new(0));
     let mut input = Hashing {
         inner: input,
         hasher: Sha256::new(),
+        bytes: bytes.clone(),
     };
+    let mut records_read: u64 = 0;
     let mut values: Vec<ImportValue> = Vec::new();
     let mut seen: HashMap<ValueKey, (usize, Location)> = HashMap::new();
     let mut report = Report {
@@ -398,6 +467,8 @@ pub async fn import(
         duplicates: 0,
         skipped: 0,
         skipped_reasons: Vec::new(),
+        bytes: 0,
+        records: 0,
         rejected: 0,
         problems: Vec::new(),
     };
@@ -421,6 +492,14 @@ pub async fn import(
         municipalities: targets.municipalities(),
     };
     for item in records(&source, &mut input, request.options)? {
+        records_read += 1;
+        if records_read.is_multiple_of(PROGRESS_EVERY) {
+            progress(Progress {
+                bytes: bytes.load(Ordering::Relaxed),
+                records: records_read,
+                rejected: report.rejected,
+            });
+        }
         let record = match item {
             Ok(record) => record,
             Err(Issue::Fatal(error)) => return Err(error),
@@ -467,6 +546,13 @@ pub async fn import(
     }
     drop(seen);
     io::copy(&mut input, &mut io::sink())?;
+    progress(Progress {
+        bytes: bytes.load(Ordering::Relaxed),
+        records: records_read,
+        rejected: report.rejected,
+    });
+    report.records = records_read;
+    report.bytes = bytes.load(Ordering::Relaxed);
     report.checksum = format!("{:x}", input.hasher.finalize());
     let run = ImportRun {
         source: source.id,

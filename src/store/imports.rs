@@ -437,6 +437,19 @@ struct ImportLogRow {
     rejected: i64,
 }
 
+/// The import log summed per source and outcome, for the metrics page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ImportTotals {
+    pub source: String,
+    /// Applied, or refused with rejected rows (nothing written).
+    pub applied: bool,
+    pub imports: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct KommuneChangeRow {
     old_code: String,
@@ -648,8 +661,16 @@ impl Store {
             restricted.bind_list(indicators.iter().copied());
             (Some(stored), Some(restricted))
         };
+        // SQLite: take the write lock at the start. A deferred transaction that read first could
+        // not write once another connection had written meanwhile (an import job's heartbeat,
+        // in WAL mode: SQLITE_BUSY_SNAPSHOT, not retried); this way the other writer waits.
+        let begin = if self.dialect() == "sqlite" {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        };
         with_pool!(self, pool => {
-            let mut transaction = pool.begin().await?;
+            let mut transaction = pool.begin_with(begin).await?;
             let mut stored = Vec::new();
             let mut restricted = HashMap::new();
             if let (Some(Sql { text, params }), Some(restricted_sql)) = (stored_query, restricted_query) {
@@ -718,6 +739,72 @@ impl Store {
                 rejected: row.rejected,
             })
             .collect())
+    }
+
+    /// Adds the rule of source `source` that reads `source_code` of `kind` (`indicator` or
+    /// `group`) as `target`, or changes the target of the one there is. `None` when there is no
+    /// such source. The caller checks the target.
+    pub async fn set_import_rule(
+        &self,
+        source: &str,
+        kind: &str,
+        source_code: &str,
+        target: &str,
+    ) -> StoreResult<Option<()>> {
+        let Some(source_id) = self.import_source_id(source).await? else {
+            return Ok(None);
+        };
+        let mut sql = Sql::new("INSERT INTO import_rules (source_id, kind, source_code, target) ");
+        sql.bind_rows([vec![
+            Param::Int(source_id),
+            Param::from(kind),
+            Param::from(source_code),
+            Param::from(target),
+        ]])
+        .push(" ON CONFLICT (source_id, kind, source_code) DO UPDATE SET target = excluded.target");
+        self.execute_in_transaction(vec![sql]).await?;
+        Ok(Some(()))
+    }
+
+    /// Removes a rule; answers whether there was one. `None` when there is no such source.
+    pub async fn remove_import_rule(
+        &self,
+        source: &str,
+        kind: &str,
+        source_code: &str,
+    ) -> StoreResult<Option<bool>> {
+        let Some(source_id) = self.import_source_id(source).await? else {
+            return Ok(None);
+        };
+        let mut sql = Sql::new("DELETE FROM import_rules WHERE source_id = ");
+        sql.bind(source_id)
+            .push(" AND kind = ")
+            .bind(kind)
+            .push(" AND source_code = ")
+            .bind(source_code)
+            .push(" RETURNING id");
+        let removed: Vec<(i64,)> = self.fetch_all(sql).await?;
+        Ok(Some(!removed.is_empty()))
+    }
+
+    async fn import_source_id(&self, name: &str) -> StoreResult<Option<i64>> {
+        let mut sql = Sql::new("SELECT id FROM import_sources WHERE name = ");
+        sql.bind(name);
+        Ok(self.fetch_optional::<(i64,)>(sql).await?.map(|(id,)| id))
+    }
+
+    /// Every logged import (from any process, the CLI's too) summed per source and outcome.
+    pub async fn import_totals(&self) -> StoreResult<Vec<ImportTotals>> {
+        self.fetch_all(Sql::new(
+            "SELECT import_sources.name AS source, imports.applied, COUNT(*) AS imports, \
+             CAST(SUM(imports.inserted) AS BIGINT) AS inserted, \
+             CAST(SUM(imports.updated) AS BIGINT) AS updated, \
+             CAST(SUM(imports.unchanged) AS BIGINT) AS unchanged, \
+             CAST(SUM(imports.rejected) AS BIGINT) AS rejected \
+             FROM imports JOIN import_sources ON import_sources.id = imports.source_id \
+             GROUP BY import_sources.name, imports.applied ORDER BY import_sources.name",
+        ))
+        .await
     }
 
     /// Records an import that was refused because `rejected` rows were wrong; no value is written.

@@ -36,7 +36,8 @@ use sqlx::{
 pub use audit::{AuditEvent, AuditRecord};
 pub use auth::{ApiClient, Credential, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
-pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
+pub use import_jobs::{JobCounts, JobEnd, NewImportJob};
+pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportTotals, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
 pub use meetings::{MeetingImage, MeetingReader, ProcessFilter};
@@ -169,6 +170,7 @@ fn statement_span(sql: &Sql) -> tracing::Span {
 }
 
 // After the macros above, which it uses to read and write inside one transaction.
+mod import_jobs;
 mod imports;
 mod meetings;
 

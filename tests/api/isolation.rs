@@ -68,8 +68,8 @@ enum Rule {
     /// Initiative writes: unit leaders for their unit, owner admins for the owner and its units
     /// (`Grants::may_plan_initiative`), tested in `initiatives.rs`.
     InitiativeWrite,
-    /// The import log: national admins only (`Grants::may_read_import_log`), tested in
-    /// `import.rs`.
+    /// The import log, import jobs and import rule edits: national admins only
+    /// (`Grants::may_import`), tested in `import.rs` and `import_jobs.rs`.
     ImportLog,
     /// The audit log: national admins every row, an owner's admins their own owner's
     /// (`Grants::may_read_audit_log`), tested in `audit.rs`.
@@ -389,6 +389,37 @@ const RULES: &[(&str, Rule)] = &[
     ("Mutation.evaluateInitiative", Rule::InitiativeWrite),
     ("Query.imports", Rule::ImportLog),
     ("Query.auditLog", Rule::AuditLog),
+    ("Query.importJob", Rule::ImportLog),
+    ("Mutation.setImportRule", Rule::ImportLog),
+    ("Mutation.removeImportRule", Rule::ImportLog),
+    ("ImportRule.source", Rule::ImportLog),
+    ("ImportRule.kind", Rule::ImportLog),
+    ("ImportRule.sourceCode", Rule::ImportLog),
+    ("ImportRule.target", Rule::ImportLog),
+    ("Query.importJobs", Rule::ImportLog),
+    ("ImportJob.id", Rule::ImportLog),
+    ("ImportJob.source", Rule::ImportLog),
+    ("ImportJob.fileName", Rule::ImportLog),
+    ("ImportJob.dryRun", Rule::ImportLog),
+    ("ImportJob.state", Rule::ImportLog),
+    ("ImportJob.bytesTotal", Rule::ImportLog),
+    ("ImportJob.bytesRead", Rule::ImportLog),
+    ("ImportJob.recordsRead", Rule::ImportLog),
+    ("ImportJob.rejected", Rule::ImportLog),
+    ("ImportJob.inserted", Rule::ImportLog),
+    ("ImportJob.updated", Rule::ImportLog),
+    ("ImportJob.unchanged", Rule::ImportLog),
+    ("ImportJob.duplicates", Rule::ImportLog),
+    ("ImportJob.skipped", Rule::ImportLog),
+    ("ImportJob.checksum", Rule::ImportLog),
+    ("ImportJob.problems", Rule::ImportLog),
+    ("ImportJob.error", Rule::ImportLog),
+    ("ImportJob.createdBy", Rule::ImportLog),
+    ("ImportJob.createdAt", Rule::ImportLog),
+    ("ImportJob.startedAt", Rule::ImportLog),
+    ("ImportJob.finishedAt", Rule::ImportLog),
+    ("ImportProblem.location", Rule::ImportLog),
+    ("ImportProblem.reason", Rule::ImportLog),
     ("ImportRecord.source", Rule::ImportLog),
     ("ImportRecord.fileName", Rule::ImportLog),
     ("ImportRecord.checksum", Rule::ImportLog),

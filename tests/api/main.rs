@@ -16,6 +16,8 @@ mod exports;
 mod graphiql;
 mod graphql_over_http;
 mod import;
+mod import_jobs;
+mod import_rules;
 mod initiatives;
 mod isolation;
 mod live;

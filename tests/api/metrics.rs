@@ -7,7 +7,8 @@ use crate::helpers::{Backend, TestApp};
 
 crate::on_both_databases!(
     the_metrics_page_shows_the_requests_made,
-    every_answer_carries_a_request_id
+    every_answer_carries_a_request_id,
+    a_scrape_after_imports_shows_them_by_source_and_outcome,
 );
 
 /// The value of the first series of `page` whose line starts with `name{` and holds every label.
@@ -122,4 +123,120 @@ async fn every_answer_carries_a_request_id(backend: Backend) {
     }
     assert_ne!(made[0], made[1]);
     app.stop().await.unwrap();
+}
+
+/// Imports run by `varde import` (another process: here the library on the same database) show
+/// as gauges read from the import log at scrape time; a job this server ran counts in its own
+/// counter, dry runs too.
+async fn a_scrape_after_imports_shows_them_by_source_and_outcome(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let fixture = |name: &str| {
+        std::fs::File::open(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/import")
+                .join(name),
+        )
+        .unwrap()
+    };
+    for (file, dry_run) in [
+        ("mal-utf8-semikolon.csv", false),
+        ("mal-feil.csv", false),
+        ("mal-utf8-semikolon.csv", true),
+    ] {
+        let request = varde::import::ImportRequest {
+            source: "varde-mal".into(),
+            file_name: file.into(),
+            imported_by: "cli".into(),
+            options: varde::import::ReadOptions::default(),
+            dry_run,
+            splits: Vec::new(),
+        };
+        varde::import::import(&app.store, &request, fixture(file))
+            .await
+            .unwrap();
+    }
+    // A dry run uploaded to this server, run as its job.
+    let token = app.token_for("admin@varde.example").await;
+    let accepted: serde_json::Value = app
+        .client
+        .post(app.url("/import?source=varde-mal&dryRun=true"))
+        .bearer_auth(&token)
+        .body(
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/import/mal-utf8-semikolon.csv"),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = loop {
+        let page = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if page.contains("varde_import_jobs_total{") {
+            break page;
+        }
+        let job = app
+            .query_as(
+                Some(&token),
+                "query($id: ID!) { importJob(id: $id) { state } }",
+                json!({ "id": accepted["id"] }),
+            )
+            .await;
+        assert!(
+            ["QUEUED", "RUNNING", "DONE"]
+                .contains(&job["data"]["importJob"]["state"].as_str().unwrap()),
+            "{job:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let source = "source=\"varde-mal\"";
+    assert_eq!(
+        series(&page, "varde_imports", &[source, "outcome=\"applied\""]),
+        Some(1.0),
+        "{page}"
+    );
+    assert_eq!(
+        series(&page, "varde_imports", &[source, "outcome=\"refused\""]),
+        Some(1.0),
+        "{page}"
+    );
+    assert_eq!(
+        series(
+            &page,
+            "varde_import_rows",
+            &[source, "outcome=\"applied\"", "rows=\"inserted\""]
+        ),
+        Some(8.0),
+        "{page}"
+    );
+    assert_eq!(
+        series(
+            &page,
+            "varde_import_rows",
+            &[source, "outcome=\"refused\"", "rows=\"rejected\""]
+        ),
+        Some(5.0),
+        "{page}"
+    );
+    assert_eq!(
+        series(
+            &page,
+            "varde_import_jobs_total",
+            &[source, "outcome=\"dry_run\""]
+        ),
+        Some(1.0),
+        "{page}"
+    );
 }
