@@ -188,6 +188,12 @@ const IMPORT_JOBS: &str = "query($first: Int!) {
         id state source recordsRead problems { location reason }
     } } } }";
 
+/// A source's import rules as a national admin reads them.
+const IMPORT_RULES: &str = "query($first: Int!) {
+    importRules(source: \"udir-statistikkbanken\", first: $first) { edges { node {
+        kind sourceCode target
+    } } } }";
+
 async fn statements_of(
     app: &TestApp,
     counter: &AtomicUsize,
@@ -423,6 +429,12 @@ async fn statements_do_not_grow_with_the_number_of_units() {
         assert_eq!(
             one, all,
             "{backend:?}: statements for 1 and 3 import jobs differ"
+        );
+        let one = statements_of(&app, &counter, &token, IMPORT_RULES, json!({ "first": 1 })).await;
+        let all = statements_of(&app, &counter, &token, IMPORT_RULES, json!({ "first": 20 })).await;
+        assert_eq!(
+            one, all,
+            "{backend:?}: statements for 1 and 20 import rules differ"
         );
 
         // Exports (issue 12): an export runs its analysis query, so a colour table exported over

@@ -67,6 +67,48 @@ impl ImportQuery {
         Ok(store(ctx).import_job(id).await?.map(ImportJob))
     }
 
+    /// Importreglene (the import rules) of one source, in the order they were added: how its
+    /// codes are read (`setImportRule` changes them). National admins only.
+    async fn import_rules(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Importkilde (import source) by name, e.g. `udir-statistikkbanken`.")]
+        source: String,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> ApiResult<Connection<ImportRule>> {
+        national_admin(ctx, "read import rules")?;
+        let page = paging::page(after, before, first, last)?;
+        let store = store(ctx);
+        let rules = store.import_rules_page(&source, &page).await?;
+        if rules.is_empty() && store.import_source(&source).await?.is_none() {
+            return Err(no_source(&source));
+        }
+        let rules = rules
+            .into_iter()
+            .map(|(id, kind, source_code, target)| {
+                let kind = ImportRuleKind::parse(&kind)?;
+                Ok((
+                    id,
+                    ImportRule {
+                        source: source.clone(),
+                        kind,
+                        source_code,
+                        target,
+                    },
+                ))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(paging::connection(
+            rules,
+            &page,
+            |(id, _)| *id,
+            |(_, rule)| rule,
+        ))
+    }
+
     /// Importjobber (import jobs): every upload over HTTP, oldest first. National admins only.
     async fn import_jobs(
         &self,
@@ -311,6 +353,20 @@ pub enum ImportRuleKind {
 }
 
 impl ImportRuleKind {
+    const ALL: [Self; 4] = [Self::Indicator, Self::Group, Self::Split, Self::Name];
+
+    /// The kind stored as `kind` (the table's CHECK allows no other).
+    fn parse(kind: &str) -> Result<Self, domain::DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|known| known.as_str() == kind)
+            .ok_or_else(|| domain::DomainError::UnknownVariant {
+                kind: "import rule kind",
+                value: kind.to_owned(),
+                allowed: "indicator group split name",
+            })
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Indicator => "indicator",

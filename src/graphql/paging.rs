@@ -9,7 +9,7 @@ use super::{
     audit::AuditEntry,
     error::{ApiError, ApiResult},
     ids::IdCursor,
-    imports::{ImportJob, ImportRecord},
+    imports::{ImportJob, ImportRecord, ImportRule},
     meeting::{Meeting, MeetingProcess},
     objects::{
         Assessment, AssessmentRevision, DataSource, Indicator, IndicatorValue, Initiative,
@@ -47,6 +47,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
     concrete(name = "InitiativeChangeConnection", params(InitiativeChange)),
     concrete(name = "ImportRecordConnection", params(ImportRecord)),
     concrete(name = "ImportJobConnection", params(ImportJob)),
+    concrete(name = "ImportRuleConnection", params(ImportRule)),
     concrete(name = "AuditEntryConnection", params(AuditEntry)),
     concrete(name = "MeetingProcessConnection", params(MeetingProcess)),
     concrete(name = "MeetingConnection", params(Meeting))

@@ -741,6 +741,26 @@ impl Store {
             .collect())
     }
 
+    /// One page of the rules of the import source named `source`, in the order they were
+    /// added: (id, kind, source code, target).
+    pub async fn import_rules_page(
+        &self,
+        source: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<(i64, String, String, String)>> {
+        let mut conditions = Sql::new(" AND import_sources.name = ");
+        conditions.bind(source);
+        let query = PagedQuery {
+            columns: "import_rules.id, import_rules.kind, import_rules.source_code, \
+                      import_rules.target",
+            from: "import_rules JOIN import_sources ON import_sources.id = import_rules.source_id",
+            conditions,
+            id: "import_rules.id",
+            parent: None,
+        };
+        self.fetch_all(query.build(page)).await
+    }
+
     /// Adds the rule of source `source` that reads `source_code` of `kind` (`indicator` or
     /// `group`) as `target`, or changes the target of the one there is. `None` when there is no
     /// such source. The caller checks the target.

@@ -258,4 +258,40 @@ async fn rule_edits_are_checked_and_refused_to_all_but_national_admins(backend: 
             ("split".into(), "1507".into(), "1580".into()),
         ]
     );
+    // ... and listed, for national admins only.
+    let rules = "query($source: String!) { importRules(source: $source, first: 50) {
+        edges { node { kind sourceCode target } } } }";
+    let listed = app
+        .query_as(
+            Some(&token),
+            rules,
+            json!({ "source": "udir-statistikkbanken" }),
+        )
+        .await;
+    let listed: Vec<&Value> = listed["data"]["importRules"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| &edge["node"])
+        .collect();
+    for (kind, code, target) in [
+        ("SPLIT", "1507", "1580"),
+        ("NAME", "Myrjordet barneskole", "873177845"),
+    ] {
+        let rule = json!({ "kind": kind, "sourceCode": code, "target": target });
+        assert!(listed.contains(&&rule), "{rule} in {listed:#?}");
+    }
+    let unknown = app
+        .query_as(Some(&token), rules, json!({ "source": "udir" }))
+        .await;
+    assert_eq!(error_codes(&unknown), ["NOT_FOUND"]);
+    let reader = app.token_for("analytiker@kulturskoleradet.no").await;
+    let refused = app
+        .query_as(
+            Some(&reader),
+            rules,
+            json!({ "source": "udir-statistikkbanken" }),
+        )
+        .await;
+    assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
 }

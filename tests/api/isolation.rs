@@ -397,6 +397,7 @@ const RULES: &[(&str, Rule)] = &[
     ("ImportRule.sourceCode", Rule::ImportLog),
     ("ImportRule.target", Rule::ImportLog),
     ("Query.importJobs", Rule::ImportLog),
+    ("Query.importRules", Rule::ImportLog),
     ("ImportJob.id", Rule::ImportLog),
     ("ImportJob.source", Rule::ImportLog),
     ("ImportJob.fileName", Rule::ImportLog),
