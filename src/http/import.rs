@@ -33,7 +33,7 @@ use super::{AppState, auth_routes::Caller};
 use crate::{
     graphql::{ErrorCode, INTERNAL_MESSAGE, error_body},
     import::{self, ImportError, ImportRequest, ReadOptions},
-    store::NewImportJob,
+    store::{AuditEvent, NewImportJob},
 };
 
 /// The upload's parameters, in the query string.
@@ -166,6 +166,22 @@ pub async fn upload(State(state): State<AppState>, request: Request) -> Response
         bytes_total: Some(size),
         created_by: imported_by.clone(),
     };
+    // Recorded in the audit log as a mutation, before it runs, as GraphQL mutations are; a
+    // record that cannot be written refuses the upload.
+    let audit = AuditEvent {
+        actor: imported_by.clone(),
+        operation: "import".to_owned(),
+        fields: format!(
+            "source={}{}",
+            params.source,
+            if params.dry_run { ",dryRun" } else { "" }
+        ),
+        at: chrono::Utc::now().timestamp(),
+        keep_from: None,
+    };
+    if let Err(error) = state.store.record_mutation(&audit, &[], &[]).await {
+        return internal(&error);
+    }
     let id = match state.store.create_import_job(&job).await {
         Ok(id) => id,
         Err(error) => return internal(&error),

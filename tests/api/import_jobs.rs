@@ -181,6 +181,27 @@ async fn an_uploaded_file_is_imported_by_a_job_read_through_graphql(backend: Bac
         )],
         "the dry run is not logged"
     );
+    // Both uploads are in the audit log, as mutations by the admin, before they ran.
+    let audited: Vec<(String, String, String, String)> = stored_rows(
+        &app.database_url,
+        "SELECT actor, kind, operation, fields FROM audit_log WHERE operation = 'import' ORDER BY id",
+    )
+    .await;
+    let upload = |fields: &str| {
+        (
+            NATIONAL_ADMIN.to_owned(),
+            "mutation".to_owned(),
+            "import".to_owned(),
+            fields.to_owned(),
+        )
+    };
+    assert_eq!(
+        audited,
+        [
+            upload("source=varde-mal,dryRun"),
+            upload("source=varde-mal")
+        ]
+    );
 
     // The whole job, and the page of jobs.
     let body = app
