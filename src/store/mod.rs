@@ -36,6 +36,7 @@ use sqlx::{
 pub use audit::{AuditEvent, AuditRecord};
 pub use auth::{ApiClient, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
+pub use import_staging::{Conflict, FilePlace, ImportStaging, Repeats};
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
@@ -169,6 +170,7 @@ fn statement_span(sql: &Sql) -> tracing::Span {
 }
 
 // After the macros above, which it uses to read and write inside one transaction.
+mod import_staging;
 mod imports;
 mod meetings;
 
