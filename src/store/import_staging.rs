@@ -254,6 +254,9 @@ impl ImportStaging {
             "CREATE INDEX import_staging_key ON import_staging (value_key, ordinal)",
         ))
         .await?;
+        // A TEMP table is never analysed by itself; without statistics PostgreSQL plans the
+        // joins below as if it were empty.
+        self.execute(Sql::new("ANALYZE import_staging")).await?;
         let count = |condition: &str| {
             let mut sql = Sql::new("SELECT COUNT(*)");
             sql.push(REPEATS).push(condition);
