@@ -195,9 +195,9 @@ pub struct ReadOptions {
 /// The records of `input` in the source's format.
 fn records<'a>(
     source: &ImportSource,
-    input: impl Read + 'a,
+    input: impl Read + Send + 'a,
     options: ReadOptions,
-) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + 'a>, ImportError> {
+) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + Send + 'a>, ImportError> {
     Ok(match source.format {
         ImportFormat::VardeCsv => Box::new(template::TemplateRecords::new(
             input,
@@ -401,7 +401,7 @@ impl fmt::Display for Report {
 pub async fn import(
     store: &Store,
     request: &ImportRequest,
-    input: impl Read,
+    input: impl Read + Send,
 ) -> Result<Report, ImportError> {
     let source = match store.import_source(&request.source).await? {
         Some(source) => source,
@@ -527,5 +527,21 @@ impl Report {
         if self.problems.len() < LISTED_PROBLEMS {
             self.problems.push(problem);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An import holds its parser across the store's awaits (each staged batch); the future
+    /// stays `Send`, so that a server can spawn imports (jobs, uploads) on its runtime.
+    #[test]
+    fn an_import_can_run_on_a_spawned_task() {
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        let never = |store: &'static Store, request: &'static ImportRequest| {
+            spawnable(import(store, request, io::empty()));
+        };
+        let _ = never;
     }
 }
