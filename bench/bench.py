@@ -125,6 +125,7 @@ class Bench:
         self.work = args.work or tempfile.mkdtemp(prefix="varde-bench.")
         self.results = []  # (system, workload, clients, rps, p50_ms, p99_ms)
         self.notes = {}
+        self.imports = []
 
     # ---- data ----
     def generate(self):
@@ -505,6 +506,61 @@ class Bench:
             f"{sum(vm_hwm_kb(p) for p in set(pids)) / 1024:.0f} MB over {len(set(pids))} processes"
         stop(process)
 
+    # ---- import throughput (issue 17 point 4: memory flat in the file's size) ----
+    def template_file(self, path, rows, year):
+        """A Varde CSV template file of `rows` rows: every unit x every indicator of the varde-mal
+        rules, school years from `year` on (beyond the generated ones and the previous file's, so
+        every row is new), the group all, a value and n varying with the row. Returns the file's
+        size and the first school year it leaves free."""
+        indicators = [r[0] for r in self.pg.rows(
+            "SELECT r.source_code FROM import_rules r JOIN import_sources s ON s.id = r.source_id "
+            "WHERE s.name = 'varde-mal' AND r.kind = 'indicator' ORDER BY r.source_code")]
+        units = [r[0] for r in self.pg.rows("SELECT org_number FROM units ORDER BY id")]
+        written = 0
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("subject;name;indicator;school_year;group;value;n;suppressed\n")
+            while written < rows:
+                for indicator in indicators:
+                    for org in units:
+                        if written == rows:
+                            break
+                        f.write(f"{org};;{indicator};{year};all;{written % 97},5;{20 + written % 300};\n")
+                        written += 1
+                year += 1
+        return os.path.getsize(path), year
+
+    def import_once(self, name, url, path):
+        """Runs `varde import` on `path`; returns (seconds, peak RSS in KB) of the importer."""
+        out_path, err_path = path + ".out", path + ".err"
+        # Output to files, not pipes: wait4 reads nothing while the importer runs.
+        with open(out_path, "w") as out_file, open(err_path, "w") as err_file:
+            started = time.time()
+            process = subprocess.Popen([self.args.varde, "--database-url", url, "import", "--source",
+                                        "varde-mal", path], stdout=out_file, stderr=err_file)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.time() - started
+        with open(out_path) as out_file, open(err_path) as err_file:
+            out, err = out_file.read(), err_file.read()[-4000:]
+        if os.waitstatus_to_exitcode(status) != 0 or "applied" not in out:
+            raise SystemExit(f"bench: import into {name} failed:\n{out}\n{err}")
+        log(f"import {name}: {out.strip().splitlines()[-1]}")
+        return seconds, usage.ru_maxrss
+
+    def import_throughput(self):
+        """Imports a generated template file at each size into each database (fresh school years
+        per size, so every row is an insert); records rows per second and the importer's peak RSS
+        (its own, from wait4: the high-water mark, whatever the file's size)."""
+        results = []
+        year = 2040
+        for rows in self.args.import_rows:
+            path = os.path.join(self.work, f"import-{rows}.csv")
+            size, year = self.template_file(path, rows, year)
+            for name, url in (("PostgreSQL", self.args.pg_url), ("SQLite", self.sqlite_url())):
+                seconds, rss_kb = self.import_once(name, url, path)
+                results.append((name, rows, size, seconds, rss_kb))
+            os.remove(path)
+        self.imports = results
+
     # ---- report ----
     def table(self):
         lines = ["| workload | clients | system | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|---|"]
@@ -527,6 +583,19 @@ class Bench:
                 sthr = f"{s[3] / p[3]:.2f}x" if s and p else "-"
                 lines.append(f"| ({workload}) | {clients} | {lat} | {thr} | {sthr} |")
         lines.append("")
+        if self.imports:
+            lines += ["| import into | rows | file MB | seconds | rows/s | importer peak RSS MB |",
+                      "|---|---|---|---|---|---|"]
+            for name, rows, size, seconds, rss_kb in self.imports:
+                lines.append(f"| {name} | {rows} | {size / 2**20:.1f} | {seconds:.1f} | "
+                             f"{rows / seconds:.0f} | {rss_kb / 1024:.0f} |")
+            lines.append("")
+            for name in ("PostgreSQL", "SQLite"):
+                rss = [r[4] for r in self.imports if r[0] == name]
+                if len(rss) > 1:
+                    lines.append(f"- importer peak RSS, largest / smallest file ({name}): "
+                                 f"{rss[-1] / rss[0]:.2f}x for {self.args.import_rows[-1] / self.args.import_rows[0]:.0f}x the rows")
+            lines.append("")
         for key, value in list(self.sizes.items()) + list(self.notes.items()):
             lines.append(f"- {key}: {value}")
         return "\n".join(lines)
@@ -546,6 +615,7 @@ class Bench:
                 self.pgbench(workload, sql, clients)
         if self.args.peer_dir:
             self.run_peer()
+        self.import_throughput()
         self.notes["load generator"] = (f"{'oha' if self.args.oha else 'stdlib threads (smoke)'}, "
                                         f"{self.args.duration} s per cell; floor: pgbench -M prepared")
         self.notes["whole run"] = f"{time.time() - started:.0f} s"
@@ -568,6 +638,8 @@ def main():
     parser.add_argument("--varde-port", type=int, default=28151)
     parser.add_argument("--peer-port", type=int, default=28161)
     parser.add_argument("--peer-dir", default="")
+    parser.add_argument("--import-rows", type=lambda s: [int(c) for c in s.split(",")],
+                        default=[200_000, 1_000_000], help="rows of the generated template files imported")
     parser.add_argument("--out", default="")
     parser.add_argument("--work", default="", help="folder for logs and scripts (a new temporary one if empty)")
     Bench(parser.parse_args()).run()

@@ -26,7 +26,7 @@ if $smoke; then
   # features and so compiles much of the tree again (minutes in CI).
   cargo test --no-run >&2
   varde=target/debug/varde
-  args=(--scale smoke --duration 1 --clients 1,4 --varde-port 28171)
+  args=(--scale smoke --duration 1 --clients 1,4 --varde-port 28171 --import-rows 2000,10000)
 else
   OHA_VERSION=1.16.0
   if [ ! -x bench/.tools/bin/oha ] || ! bench/.tools/bin/oha --version | grep -q "$OHA_VERSION"; then

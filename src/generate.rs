@@ -438,6 +438,8 @@ pub fn national(scale: Scale, seed: u64) -> Result<SeedData> {
     let mut data = SeedData {
         data_sources: demo.data_sources,
         indicators: demo.indicators,
+        // The demo's import sources and rules, so that the benchmark can import a file.
+        import_sources: demo.import_sources,
         ..SeedData::default()
     };
     let (sources, indicators) = kindergarten_sources();

@@ -5,8 +5,10 @@
 //!    value, or suppressed, or missing) and `n`. They are pure: no I/O beyond the stream.
 //! 2. The source's import rules ([`ImportSource`], stored) and the stored units, owners and
 //!    indicators ([`ImportTargets`]) resolve each record to an [`ImportValue`].
-//! 3. [`Store::apply_import`] writes them in one transaction, or, with any problem in the file,
-//!    nothing is applied and the [`Report`] lists each problem with its line or cell.
+//! 3. Each value is staged as soon as it is resolved ([`crate::store::ImportStaging`]), inside the one
+//!    transaction the import runs in, so memory stays flat in the file's size; repeats are found
+//!    among the staged rows, and the values applied, or, with any problem in the file, nothing is
+//!    applied and the [`Report`] lists each problem with its line or cell.
 
 mod delimited;
 mod fetch;
@@ -38,7 +40,7 @@ use crate::{
         DomainError, ImportFormat, ImportSource, KommuneCodes, Kommunenummer, OwnerId, SchoolYear,
         Subject, SubjectCode, Unresolved, unit_by_name,
     },
-    store::{ImportCounts, ImportRun, ImportTargets, ImportValue, Store, StoreError, ValueKey},
+    store::{FilePlace, ImportCounts, ImportRun, ImportTargets, ImportValue, Store, StoreError},
 };
 
 /// At most this many problems are listed in a report; the rest are counted.
@@ -89,6 +91,39 @@ impl Location {
             Self::Cell { position, .. } => Self::Cell {
                 position: *position,
                 labels: String::new(),
+            },
+        }
+    }
+}
+
+impl Location {
+    /// Where the store keeps it, beside the staged value.
+    fn place(&self) -> FilePlace {
+        let (kind, number, labels) = match self {
+            Self::Line(line) => ("line", i64::try_from(*line).unwrap_or(i64::MAX), ""),
+            Self::Record(index) => ("record", i64::try_from(*index).unwrap_or(i64::MAX), ""),
+            Self::Cell { position, labels } => (
+                "cell",
+                i64::try_from(*position).unwrap_or(i64::MAX),
+                labels.as_str(),
+            ),
+        };
+        FilePlace {
+            kind: kind.to_owned(),
+            number,
+            labels: labels.to_owned(),
+        }
+    }
+
+    /// The location the store kept.
+    fn from_place(place: FilePlace) -> Self {
+        let number = u64::try_from(place.number).unwrap_or(0);
+        match place.kind.as_str() {
+            "line" => Self::Line(number),
+            "record" => Self::Record(usize::try_from(number).unwrap_or(usize::MAX)),
+            _ => Self::Cell {
+                position: usize::try_from(number).unwrap_or(usize::MAX),
+                labels: place.labels,
             },
         }
     }
@@ -194,9 +229,9 @@ impl ReadOptions {
 /// The records of `input` in the source's format.
 fn records<'a>(
     source: &ImportSource,
-    input: impl Read + 'a,
+    input: impl Read + Send + 'a,
     options: ReadOptions,
-) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + 'a>, ImportError> {
+) -> Result<Box<dyn Iterator<Item = Result<Record, Issue>> + Send + 'a>, ImportError> {
     Ok(match source.format {
         ImportFormat::VardeCsv => Box::new(template::TemplateRecords::new(
             input,
@@ -421,7 +456,7 @@ impl fmt::Display for Report {
 pub async fn import(
     store: &Store,
     request: &ImportRequest,
-    input: impl Read,
+    input: impl Read + Send,
 ) -> Result<Report, ImportError> {
     import_with_progress(store, request, input, |_| {}).await
 }
@@ -431,8 +466,8 @@ pub async fn import(
 pub async fn import_with_progress(
     store: &Store,
     request: &ImportRequest,
-    input: impl Read,
-    mut progress: impl FnMut(Progress),
+    input: impl Read + Send,
+    mut progress: impl FnMut(Progress) + Send,
 ) -> Result<Report, ImportError> {
     let source = match store.import_source(&request.source).await? {
         Some(source) => source,
@@ -456,8 +491,6 @@ pub async fn import_with_progress(
         bytes: bytes.clone(),
     };
     let mut records_read: u64 = 0;
-    let mut values: Vec<ImportValue> = Vec::new();
-    let mut seen: HashMap<ValueKey, (usize, Location)> = HashMap::new();
     let mut report = Report {
         source: source.name.clone(),
         file_name: request.file_name.clone(),
@@ -491,6 +524,7 @@ pub async fn import_with_progress(
         },
         municipalities: targets.municipalities(),
     };
+    let mut staging = store.begin_import().await?;
     for item in records(&source, &mut input, request.options)? {
         records_read += 1;
         if records_read.is_multiple_of(PROGRESS_EVERY) {
@@ -532,19 +566,20 @@ pub async fn import_with_progress(
                 continue;
             }
         };
-        match seen.get(&value.key()) {
-            Some((index, _)) if values[*index] == value => report.duplicates += 1,
-            Some((_, first)) => report.reject(Problem {
-                reason: format!("the same value is given at {first} with other content"),
-                location: record.location,
-            }),
-            None => {
-                seen.insert(value.key(), (values.len(), record.location.brief()));
-                values.push(value);
-            }
-        }
+        staging.stage(&value, &record.location.place()).await?;
     }
-    drop(seen);
+    let repeats = staging
+        .repeats(LISTED_PROBLEMS.saturating_sub(report.problems.len()))
+        .await?;
+    report.duplicates = repeats.duplicates;
+    report.rejected += repeats.conflicts - repeats.listed.len() as u64;
+    for conflict in repeats.listed {
+        let first = Location::from_place(conflict.first).brief();
+        report.reject(Problem {
+            reason: format!("the same value is given at {first} with other content"),
+            location: Location::from_place(conflict.place),
+        });
+    }
     io::copy(&mut input, &mut io::sink())?;
     progress(Progress {
         bytes: bytes.load(Ordering::Relaxed),
@@ -562,11 +597,12 @@ pub async fn import_with_progress(
         imported_at: Utc::now(),
     };
     if report.rejected > 0 {
+        staging.abandon().await?;
         if !request.dry_run {
             store.record_refused_import(&run, report.rejected).await?;
         }
     } else {
-        report.counts = store.apply_import(&run, values, request.dry_run).await?;
+        report.counts = staging.apply(&run, request.dry_run).await?;
     }
     Ok(report)
 }
@@ -577,5 +613,21 @@ impl Report {
         if self.problems.len() < LISTED_PROBLEMS {
             self.problems.push(problem);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An import holds its parser across the store's awaits (each staged batch); the future
+    /// stays `Send`, so that a server can spawn imports (jobs, uploads) on its runtime.
+    #[test]
+    fn an_import_can_run_on_a_spawned_task() {
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        let never = |store: &'static Store, request: &'static ImportRequest| {
+            spawnable(import(store, request, io::empty()));
+        };
+        let _ = never;
     }
 }

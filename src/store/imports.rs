@@ -1,18 +1,14 @@
 //! Imports (issue 17): import sources and their rules (importregler), what imported codes resolve
-//! against, and applying an import: one transaction, all or nothing, an idempotent upsert that
-//! keeps every replaced value as history.
+//! against, and the plan that applies an import (see `import_staging` for the transaction it
+//! runs in): an idempotent upsert that keeps every replaced value as history.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::AssertSqlSafe;
-
 use super::{
-    Backend, Page, Param, Sql, Store, StoreResult,
+    Page, Param, Sql, Store, StoreResult,
     owners::CodeRow,
     page::PagedQuery,
     seed::{ROWS_PER_STATEMENT, RestrictedUnitValue, complementary, inserts},
-    values::{VALUE_COLUMNS, ValueRow},
 };
 use crate::domain::{
     CountyNumber, DomainError, ImportFormat, ImportLogEntry, ImportSource, ImportSourceId,
@@ -20,6 +16,7 @@ use crate::domain::{
     OwnerCodePeriod, OwnerId, SchoolYear, SchoolYearRule, Subject, SubjectForms, UnitId,
     ValueGroup, ValueId,
 };
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Everything imported codes are looked up in, read once per import.
 #[derive(Debug, Clone, Default)]
@@ -105,8 +102,8 @@ pub struct ImportCounts {
 
 /// The writes an import makes, decided from the stored values before anything is written.
 #[derive(Debug, Default)]
-struct Plan {
-    counts: ImportCounts,
+pub(super) struct Plan {
+    pub(super) counts: ImportCounts,
     /// New values, each with its complementary-suppression flag.
     inserts: Vec<(ImportValue, bool)>,
     /// Stored values replaced by a corrected file.
@@ -119,7 +116,7 @@ struct Plan {
 /// stored values of the same indicators and school years), and complementary suppression is
 /// decided again, with the seeds' rule, over every unit value of a restricted indicator (those in
 /// `restricted`, with their threshold) in the affected indicators and school years as they will be.
-fn plan(
+pub(super) fn plan(
     stored: Vec<IndicatorValue>,
     incoming: Vec<ImportValue>,
     restricted: &HashMap<IndicatorId, i64>,
@@ -178,15 +175,6 @@ fn plan(
             suppressed: value.suppressed,
         })
     };
-    let as_import = |value: &IndicatorValue| ImportValue {
-        indicator: value.indicator_id,
-        subject: value.subject.clone(),
-        school_year: value.school_year,
-        group: value.group,
-        value: value.value,
-        respondents: value.respondents,
-        suppressed: value.suppressed_at_source,
-    };
     let will_be: Vec<(Slot, ImportValue)> = stored
         .iter()
         .enumerate()
@@ -230,8 +218,21 @@ fn plan(
     plan
 }
 
+/// What a stored value says, as an import would give it.
+pub(super) fn as_import(value: &IndicatorValue) -> ImportValue {
+    ImportValue {
+        indicator: value.indicator_id,
+        subject: value.subject.clone(),
+        school_year: value.school_year,
+        group: value.group,
+        value: value.value,
+        respondents: value.respondents,
+        suppressed: value.suppressed_at_source,
+    }
+}
+
 /// The stored columns of a value's subject: level, unit, owner, county.
-fn subject_params(subject: &Subject) -> [Param; 4] {
+pub(super) fn subject_params(subject: &Subject) -> [Param; 4] {
     let (level, unit, owner, county) = match subject {
         Subject::Unit(unit) => ("unit", Some(unit.0), None, None),
         Subject::Owner(owner) => ("owner", None, Some(owner.0), None),
@@ -258,12 +259,12 @@ fn per_id_chunk(head: &str, tail: &str, ids: &[i64]) -> Vec<Sql> {
 }
 
 impl Plan {
-    fn changes_anything(&self) -> bool {
+    pub(super) fn changes_anything(&self) -> bool {
         !self.inserts.is_empty() || !self.updates.is_empty() || !self.flags.is_empty()
     }
 
     /// Every statement that applies the plan for the import `import_id`, in order.
-    fn statements(&self, import_id: i64, now: DateTime<Utc>) -> Vec<Sql> {
+    pub(super) fn statements(&self, import_id: i64, now: DateTime<Utc>) -> Vec<Sql> {
         let mut statements = Vec::new();
         let years: BTreeSet<i64> = self
             .inserts
@@ -627,90 +628,6 @@ impl Store {
         })
     }
 
-    /// Applies an import in one transaction: new values inserted, changed ones updated with the
-    /// stored value kept as history, complementary suppression decided again for the affected
-    /// indicators and school years, the import recorded, and the data sources' and selections'
-    /// `last_updated` set where a value changed. All of it takes effect or none. A dry run
-    /// decides the same and writes nothing.
-    pub async fn apply_import(
-        &self,
-        run: &ImportRun,
-        values: Vec<ImportValue>,
-        dry_run: bool,
-    ) -> StoreResult<ImportCounts> {
-        let indicators: BTreeSet<i64> = values.iter().map(|value| value.indicator.0).collect();
-        let years: BTreeSet<i64> = values
-            .iter()
-            .map(|value| i64::from(value.school_year.start_year()))
-            .collect();
-        let (stored_query, restricted_query) = if indicators.is_empty() {
-            (None, None)
-        } else {
-            let mut stored = Sql::new("SELECT ");
-            stored
-                .push(VALUE_COLUMNS)
-                .push(" FROM indicator_values v WHERE v.indicator_id IN ")
-                .bind_list(indicators.iter().copied())
-                .push(" AND v.school_year IN ")
-                .bind_list(years.iter().copied())
-                .push(" ORDER BY v.id");
-            let mut restricted = Sql::new(
-                "SELECT i.id, s.suppression_threshold FROM indicators i JOIN data_sources s \
-                 ON s.id = i.source_id WHERE s.sensitivity = 'restricted' AND i.id IN ",
-            );
-            restricted.bind_list(indicators.iter().copied());
-            (Some(stored), Some(restricted))
-        };
-        // SQLite: take the write lock at the start. A deferred transaction that read first could
-        // not write once another connection had written meanwhile (an import job's heartbeat,
-        // in WAL mode: SQLITE_BUSY_SNAPSHOT, not retried); this way the other writer waits.
-        let begin = if self.dialect() == "sqlite" {
-            "BEGIN IMMEDIATE"
-        } else {
-            "BEGIN"
-        };
-        with_pool!(self, pool => {
-            let mut transaction = pool.begin_with(begin).await?;
-            let mut stored = Vec::new();
-            let mut restricted = HashMap::new();
-            if let (Some(Sql { text, params }), Some(restricted_sql)) = (stored_query, restricted_query) {
-                let rows: Vec<ValueRow> = bind_params!(sqlx::query_as::<_, ValueRow>(AssertSqlSafe(text)), params)
-                    .fetch_all(&mut *transaction)
-                    .await?;
-                stored = rows
-                    .into_iter()
-                    .map(IndicatorValue::try_from)
-                    .collect::<Result<_, _>>()?;
-                let Sql { text, params } = restricted_sql;
-                let rows: Vec<(i64, i64)> = bind_params!(sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(text)), params)
-                    .fetch_all(&mut *transaction)
-                    .await?;
-                restricted = rows
-                    .into_iter()
-                    .map(|(id, threshold)| (IndicatorId(id), threshold))
-                    .collect();
-            }
-            let plan = plan(stored, values, &restricted);
-            if dry_run {
-                transaction.rollback().await?;
-                return Ok(plan.counts);
-            }
-            let Sql { text, params } = record(run, true, plan.counts, 0);
-            let (import_id,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(AssertSqlSafe(text)), params)
-                .fetch_one(&mut *transaction)
-                .await?;
-            if plan.changes_anything() {
-                for Sql { text, params } in plan.statements(import_id, run.imported_at) {
-                    bind_params!(sqlx::query(AssertSqlSafe(text)), params)
-                        .execute(&mut *transaction)
-                        .await?;
-                }
-            }
-            transaction.commit().await?;
-            Ok(plan.counts)
-        })
-    }
-
     /// One page of the import log, oldest first.
     pub async fn imports_page(&self, page: &Page) -> StoreResult<Vec<ImportLogEntry>> {
         let query = PagedQuery {
@@ -835,7 +752,7 @@ impl Store {
 }
 
 /// The statement that records an import and returns its id.
-fn record(run: &ImportRun, applied: bool, counts: ImportCounts, rejected: u64) -> Sql {
+pub(super) fn record(run: &ImportRun, applied: bool, counts: ImportCounts, rejected: u64) -> Sql {
     let count = |value: u64| Param::Int(i64::try_from(value).unwrap_or(i64::MAX));
     let mut sql = Sql::new(
         "INSERT INTO imports (source_id, file_name, checksum, imported_by, imported_at, applied, \

@@ -37,6 +37,7 @@ pub use audit::{AuditEvent, AuditRecord};
 pub use auth::{ApiClient, Credential, LoginAttempt, RoleAssignment, TokenHolder, User, UserId};
 pub use catalogue::IndicatorFilter;
 pub use import_jobs::{JobCounts, JobEnd, NewImportJob};
+pub use import_staging::{Conflict, FilePlace, ImportStaging, Repeats};
 pub use imports::{ImportCounts, ImportRun, ImportTargets, ImportTotals, ImportValue, ValueKey};
 pub use initiatives::{InitiativeFilter, NewInitiative, WholeHistory};
 pub use live::{CHANNEL as VOTE_CHANNEL, LISTENER_APPLICATION_NAME, VoteChange};
@@ -171,6 +172,7 @@ fn statement_span(sql: &Sql) -> tracing::Span {
 
 // After the macros above, which it uses to read and write inside one transaction.
 mod import_jobs;
+mod import_staging;
 mod imports;
 mod meetings;
 

@@ -20,6 +20,8 @@ crate::on_both_databases!(
     a_json_stat_1_bundle_imports_every_dataset_as_2_0_does,
     old_kommunenummer_find_their_owner_through_klass_and_a_split_is_asked_for,
     schools_named_only_by_name_resolve_to_their_unit_or_are_reported,
+    a_file_of_several_batches_imports_exactly_and_again_changes_nothing,
+    a_conflict_between_rows_far_apart_in_a_large_file_is_reported_with_both_lines,
 );
 
 const KONGSBERG_ARTS_SCHOOL: &str = "879819334";
@@ -768,4 +770,134 @@ async fn schools_named_only_by_name_resolve_to_their_unit_or_are_reported(backen
         ]
     );
     assert!(unit_values(&app, None, "820819675", 2028).await.is_empty());
+}
+
+/// The indicators of the template source's rules.
+const TEMPLATE_INDICATORS: [&str; 20] = [
+    "ke_trivsel",
+    "ke_motivasjon",
+    "ke_mestring",
+    "ke_laererstotte",
+    "ke_medvirkning",
+    "ke_framforing",
+    "kf_informasjon",
+    "kf_samarbeid_hjem",
+    "kf_tilfredshet",
+    "kf_elevens_utvikling",
+    "gsi_elever",
+    "gsi_venteliste",
+    "gsi_plasser_musikk",
+    "gsi_plasser_visuell",
+    "gsi_plasser_teater",
+    "gsi_plasser_dans",
+    "gsi_plasser_samisk",
+    "gsi_plasser_andre",
+    "gsi_arsverk",
+    "gsi_timer_musikk",
+];
+
+/// A template file with a value for every seeded unit, template indicator and school year of
+/// `years` (group all, n 100): more rows than the importer stages in one batch (1 000). The
+/// value of the row `i` (0 first) is `i % 97` and a half.
+fn large_template_file(years: std::ops::Range<i32>) -> (String, usize) {
+    let units =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/units.csv"))
+            .unwrap();
+    let orgs: Vec<&str> = units
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    let mut file = String::from("subject;name;indicator;school_year;group;value;n;suppressed\n");
+    let mut rows = 0;
+    for year in years {
+        for indicator in TEMPLATE_INDICATORS {
+            for org in &orgs {
+                file.push_str(&format!(
+                    "{org};;{indicator};{year};all;{},5;100;\n",
+                    rows % 97
+                ));
+                rows += 1;
+            }
+        }
+    }
+    (file, rows)
+}
+
+async fn a_file_of_several_batches_imports_exactly_and_again_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (mut file, rows) = large_template_file(2030..2033);
+    assert!(rows > 3000, "{rows} rows make several batches");
+    // The first row again, word for word, three batches later: counted once.
+    let first_row = file.lines().nth(1).unwrap().to_owned();
+    file.push_str(&first_row);
+    file.push('\n');
+
+    let dry = import_bytes(&app, "varde-mal", "stor.csv", file.as_bytes(), &[], true).await;
+    assert_eq!(counts(&dry), (rows as u64, 0, 0, 0), "{dry}");
+    let report = import_bytes(&app, "varde-mal", "stor.csv", file.as_bytes(), &[], false).await;
+    assert_eq!(counts(&report), (rows as u64, 0, 0, 0), "{report}");
+    assert_eq!(report.duplicates, 1);
+    let stored: Vec<(i64, f64, i64)> = stored_rows(
+        &app.database_url,
+        "SELECT COUNT(*), SUM(value), CAST(SUM(respondents) AS BIGINT) FROM indicator_values \
+         WHERE school_year >= 2030",
+    )
+    .await;
+    let expected_sum: f64 = (0..rows).map(|row| (row % 97) as f64 + 0.5).sum();
+    assert_eq!(stored, [(rows as i64, expected_sum, 100 * rows as i64)]);
+
+    let again = import_bytes(&app, "varde-mal", "stor.csv", file.as_bytes(), &[], false).await;
+    assert_eq!(counts(&again), (0, 0, rows as u64, 0), "{again}");
+    // The last row corrected: one value updated, the previous one kept as history.
+    let corrected = file.replacen(&format!("{first_row}\n"), "", 1);
+    let last_row = corrected.lines().last().unwrap().to_owned();
+    let corrected = corrected.replace(&last_row, &last_row.replace(";100;", ";90;"));
+    let report = import_bytes(
+        &app,
+        "varde-mal",
+        "stor-rettet.csv",
+        corrected.as_bytes(),
+        &[],
+        false,
+    )
+    .await;
+    assert_eq!(counts(&report), (0, 1, rows as u64 - 1, 0), "{report}");
+    let history: Vec<(i64,)> = stored_rows(
+        &app.database_url,
+        "SELECT respondents FROM indicator_value_history",
+    )
+    .await;
+    assert_eq!(history, [(100,)]);
+}
+
+async fn a_conflict_between_rows_far_apart_in_a_large_file_is_reported_with_both_lines(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (mut file, rows) = large_template_file(2030..2032);
+    // Line 2 again near the end, two batches later, with another value.
+    let first_row = file.lines().nth(1).unwrap().to_owned();
+    file.push_str(&first_row.replace(";0,5;", ";1,5;"));
+    file.push('\n');
+    let conflict_line = rows + 2;
+
+    for dry_run in [true, false] {
+        let report =
+            import_bytes(&app, "varde-mal", "stor.csv", file.as_bytes(), &[], dry_run).await;
+        assert_eq!(counts(&report), (0, 0, 0, 1), "{report}");
+        let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            [format!(
+                "line {conflict_line}: the same value is given at line 2 with other content"
+            )]
+        );
+    }
+    let written: Vec<(i64,)> = stored_rows(
+        &app.database_url,
+        "SELECT COUNT(*) FROM indicator_values WHERE school_year >= 2030",
+    )
+    .await;
+    assert_eq!(written, [(0,)], "nothing is applied");
 }
