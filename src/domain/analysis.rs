@@ -242,8 +242,13 @@ impl Dataset {
             complementary: Mutex::default(),
             figures: Mutex::default(),
         };
+        // A value of a unit the dataset does not have (one of a kind no indicator applies to)
+        // counts in no figure, so it does not enter the dataset either.
+        let known: HashSet<UnitId> = dataset.units.iter().map(|unit| unit.id).collect();
         for (value, access) in values {
-            if access == ValueAccess::Denied {
+            if access == ValueAccess::Denied
+                || matches!(value.subject, Subject::Unit(unit) if !known.contains(&unit))
+            {
                 continue;
             }
             let (indicator, year, group) = (value.indicator_id, value.school_year, value.group);

@@ -29,28 +29,51 @@ pub fn restore_query_order(
     reorder(data, &[&operation.node.selection_set.node], document);
 }
 
+/// The fields of one selection set (or several merged), by response key in query order, each
+/// with the selection sets of its own subfields.
+type Grouped<'a> = IndexMap<Name, Vec<&'a SelectionSet>>;
+
 /// Reorders one value whose fields come from `sets` (several when the same response key is
 /// selected more than once, as the specification's field merging allows).
 fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+    reorder_with(value, sets, document, &mut None);
+}
+
+/// [`reorder`], with the grouping of `sets` computed once and shared by every item of a list (a
+/// colour table's thousands of cells share one selection set). An object already in order, as
+/// most are, is only walked.
+fn reorder_with<'a>(
+    value: &mut Value,
+    sets: &[&'a SelectionSet],
+    document: &'a ExecutableDocument,
+    grouped: &mut Option<Grouped<'a>>,
+) {
     match value {
         Value::List(items) => items
             .iter_mut()
-            .for_each(|item| reorder(item, sets, document)),
+            .for_each(|item| reorder_with(item, sets, document, grouped)),
         Value::Object(fields) => {
-            let mut grouped = IndexMap::new();
-            for set in sets {
-                collect_fields(set, document, &mut grouped);
+            let grouped = grouped.get_or_insert_with(|| {
+                let mut grouped = IndexMap::new();
+                for set in sets {
+                    collect_fields(set, document, &mut grouped);
+                }
+                grouped
+            });
+            if fields.keys().eq(grouped.keys()) {
+                for (field, subsets) in fields.values_mut().zip(grouped.values()) {
+                    reorder(field, subsets, document);
+                }
+                return;
             }
-            let mut ordered = IndexMap::with_capacity(fields.len());
-            for (key, subsets) in grouped {
-                if let Some(mut field) = fields.shift_remove(&key) {
-                    reorder(&mut field, &subsets, document);
-                    ordered.insert(key, field);
+            // Keys the selection does not name should not occur; if one does, it keeps its
+            // place after the named ones rather than being lost (the sort is stable).
+            fields.sort_by_cached_key(|key, _| grouped.get_index_of(key).unwrap_or(usize::MAX));
+            for (key, field) in fields.iter_mut() {
+                if let Some(subsets) = grouped.get(key) {
+                    reorder(field, subsets, document);
                 }
             }
-            // Nothing should remain; if something does, keep it rather than lose data.
-            ordered.extend(fields.drain(..));
-            *fields = ordered;
         }
         _ => {}
     }
@@ -62,7 +85,7 @@ fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocum
 fn collect_fields<'a>(
     set: &'a SelectionSet,
     document: &'a ExecutableDocument,
-    grouped: &mut IndexMap<Name, Vec<&'a SelectionSet>>,
+    grouped: &mut Grouped<'a>,
 ) {
     for selection in &set.items {
         match &selection.node {
@@ -103,11 +126,13 @@ mod tests {
 
     #[test]
     fn fields_follow_the_query_through_aliases_lists_and_fragments() {
+        // The first edge is in order and the second is not: the items of a list share one
+        // grouping of their selection set, and each is still checked on its own.
         let query = "query Q { owner { b: code ...F units { edges { node { z a } } } } }
                      fragment F on Owner { name ... on Owner { kind } }";
         let mut data = object(json!({
             "owner": {
-                "units": {"edges": [{"node": {"a": 1, "z": 2}}, {"node": {"a": 3, "z": 4}}]},
+                "units": {"edges": [{"node": {"z": 2, "a": 1}}, {"node": {"a": 3, "z": 4}}]},
                 "kind": "MUNICIPALITY",
                 "name": "Lillestrøm kommune",
                 "b": "3205"

@@ -18,7 +18,7 @@ use sqlx::AssertSqlSafe;
 use super::{
     Backend, Param, Sql, Store, StoreResult, StoredRow,
     imports::{ImportCounts, ImportRun, ImportValue, as_import, plan, record},
-    values::{VALUE_COLUMNS, ValueRow},
+    values::{VALUE_COLUMNS, VALUE_FROM, ValueRow},
 };
 use crate::domain::{IndicatorId, IndicatorValue, Subject};
 
@@ -368,7 +368,9 @@ impl ImportStaging {
             let mut stored = Sql::new("SELECT ");
             stored
                 .push(VALUE_COLUMNS)
-                .push(" FROM indicator_values v WHERE v.indicator_id = ")
+                .push(" FROM ")
+                .push(VALUE_FROM)
+                .push(" WHERE v.indicator_id = ")
                 .bind(indicator)
                 .push(" AND v.school_year = ")
                 .bind(year)

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use super::{Page, Sql, Store, StoreResult, page::PagedQuery};
 use crate::domain::{
     CountyNumber, DomainError, IndicatorId, IndicatorValue, OwnerId, RestrictedScope, SchoolYear,
-    SelectionId, Sensitivity, Subject, SubjectLevel, UnitId, ValueAccess, ValueGroup, ValueId,
+    SelectionId, Sensitivity, Subject, SubjectLevel, UnitId, UnitKind, ValueAccess, ValueGroup,
+    ValueId,
 };
 
 /// A value's own columns, without its source's threshold.
@@ -16,12 +17,22 @@ macro_rules! value_columns {
     };
 }
 
-/// A value with its source's threshold.
+/// A value with its source's threshold, from the joins of [`VALUE_FROM`].
 pub(super) const VALUE_COLUMNS: &str = concat!(
     value_columns!(),
-    ", (SELECT s.suppression_threshold FROM indicators i JOIN data_sources s \
-     ON s.id = i.source_id WHERE i.id = v.indicator_id) AS threshold"
+    ", value_source.suppression_threshold AS threshold"
 );
+
+/// A value joined to its source, for [`VALUE_COLUMNS`] and the readable condition (a join, where
+/// a subquery in the select list would run once per row).
+macro_rules! value_from {
+    () => {
+        "indicator_values v \
+         JOIN indicators value_indicator ON value_indicator.id = v.indicator_id \
+         JOIN data_sources value_source ON value_source.id = value_indicator.source_id"
+    };
+}
+pub(super) const VALUE_FROM: &str = value_from!();
 
 /// A value with its source's threshold and sensitivity and its unit's owner, from the joins of
 /// [`ANALYSIS_FROM`]: an analysis reads tens of thousands of values, where a subquery per row
@@ -119,13 +130,10 @@ impl ValueFilter {
 
 /// The values [`RestrictedScope::value_access`] gives [`ValueAccess::Read`], as SQL: public
 /// values, plus the restricted ones the scope opens: its units' values, its owners' units' and
-/// owners' own values, and (national readers) values above unit level. Default deny.
-/// `tests/api/isolation.rs` checks that it agrees with the pure rule for every seeded role.
+/// owners' own values, and (national readers) values above unit level. Default deny. It reads
+/// the value's source from the joins of [`VALUE_FROM`]. `tests/api/isolation.rs` checks that it agrees with the pure rule for every seeded role.
 fn readable_condition(sql: &mut Sql, scope: &RestrictedScope) {
-    sql.push(
-        " AND (v.indicator_id IN (SELECT i.id FROM indicators i JOIN data_sources s \
-         ON s.id = i.source_id WHERE s.sensitivity = 'public')",
-    );
+    sql.push(" AND (value_source.sensitivity = 'public'");
     if !scope.units.is_empty() {
         sql.push(" OR v.unit_id IN ")
             .bind_list(scope.units.iter().map(|unit| unit.0));
@@ -175,7 +183,7 @@ impl Store {
             .bind_list(units.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
-            from: "indicator_values v",
+            from: VALUE_FROM,
             conditions,
             id: "v.id",
             parent: Some("v.unit_id"),
@@ -197,7 +205,7 @@ impl Store {
             .bind_list(owners.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
-            from: "indicator_values v",
+            from: VALUE_FROM,
             conditions,
             id: "v.id",
             parent: Some("v.owner_id"),
@@ -223,9 +231,11 @@ impl Store {
             .bind_list(selections.iter().map(|id| id.0));
         let query = PagedQuery {
             columns: VALUE_COLUMNS,
-            from: "indicator_values v \
-                   JOIN selection_members m ON m.unit_id = v.unit_id \
-                   JOIN selections s ON s.id = m.selection_id",
+            from: concat!(
+                value_from!(),
+                " JOIN selection_members m ON m.unit_id = v.unit_id \
+                 JOIN selections s ON s.id = m.selection_id"
+            ),
             conditions,
             id: "v.id",
             parent: Some("s.id"),
@@ -336,7 +346,20 @@ impl Store {
         }
         let Some(owners) = &filter.owners else {
             return self
-                .analysis_rows(scope, filter, |_| {}, &ANALYSIS_LEVELS)
+                .analysis_rows(
+                    scope,
+                    filter,
+                    |sql| {
+                        if !filter.unit_kinds.is_empty() {
+                            sql.push(" AND (v.subject_level <> ")
+                                .bind(SubjectLevel::Unit.as_str())
+                                .push(" OR ");
+                            unit_of_kinds(sql, &filter.unit_kinds);
+                            sql.push(")");
+                        }
+                    },
+                    &ANALYSIS_LEVELS,
+                )
                 .await;
         };
         let mut values = self
@@ -381,6 +404,10 @@ impl Store {
                             .bind_list(every_unit_of.iter().copied());
                     }
                     sql.push(")");
+                    if !filter.unit_kinds.is_empty() {
+                        sql.push(" AND ");
+                        unit_of_kinds(sql, &filter.unit_kinds);
+                    }
                 },
                 &[SubjectLevel::Unit],
             )
@@ -424,6 +451,12 @@ impl Store {
         values.retain(|(_, access, _)| *access != ValueAccess::Denied);
         Ok(values)
     }
+}
+
+/// The condition that a value's unit (`u` in [`ANALYSIS_FROM`]) is of one of `kinds`.
+fn unit_of_kinds(sql: &mut Sql, kinds: &[UnitKind]) {
+    sql.push("u.kind IN ")
+        .bind_list(kinds.iter().map(|kind| kind.as_str()));
 }
 
 /// The levels an analysis reads values at.
@@ -487,6 +520,10 @@ pub struct AnalysisFilter {
     /// `None` for every owner. Other owners' unit values are read only where a national figure
     /// needs them.
     pub owners: Option<Vec<OwnerId>>,
+    /// The kinds of unit whose values the analysis reads: those its indicators apply to (a
+    /// value of another kind of unit counts in no figure, and leaving them out lets the database
+    /// read only, say, an owner's schools instead of all its units); empty for every kind.
+    pub unit_kinds: Vec<UnitKind>,
 }
 
 impl AnalysisFilter {
@@ -498,11 +535,13 @@ impl AnalysisFilter {
             group,
             every_group_of: Vec::new(),
             owners: Some(Vec::new()),
+            unit_kinds: Vec::new(),
         };
         for filter in filters {
             union.indicators.extend(&filter.indicators);
             union.school_years.extend(&filter.school_years);
             union.every_group_of.extend(&filter.every_group_of);
+            union.unit_kinds.extend(&filter.unit_kinds);
             union.owners = match (union.owners, &filter.owners) {
                 (Some(mut owners), Some(more)) => {
                     owners.extend(more);
@@ -517,6 +556,8 @@ impl AnalysisFilter {
         union.school_years.dedup();
         union.every_group_of.sort();
         union.every_group_of.dedup();
+        union.unit_kinds.sort_by_key(|kind| kind.as_str());
+        union.unit_kinds.dedup();
         if let Some(owners) = &mut union.owners {
             owners.sort();
             owners.dedup();

@@ -141,15 +141,10 @@ async fn load_dataset(
         .load_many(indicators.iter().map(|indicator| indicator.source_id))
         .await
         .map_err(ApiError::from)?;
-    let mut kinds: Vec<UnitKind> = match only_kind {
+    let kinds = match only_kind {
         Some(kind) => vec![kind],
-        None => indicators
-            .iter()
-            .flat_map(|indicator| indicator.applies_to.iter().copied())
-            .collect(),
+        None => kinds_of(&indicators),
     };
-    kinds.sort_by_key(|kind| kind.as_str());
-    kinds.dedup();
     let units = store(ctx).units_of_kinds(&kinds).await?;
     let filter = AnalysisFilter {
         indicators: indicators.iter().map(|indicator| indicator.id).collect(),
@@ -165,6 +160,7 @@ async fn load_dataset(
             .map(|indicator| indicator.id)
             .collect(),
         owners: shown.owners(&units),
+        unit_kinds: kinds,
     };
     let values = reader(ctx).values_for_analysis(&filter).await?;
     Ok(Dataset::new(
@@ -312,6 +308,17 @@ struct Planned {
     unit: Option<domain::Unit>,
 }
 
+/// The kinds of unit any of `indicators` applies to, each once.
+fn kinds_of<'a>(indicators: impl IntoIterator<Item = &'a domain::Indicator>) -> Vec<UnitKind> {
+    let mut kinds: Vec<UnitKind> = indicators
+        .into_iter()
+        .flat_map(|indicator| indicator.applies_to.iter().copied())
+        .collect();
+    kinds.sort_by_key(|kind| kind.as_str());
+    kinds.dedup();
+    kinds
+}
+
 /// The refusal of an indicator code that names no indicator.
 fn unknown_indicator(code: &str) -> ApiError {
     ApiError::BadUserInput(format!(
@@ -413,13 +420,7 @@ pub(crate) async fn figure_tables(
     } else {
         Vec::new()
     };
-    let mut kinds: Vec<UnitKind> = found
-        .values()
-        .flat_map(|indicator| indicator.applies_to.iter().copied())
-        .collect();
-    kinds.sort_by_key(|kind| kind.as_str());
-    kinds.dedup();
-    let units = store.units_of_kinds(&kinds).await?;
+    let units = store.units_of_kinds(&kinds_of(found.values())).await?;
 
     let plan = |data: &DataRef| -> ApiResult<Planned> {
         let (codes, owner, unit, years) = match data {
@@ -501,22 +502,20 @@ pub(crate) async fn figure_tables(
                 .map(|indicator| indicator.id)
                 .collect(),
             owners: Shown::owner(plan.owner.id).owners(&units),
+            unit_kinds: kinds_of(&plan.indicators),
         })
         .collect();
     let mut values = reader.values_for_analyses(&filters).await?.into_iter();
     let mut tables = HashMap::with_capacity(refs.len());
     for (data, plan) in refs.iter().zip(plans) {
         let table = plan.map(|plan| {
+            let kinds = kinds_of(&plan.indicators);
             let dataset = Dataset::new(
                 plan.indicators.clone(),
                 sources.clone(),
                 units
                     .iter()
-                    .filter(|unit| {
-                        plan.indicators
-                            .iter()
-                            .any(|indicator| indicator.applies_to.contains(&unit.kind))
-                    })
+                    .filter(|unit| kinds.contains(&unit.kind))
                     .cloned()
                     .collect(),
                 values.next().unwrap_or_default(),
