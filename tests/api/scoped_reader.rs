@@ -152,6 +152,7 @@ async fn the_scoped_reader_gives_every_role_exactly_what_the_rule_allows(backend
                 group: ValueGroup::parse(group).unwrap(),
                 every_group_of: Vec::new(),
                 owners: None,
+                unit_kinds: Vec::new(),
             };
             for (value, access) in reader.values_for_analysis(&filter).await.unwrap() {
                 analysed.insert(value.id.0, access);
