@@ -198,34 +198,20 @@ impl Auth {
         bearer: Option<&str>,
         session: Option<&str>,
     ) -> Result<Principal, AuthError> {
-        if let Some(token) = bearer {
-            return match self
-                .store
-                .token_holder(&secrets::token_hash(token), now())
-                .await?
-            {
-                Some(TokenHolder::Client(client)) => Ok(client_principal(client)),
-                Some(TokenHolder::User(user)) => self.user_principal(user).await,
-                None => Err(AuthError::InvalidToken),
-            };
+        let credential = match (bearer, session) {
+            (Some(token), _) => Credential::Bearer(secrets::token_hash(token)),
+            (None, Some(session)) => Credential::Session(secrets::token_hash(session)),
+            (None, None) => return Ok(Principal::anonymous()),
+        };
+        match self.store.credential_holder(&credential, now()).await? {
+            Some((TokenHolder::Client(client), _)) => Ok(client_principal(client)),
+            Some((TokenHolder::User(user), roles)) => Ok(Principal {
+                caller: Caller::User(user),
+                grants: Grants { roles },
+            }),
+            None if bearer.is_some() => Err(AuthError::InvalidToken),
+            None => Ok(Principal::anonymous()),
         }
-        if let Some(session) = session
-            && let Some(user) = self
-                .store
-                .session_user(&secrets::token_hash(session), now())
-                .await?
-        {
-            return self.user_principal(user).await;
-        }
-        Ok(Principal::anonymous())
-    }
-
-    async fn user_principal(&self, user: User) -> Result<Principal, AuthError> {
-        let roles = self.store.roles_of(&user.feide_user_id).await?;
-        Ok(Principal {
-            caller: Caller::User(user),
-            grants: Grants { roles },
-        })
     }
 
     fn oidc(&self) -> Result<&OidcClient, AuthError> {

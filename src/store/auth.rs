@@ -91,6 +91,38 @@ struct ClientRow {
     unit_id: Option<i64>,
 }
 
+/// A credential's holder, one row per role assignment of a person (one row without a role when
+/// they hold none): the client's columns when an API client holds it, else the person's.
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    id: Option<i64>,
+    client_id: Option<String>,
+    secret_hash: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+    owner_id: Option<i64>,
+    unit_id: Option<i64>,
+    user_id: Option<i64>,
+    feide_user_id: Option<String>,
+    user_role: Option<String>,
+    role_owner_id: Option<i64>,
+    role_unit_id: Option<i64>,
+}
+
+impl HolderRow {
+    fn client(&self) -> Option<ClientRow> {
+        Some(ClientRow {
+            id: self.id?,
+            client_id: self.client_id.clone()?,
+            secret_hash: self.secret_hash.clone()?,
+            name: self.name.clone()?,
+            role: self.role.clone()?,
+            owner_id: self.owner_id,
+            unit_id: self.unit_id,
+        })
+    }
+}
+
 impl TryFrom<ClientRow> for ApiClient {
     type Error = DomainError;
 
@@ -260,21 +292,6 @@ impl Store {
         self.execute_in_transaction(vec![sql]).await
     }
 
-    /// The user of an unexpired session.
-    pub async fn session_user(&self, id_hash: &str, now: i64) -> StoreResult<Option<User>> {
-        let mut sql = Sql::new(
-            "SELECT u.id, u.feide_user_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ",
-        );
-        sql.bind(id_hash).push(" AND s.expires_at > ").bind(now);
-        Ok(self
-            .fetch_optional::<(i64, String)>(sql)
-            .await?
-            .map(|(id, feide_user_id)| User {
-                id: UserId(id),
-                feide_user_id,
-            }))
-    }
-
     /// Ends a session (logout), and any session past its expiry.
     pub async fn delete_session(&self, id_hash: &str, now: i64) -> StoreResult<()> {
         let mut this = Sql::new("DELETE FROM sessions WHERE id_hash = ");
@@ -384,81 +401,85 @@ impl Store {
         self.execute_in_transaction(vec![sql]).await
     }
 
-    /// The roles the holder of `credential` has now, in one statement; `None` when the credential
-    /// no longer speaks for anyone (the session ended or expired, the token expired, its API
-    /// client was revoked).
+    /// The roles the holder of `credential` has now (a person's assignments, an API client's own
+    /// role); `None` when the credential no longer speaks for anyone (the session ended or
+    /// expired, the token expired, its API client was revoked).
     pub async fn roles_of_credential(
         &self,
         credential: &Credential,
         now: i64,
     ) -> StoreResult<Option<Vec<Role>>> {
-        // A person's roles joined to the credential, one row with no role when they hold none.
-        let person = |sql: &mut Sql, from: &str, hash: &str, column: &str| {
-            sql.push("SELECT r.role, r.owner_id, r.unit_id FROM ")
-                .push(from)
-                .push(
-                    " JOIN users u ON u.id = t.user_id \
-                     LEFT JOIN role_assignments r ON r.feide_user_id = u.feide_user_id WHERE t.",
-                )
-                .push(column)
-                .push(" = ")
-                .bind(hash)
-                .push(" AND t.expires_at > ")
-                .bind(now);
-        };
-        let mut sql = Sql::default();
-        match credential {
-            Credential::Session(hash) => person(&mut sql, "sessions t", hash.as_str(), "id_hash"),
-            Credential::Bearer(hash) => {
-                person(&mut sql, "access_tokens t", hash.as_str(), "token_hash");
-                sql.push(
-                    " UNION ALL SELECT c.role, c.owner_id, c.unit_id FROM access_tokens t \
-                     JOIN api_clients c ON c.id = t.api_client_id \
-                     WHERE c.revoked_at IS NULL AND t.token_hash = ",
-                )
-                .bind(hash.as_str())
-                .push(" AND t.expires_at > ")
-                .bind(now);
-            }
-        }
-        let rows: Vec<(Option<String>, Option<i64>, Option<i64>)> = self.fetch_all(sql).await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let roles = rows
-            .into_iter()
-            .filter_map(|(role, owner, unit)| Some(role_from(&role?, owner, unit)))
-            .collect::<Result<_, _>>()?;
-        Ok(Some(roles))
+        Ok(self
+            .credential_holder(credential, now)
+            .await?
+            .map(|(holder, roles)| match holder {
+                TokenHolder::Client(client) => vec![client.role],
+                TokenHolder::User(_) => roles,
+            }))
     }
 
-    /// Whom an unexpired bearer token speaks for (a revoked client's tokens speak for no one).
-    pub async fn token_holder(
+    /// Whom `credential` speaks for now, with a person's role assignments (none for an API
+    /// client, whose role is its own), in one statement: every authenticated request starts
+    /// here. `None` when it speaks for no one (the session ended or expired, the token expired,
+    /// its API client was revoked).
+    pub async fn credential_holder(
         &self,
-        token_hash: &str,
+        credential: &Credential,
         now: i64,
-    ) -> StoreResult<Option<TokenHolder>> {
+    ) -> StoreResult<Option<(TokenHolder, Vec<Role>)>> {
+        let (table, client_join, column, hash) = match credential {
+            // A session is always a person's.
+            Credential::Session(hash) => ("sessions", "ON 1 = 0", "id_hash", hash),
+            Credential::Bearer(hash) => (
+                "access_tokens",
+                "ON c.id = t.api_client_id AND c.revoked_at IS NULL",
+                "token_hash",
+                hash,
+            ),
+        };
         let mut sql = Sql::new("SELECT ");
-        sql.push(CLIENT_COLUMNS).push(
-            " FROM access_tokens t JOIN api_clients c ON c.id = t.api_client_id \
-             WHERE c.revoked_at IS NULL AND t.token_hash = ",
-        );
-        sql.bind(token_hash).push(" AND t.expires_at > ").bind(now);
-        if let Some(row) = self.fetch_optional::<ClientRow>(sql).await? {
-            return Ok(Some(TokenHolder::Client(ApiClient::try_from(row)?)));
+        sql.push(CLIENT_COLUMNS)
+            .push(
+                ", u.id AS user_id, u.feide_user_id, r.role AS user_role, \
+                 r.owner_id AS role_owner_id, r.unit_id AS role_unit_id FROM ",
+            )
+            .push(table)
+            .push(" t LEFT JOIN api_clients c ")
+            .push(client_join)
+            .push(
+                " LEFT JOIN users u ON u.id = t.user_id \
+                 LEFT JOIN role_assignments r ON r.feide_user_id = u.feide_user_id WHERE t.",
+            )
+            .push(column)
+            .push(" = ")
+            .bind(hash.as_str())
+            .push(" AND t.expires_at > ")
+            .bind(now)
+            .push(" ORDER BY r.id");
+        let rows: Vec<HolderRow> = self.fetch_all(sql).await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        if let Some(client) = first.client() {
+            return Ok(Some((
+                TokenHolder::Client(ApiClient::try_from(client)?),
+                Vec::new(),
+            )));
         }
-        let mut sql = Sql::new(
-            "SELECT u.id, u.feide_user_id FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
-        );
-        sql.bind(token_hash).push(" AND t.expires_at > ").bind(now);
-        Ok(self
-            .fetch_optional::<(i64, String)>(sql)
-            .await?
-            .map(|(id, feide_user_id)| {
-                TokenHolder::User(User {
-                    id: UserId(id),
-                    feide_user_id,
-                })
-            }))
+        let (Some(id), Some(feide_user_id)) = (first.user_id, first.feide_user_id.clone()) else {
+            return Ok(None);
+        };
+        let roles = rows
+            .iter()
+            .filter_map(|row| {
+                let role = row.user_role.as_deref()?;
+                Some(role_from(role, row.role_owner_id, row.role_unit_id))
+            })
+            .collect::<Result<_, _>>()?;
+        let user = User {
+            id: UserId(id),
+            feide_user_id,
+        };
+        Ok(Some((TokenHolder::User(user), roles)))
     }
 }

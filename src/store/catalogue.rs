@@ -94,6 +94,25 @@ struct UnitKindRow {
     unit_kind: String,
 }
 
+/// An indicator with one of the unit kinds it applies to (none: it applies to no kind yet).
+#[derive(sqlx::FromRow)]
+struct IndicatorKindRow {
+    #[sqlx(flatten)]
+    indicator: IndicatorRow,
+    unit_kind: Option<String>,
+}
+
+/// The start of a statement reading indicators with their unit kinds in one go, up to the
+/// `WHERE` whose condition the caller adds (a paged list cannot use it: its `LIMIT` counts rows).
+fn indicators_with_kinds() -> Sql {
+    let mut sql = Sql::new("SELECT ");
+    sql.push(INDICATOR_COLUMNS).push(
+        ", k.unit_kind FROM indicators \
+         LEFT JOIN indicator_unit_kinds k ON k.indicator_id = indicators.id WHERE ",
+    );
+    sql
+}
+
 /// Filters for the indicator list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct IndicatorFilter {
@@ -172,21 +191,37 @@ impl Store {
     }
 
     pub async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> StoreResult<Vec<Indicator>> {
-        let mut sql = Sql::new("SELECT ");
-        sql.push(INDICATOR_COLUMNS)
-            .push(" FROM indicators WHERE indicators.id IN ");
-        sql.bind_list(ids.iter().map(|id| id.0));
-        let rows = self.fetch_all(sql).await?;
-        self.with_unit_kinds(rows).await
+        let mut sql = indicators_with_kinds();
+        sql.push("indicators.id IN ")
+            .bind_list(ids.iter().map(|id| id.0));
+        self.fetch_indicators_with_kinds(sql).await
     }
 
     pub async fn indicators_by_codes(&self, codes: &[String]) -> StoreResult<Vec<Indicator>> {
-        let mut sql = Sql::new("SELECT ");
-        sql.push(INDICATOR_COLUMNS)
-            .push(" FROM indicators WHERE indicators.code IN ");
-        sql.bind_list(codes.iter().map(String::as_str));
-        let rows = self.fetch_all(sql).await?;
-        self.with_unit_kinds(rows).await
+        let mut sql = indicators_with_kinds();
+        sql.push("indicators.code IN ")
+            .bind_list(codes.iter().map(String::as_str));
+        self.fetch_indicators_with_kinds(sql).await
+    }
+
+    /// Runs an [`indicators_with_kinds`] statement and folds its rows, one per indicator and
+    /// kind, into indicators.
+    async fn fetch_indicators_with_kinds(&self, mut sql: Sql) -> StoreResult<Vec<Indicator>> {
+        sql.push(" ORDER BY indicators.id, k.unit_kind");
+        let mut indicators: Vec<(IndicatorRow, Vec<UnitKind>)> = Vec::new();
+        for row in self.fetch_all::<IndicatorKindRow>(sql).await? {
+            let kind = row.unit_kind.as_deref().map(UnitKind::parse).transpose()?;
+            match indicators.last_mut() {
+                Some((indicator, kinds)) if indicator.id == row.indicator.id => {
+                    kinds.extend(kind);
+                }
+                _ => indicators.push((row.indicator, kind.into_iter().collect())),
+            }
+        }
+        Ok(indicators
+            .into_iter()
+            .map(|(row, applies_to)| row.into_indicator(applies_to))
+            .collect::<Result<_, _>>()?)
     }
 
     /// Completes indicator rows with the unit kinds they apply to, in one more statement.
