@@ -26,56 +26,58 @@ pub fn restore_query_order(
         },
         (DocumentOperations::Multiple(_), None) => return,
     };
-    reorder(data, &[&operation.node.selection_set.node], document);
+    let plan = Plan::of(&[&operation.node.selection_set.node], document);
+    plan.apply(data);
 }
 
-/// The fields of one selection set (or several merged), by response key in query order, each
-/// with the selection sets of its own subfields.
-type Grouped<'a> = IndexMap<Name, Vec<&'a SelectionSet>>;
-
-/// Reorders one value whose fields come from `sets` (several when the same response key is
-/// selected more than once, as the specification's field merging allows).
-fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
-    reorder_with(value, sets, document, &mut None);
+/// The order of a response's keys, worked out once per request from the query: for an object,
+/// its response keys in query order, each with the plan of its own value. A list's items share
+/// their field's plan, so a colour table's thousands of cells cost a comparison each.
+struct Plan {
+    fields: IndexMap<Name, Plan>,
 }
 
-/// [`reorder`], with the grouping of `sets` computed once and shared by every item of a list (a
-/// colour table's thousands of cells share one selection set). An object already in order, as
-/// most are, is only walked.
-fn reorder_with<'a>(
-    value: &mut Value,
-    sets: &[&'a SelectionSet],
-    document: &'a ExecutableDocument,
-    grouped: &mut Option<Grouped<'a>>,
-) {
-    match value {
-        Value::List(items) => items
-            .iter_mut()
-            .for_each(|item| reorder_with(item, sets, document, grouped)),
-        Value::Object(fields) => {
-            let grouped = grouped.get_or_insert_with(|| {
-                let mut grouped = IndexMap::new();
-                for set in sets {
-                    collect_fields(set, document, &mut grouped);
-                }
-                grouped
-            });
-            if fields.keys().eq(grouped.keys()) {
-                for (field, subsets) in fields.values_mut().zip(grouped.values()) {
-                    reorder(field, subsets, document);
-                }
-                return;
-            }
-            // Keys the selection does not name should not occur; if one does, it keeps its
-            // place after the named ones rather than being lost (the sort is stable).
-            fields.sort_by_cached_key(|key, _| grouped.get_index_of(key).unwrap_or(usize::MAX));
-            for (key, field) in fields.iter_mut() {
-                if let Some(subsets) = grouped.get(key) {
-                    reorder(field, subsets, document);
-                }
-            }
+impl Plan {
+    /// The plan of a value whose fields come from `sets` (several when the same response key
+    /// is selected more than once, as the specification's field merging allows).
+    fn of(sets: &[&SelectionSet], document: &ExecutableDocument) -> Self {
+        let mut grouped = IndexMap::new();
+        for set in sets {
+            collect_fields(set, document, &mut grouped);
         }
-        _ => {}
+        Self {
+            fields: grouped
+                .into_iter()
+                .map(|(key, subsets)| (key, Self::of(&subsets, document)))
+                .collect(),
+        }
+    }
+
+    /// Puts `value`'s keys, and those of every value inside it, in query order. An object
+    /// already in order, as most are, is only walked.
+    fn apply(&self, value: &mut Value) {
+        match value {
+            Value::List(items) => items.iter_mut().for_each(|item| self.apply(item)),
+            Value::Object(fields) if !self.fields.is_empty() => {
+                if fields.keys().eq(self.fields.keys()) {
+                    for (field, plan) in fields.values_mut().zip(self.fields.values()) {
+                        plan.apply(field);
+                    }
+                    return;
+                }
+                // Keys the selection does not name should not occur; if one does, it keeps its
+                // place after the named ones rather than being lost (the sort is stable).
+                fields.sort_by_cached_key(|key, _| {
+                    self.fields.get_index_of(key).unwrap_or(usize::MAX)
+                });
+                for (key, field) in fields.iter_mut() {
+                    if let Some(plan) = self.fields.get(key) {
+                        plan.apply(field);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -85,7 +87,7 @@ fn reorder_with<'a>(
 fn collect_fields<'a>(
     set: &'a SelectionSet,
     document: &'a ExecutableDocument,
-    grouped: &mut Grouped<'a>,
+    grouped: &mut IndexMap<Name, Vec<&'a SelectionSet>>,
 ) {
     for selection in &set.items {
         match &selection.node {
@@ -127,7 +129,7 @@ mod tests {
     #[test]
     fn fields_follow_the_query_through_aliases_lists_and_fragments() {
         // The first edge is in order and the second is not: the items of a list share one
-        // grouping of their selection set, and each is still checked on its own.
+        // plan, and each is still checked on its own.
         let query = "query Q { owner { b: code ...F units { edges { node { z a } } } } }
                      fragment F on Owner { name ... on Owner { kind } }";
         let mut data = object(json!({

@@ -22,6 +22,36 @@ struct UnitRow {
     active_to: Option<i64>,
 }
 
+/// The columns of [`UnitRow`] by position, for the analyses' thousands of units (read by name,
+/// sqlx would look each column's name up in every row).
+type UnitColumns = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+impl From<UnitColumns> for UnitRow {
+    fn from(
+        (id, org_number, name, kind, stage, owner_id, active_from, active_to): UnitColumns,
+    ) -> Self {
+        Self {
+            id,
+            org_number,
+            name,
+            kind,
+            stage,
+            owner_id,
+            active_from,
+            active_to,
+        }
+    }
+}
+
 fn school_year(stored: Option<i64>) -> Result<Option<SchoolYear>, DomainError> {
     stored.map(SchoolYear::try_from).transpose()
 }
@@ -186,7 +216,8 @@ impl Store {
             .push(" FROM units WHERE units.kind IN ")
             .bind_list(kinds.iter().map(|kind| kind.as_str()))
             .push(" ORDER BY units.id");
-        units_from(self.fetch_all(sql).await?)
+        let rows: Vec<UnitColumns> = self.fetch_all(sql).await?;
+        units_from(rows.into_iter().map(UnitRow::from).collect())
     }
 
     /// The member units of each selection (ids only), in one statement.

@@ -469,7 +469,7 @@ const ANALYSIS_LEVELS: [SubjectLevel; 3] = [
 /// Each value with what `scope` may do with it ([`RestrictedScope::value_access`]). A value the
 /// caller may not use at all keeps only that it exists: its number and `n` are dropped here.
 fn with_access(
-    rows: Vec<AnalysisRow>,
+    rows: Vec<AnalysisColumns>,
     scope: &RestrictedScope,
 ) -> StoreResult<Vec<(IndicatorValue, ValueAccess)>> {
     Ok(with_access_and_owner(rows, scope)?
@@ -480,10 +480,11 @@ fn with_access(
 
 /// [`with_access`], each value with its unit's owner (for unit values).
 fn with_access_and_owner(
-    rows: Vec<AnalysisRow>,
+    rows: Vec<AnalysisColumns>,
     scope: &RestrictedScope,
 ) -> StoreResult<Vec<(IndicatorValue, ValueAccess, Option<OwnerId>)>> {
     rows.into_iter()
+        .map(AnalysisRow::from)
         .map(|row| {
             let restricted = Sensitivity::parse(&row.sensitivity)? == Sensitivity::Restricted;
             let unit_owner = row.unit_owner_id.map(OwnerId);
@@ -499,12 +500,72 @@ fn with_access_and_owner(
 }
 
 /// A value with what the access rule needs to know about it.
-#[derive(sqlx::FromRow)]
 struct AnalysisRow {
-    #[sqlx(flatten)]
     value: ValueRow,
     sensitivity: String,
     unit_owner_id: Option<i64>,
+}
+
+/// The columns of [`ANALYSIS_COLUMNS`] by position. An analysis reads thousands of rows, and
+/// read by name sqlx would look each column's name up in every row.
+type AnalysisColumns = (
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    String,
+    Option<f64>,
+    Option<i64>,
+    bool,
+    bool,
+    i64,
+    String,
+    Option<i64>,
+);
+
+impl From<AnalysisColumns> for AnalysisRow {
+    fn from(
+        (
+            id,
+            indicator_id,
+            subject_level,
+            unit_id,
+            owner_id,
+            county_number,
+            school_year,
+            group_code,
+            value,
+            respondents,
+            suppressed,
+            complementary,
+            threshold,
+            sensitivity,
+            unit_owner_id,
+        ): AnalysisColumns,
+    ) -> Self {
+        Self {
+            value: ValueRow {
+                id,
+                indicator_id,
+                subject_level,
+                unit_id,
+                owner_id,
+                county_number,
+                school_year,
+                group_code,
+                value,
+                respondents,
+                suppressed,
+                complementary,
+                threshold,
+            },
+            sensitivity,
+            unit_owner_id,
+        }
+    }
 }
 
 /// Which values an analysis (aggregate, colour table, trend) reads: indicators x school years in

@@ -94,10 +94,9 @@ where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
     StoreLoader: Loader<K, Value = V, Error = Arc<StoreError>>,
 {
-    let missing = format!("{key:?}");
-    load_one(ctx, key)
+    load_one(ctx, key.clone())
         .await?
-        .ok_or_else(|| StoreError::BrokenReference(missing).into())
+        .ok_or_else(|| StoreError::BrokenReference(format!("{key:?}")).into())
 }
 
 /// Loads one page of a parent's children through the request's loader.
