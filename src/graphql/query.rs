@@ -221,12 +221,17 @@ impl DirectoryQuery {
         };
         let page = paging::page(after, before, first, last)?;
         let indicators = store(ctx).indicators_page(&filter, &page).await?;
-        Ok(paging::connection(indicators, &page, |i| i.id.0, Indicator))
+        Ok(paging::connection(
+            indicators,
+            &page,
+            |i| i.id.0,
+            Indicator::from,
+        ))
     }
 
     /// One indikator (indicator) by global id or code; null when none has it.
     async fn indicator(&self, ctx: &Context<'_>, by: IndicatorRef) -> ApiResult<Option<Indicator>> {
-        Ok(by.find(ctx).await?.map(Indicator))
+        Ok(by.find(ctx).await?.map(Indicator::from))
     }
 
     /// The logged-in caller (innlogget bruker or API-klient) and its roller; null for anonymous
@@ -251,7 +256,7 @@ impl DirectoryQuery {
                 .map(|s| Node::Selection(Selection(s))),
             NodeKind::Indicator => load_one(ctx, IndicatorId(number))
                 .await?
-                .map(|i| Node::Indicator(Indicator(i))),
+                .map(|i| Node::Indicator(Indicator::from(i))),
             NodeKind::DataSource => load_one(ctx, DataSourceId(number))
                 .await?
                 .map(|d| Node::DataSource(DataSource(d))),

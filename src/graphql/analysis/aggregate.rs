@@ -47,7 +47,7 @@ impl Aggregate {
     pub fn new(indicator: &domain::Indicator, year: domain::SchoolYear, figure: Figure) -> Self {
         let coverage = figure.coverage;
         Self {
-            indicator: Indicator(indicator.clone()),
+            indicator: Indicator::from(indicator.clone()),
             school_year: SchoolYear(year),
             value: figure.value,
             n: figure.n,

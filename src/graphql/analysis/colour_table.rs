@@ -67,13 +67,13 @@ pub struct ColourTable {
     nation_row: ColourTableReferenceRow,
 }
 
-fn cells(dataset: &Dataset, cells: Vec<Cell>) -> Vec<ColourCell> {
-    dataset
-        .indicators()
+/// A row's cells, each with its column's indicator.
+fn cells(columns: &[Indicator], cells: Vec<Cell>) -> Vec<ColourCell> {
+    columns
         .iter()
         .zip(cells)
         .map(|(indicator, Cell { figure, colour })| ColourCell {
-            indicator: Indicator(indicator.clone()),
+            indicator: indicator.clone(),
             value: figure.value,
             n: figure.n,
             suppressed: figure.suppressed(),
@@ -113,6 +113,12 @@ pub async fn build(
         .await
         .map_err(ApiError::from)?;
     let figures = dataset.colour_table(units, owner.as_ref().map(|owner| owner.id), year);
+    let columns: Vec<Indicator> = dataset
+        .indicators()
+        .iter()
+        .cloned()
+        .map(Indicator::from)
+        .collect();
     Ok(ColourTable {
         school_year: SchoolYear(year),
         group: group.code(),
@@ -121,7 +127,7 @@ pub async fn build(
             .into_iter()
             .map(|(unit, row)| ColourTableRow {
                 unit: Unit(unit),
-                cells: cells(dataset, row),
+                cells: cells(&columns, row),
             })
             .collect(),
         owner_row: owner
@@ -129,12 +135,12 @@ pub async fn build(
             .map(|(owner, row)| ColourTableReferenceRow {
                 label: owner.name.clone(),
                 owner: Some(Owner(owner)),
-                cells: cells(dataset, row),
+                cells: cells(&columns, row),
             }),
         nation_row: ColourTableReferenceRow {
             label: "Nasjonalt".into(),
             owner: None,
-            cells: cells(dataset, figures.nation_row),
+            cells: cells(&columns, figures.nation_row),
         },
     })
 }

@@ -37,7 +37,7 @@ pub fn build(dataset: &Dataset, owner: domain::Owner, year: domain::SchoolYear) 
         .iter()
         .zip(dataset.key_figures(owner.id, year))
         .map(|(indicator, (owner_value, nation_value))| KeyFigure {
-            indicator: Indicator(indicator.clone()),
+            indicator: Indicator::from(indicator.clone()),
             owner_value: Aggregate::new(indicator, year, owner_value),
             nation_value: Aggregate::new(indicator, year, nation_value),
         })

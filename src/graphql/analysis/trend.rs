@@ -71,7 +71,7 @@ pub fn build(
         })
         .collect();
     Trend {
-        indicator: Indicator(dataset.indicators()[0].clone()),
+        indicator: Indicator::from(dataset.indicators()[0].clone()),
         unit: unit.map(Unit),
         owner: Some(Owner(owner)),
         group: group.code(),

@@ -1,5 +1,7 @@
 //! School years, data sources and indicators.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::load_reference;
@@ -96,7 +98,15 @@ pub struct ColourRule {
     margin: Option<f64>,
 }
 
-pub struct Indicator(pub domain::Indicator);
+/// Shared, since every cell of a colour table names its column's indicator.
+#[derive(Clone)]
+pub struct Indicator(pub Arc<domain::Indicator>);
+
+impl From<domain::Indicator> for Indicator {
+    fn from(indicator: domain::Indicator) -> Self {
+        Self(Arc::new(indicator))
+    }
+}
 
 /// Indikator (indicator): a measure with a source, category, unit of measure and direction.
 #[Object]

@@ -317,7 +317,7 @@ pub struct InitiativeTarget {
 impl InitiativeTarget {
     /// The indikator.
     async fn indicator(&self) -> Indicator {
-        Indicator(self.indicator.clone())
+        Indicator::from(self.indicator.clone())
     }
 
     /// Målverdi: the value to reach.
@@ -353,7 +353,7 @@ pub struct IndicatorReading(domain::Reading);
 impl IndicatorReading {
     /// The indikator.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Indicator> {
-        Ok(Indicator(
+        Ok(Indicator::from(
             load_reference(ctx, IndicatorCode(self.0.indicator.clone())).await?,
         ))
     }

@@ -212,7 +212,7 @@ pub(crate) async fn linked_indicators(
     Ok(codes
         .iter()
         .filter_map(|code| found.remove(code))
-        .map(Indicator)
+        .map(Indicator::from)
         .collect())
 }
 

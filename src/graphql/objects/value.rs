@@ -38,7 +38,7 @@ impl IndicatorValue {
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Indicator> {
         load_reference(ctx, self.0.indicator_id)
             .await
-            .map(Indicator)
+            .map(Indicator::from)
     }
 
     /// Nivå of the subject: enhet, skoleeier, fylke or nasjonalt.
