@@ -35,8 +35,7 @@ use crate::{
 /// Any object with a global id (Relay's Node interface).
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Global id (Relay node id)."))]
-// One short-lived value per `node` answer: its size does not matter, and boxing a variant would
-// take it out of the interface's possible types as async-graphql derives them.
+// One short-lived value per `node` answer, so the size of its largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Node {
     Owner(Owner),
