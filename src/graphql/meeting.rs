@@ -933,6 +933,20 @@ async fn reloaded(ctx: &Context<'_>, id: MeetingId) -> ApiResult<Meeting> {
         .ok_or_else(|| StoreError::BrokenReference(format!("{id:?}")).into())
 }
 
+/// The meeting as a guarded write left it, or the conflict of a write made against a revision
+/// that is no longer the meeting's (`expected`).
+async fn after_write(
+    ctx: &Context<'_>,
+    written: Written,
+    id: MeetingId,
+    expected: i64,
+) -> ApiResult<Meeting> {
+    match written {
+        Written::Done => reloaded(ctx, id).await,
+        Written::Stale => Err(conflict(expected)),
+    }
+}
+
 /// The id of an existing tiltak (`id`) a decision links: one of `process`'s skoleeier (and its
 /// enhet, for an enhet's process) that the caller may read.
 async fn linked_initiative(
@@ -1463,13 +1477,10 @@ impl MeetingMutation {
             .map(|image| image.number)
             .collect();
         let content = input.content.checked(ctx, &images).await?;
-        match store(ctx)
+        let written = store(ctx)
             .edit_meeting(id, input.expected_revision, &content)
-            .await?
-        {
-            Written::Done => reloaded(ctx, id).await,
-            Written::Stale => Err(conflict(input.expected_revision)),
-        }
+            .await?;
+        after_write(ctx, written, id, input.expected_revision).await
     }
 
     /// Uploads an image to a meeting (its planners): PNG, JPEG, GIF or WebP, recognised by the
@@ -1542,7 +1553,7 @@ impl MeetingMutation {
             .collect::<ApiResult<Vec<_>>>()?;
         let snapshot = serde_json::to_string(&snapshot).map_err(StoreError::from)?;
         let id = meeting.meeting.id;
-        match store(ctx)
+        let written = store(ctx)
             .mark_sent(
                 id,
                 input.expected_revision,
@@ -1550,11 +1561,9 @@ impl MeetingMutation {
                 &principal(ctx).audit_name(),
                 Utc::now(),
             )
-            .await?
-        {
-            Written::Done => mail_invitation(ctx, reloaded(ctx, id).await?).await,
-            Written::Stale => Err(conflict(input.expected_revision)),
-        }
+            .await?;
+        let meeting = after_write(ctx, written, id, input.expected_revision).await?;
+        mail_invitation(ctx, meeting).await
     }
 
     /// Cancels a meeting (its planners): a sent one's calendar entries are withdrawn by a
@@ -1567,28 +1576,23 @@ impl MeetingMutation {
         let meeting = plannable(ctx, &input.meeting).await?;
         let id = meeting.meeting.id;
         let was_sent = meeting.meeting.sent_at.is_some();
-        match store(ctx)
+        let written = store(ctx)
             .cancel_meeting(id, input.expected_revision)
-            .await?
-        {
-            Written::Done => {
-                let meeting = reloaded(ctx, id).await?;
-                if was_sent {
-                    mail_invitation(ctx, meeting).await
-                } else {
-                    Ok(MeetingSent {
-                        invitation: None,
-                        meeting,
-                        mail: InvitationMail {
-                            sent: false,
-                            recipients: Vec::new(),
-                            without_address: Vec::new(),
-                            problem: Some("the meeting was never sent".into()),
-                        },
-                    })
-                }
-            }
-            Written::Stale => Err(conflict(input.expected_revision)),
+            .await?;
+        let meeting = after_write(ctx, written, id, input.expected_revision).await?;
+        if was_sent {
+            mail_invitation(ctx, meeting).await
+        } else {
+            Ok(MeetingSent {
+                invitation: None,
+                meeting,
+                mail: InvitationMail {
+                    sent: false,
+                    recipients: Vec::new(),
+                    without_address: Vec::new(),
+                    problem: Some("the meeting was never sent".into()),
+                },
+            })
         }
     }
 
@@ -1632,13 +1636,10 @@ impl MeetingMutation {
         }
         .checked()?;
         let id = meeting.meeting.id;
-        match store(ctx)
+        let written = store(ctx)
             .record_minutes(id, input.expected_revision, &minutes, &created, Utc::now())
-            .await?
-        {
-            Written::Done => reloaded(ctx, id).await,
-            Written::Stale => Err(conflict(input.expected_revision)),
-        }
+            .await?;
+        after_write(ctx, written, id, input.expected_revision).await
     }
 
     /// Sets where the caller (a person) wants meeting invitations mailed. The address only
