@@ -577,7 +577,7 @@ impl CriterionOverview {
                 Vec::new(),
                 &page_of((after, before, first, last))?,
                 IndicatorValue::id_of,
-                IndicatorValue,
+                IndicatorValue::from,
             ));
         }
         let filter = ValueFilter {
@@ -592,7 +592,7 @@ impl CriterionOverview {
             filter,
             page,
             IndicatorValue::id_of,
-            IndicatorValue,
+            IndicatorValue::from,
         )
         .await
     }

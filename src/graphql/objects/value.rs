@@ -22,9 +22,23 @@ pub struct ValueGroup {
     gender: Option<Gender>,
 }
 
-pub struct IndicatorValue(pub domain::IndicatorValue);
+/// A value, with its indicator when the page it came in already loaded it (the look-ahead of
+/// [`super::values_connection`]), so that a page's hundreds of `indicator` fields need no loader
+/// call each.
+pub struct IndicatorValue(pub domain::IndicatorValue, Option<Indicator>);
+
+impl From<domain::IndicatorValue> for IndicatorValue {
+    fn from(value: domain::IndicatorValue) -> Self {
+        Self(value, None)
+    }
+}
 
 impl IndicatorValue {
+    /// The value with its indicator, loaded with its page.
+    pub(crate) fn with_indicator(&mut self, indicator: Indicator) {
+        self.1 = Some(indicator);
+    }
+
     pub(crate) fn id_of(value: &domain::IndicatorValue) -> i64 {
         value.id.0
     }
@@ -36,9 +50,12 @@ impl IndicatorValue {
 impl IndicatorValue {
     /// Indikator the value belongs to.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Indicator> {
-        load_reference(ctx, self.0.indicator_id)
-            .await
-            .map(Indicator::from)
+        match &self.1 {
+            Some(indicator) => Ok(indicator.clone()),
+            None => load_reference(ctx, self.0.indicator_id)
+                .await
+                .map(Indicator::from),
+        }
     }
 
     /// Nivå of the subject: enhet, skoleeier, fylke or nasjonalt.
