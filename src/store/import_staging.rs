@@ -204,16 +204,8 @@ impl ImportStaging {
             Param::from(place.kind.as_str()),
             Param::Int(place.number),
             Param::from(place.labels.as_str()),
-            Param::Int(value.indicator.0),
         ];
-        row.extend(super::imports::subject_params(&value.subject));
-        row.extend([
-            Param::Int(i64::from(value.school_year.start_year())),
-            Param::Text(value.group.code()),
-            Param::Float(value.value),
-            Param::OptionalInt(value.respondents),
-            Param::Bool(value.suppressed),
-        ]);
+        row.extend(super::imports::value_params(value));
         self.rows.push(row);
         if self.rows.len() >= STAGED_ROWS_PER_STATEMENT {
             self.flush().await?;

@@ -231,6 +231,21 @@ pub(super) fn as_import(value: &IndicatorValue) -> ImportValue {
     }
 }
 
+/// The stored columns of an imported value, in table order: indicator, subject (level, unit,
+/// owner, county), school year, group, value, respondents, suppressed.
+pub(super) fn value_params(value: &ImportValue) -> Vec<Param> {
+    let mut params = vec![Param::Int(value.indicator.0)];
+    params.extend(subject_params(&value.subject));
+    params.extend([
+        Param::Int(i64::from(value.school_year.start_year())),
+        Param::Text(value.group.code()),
+        Param::Float(value.value),
+        Param::OptionalInt(value.respondents),
+        Param::Bool(value.suppressed),
+    ]);
+    params
+}
+
 /// The stored columns of a value's subject: level, unit, owner, county.
 pub(super) fn subject_params(subject: &Subject) -> [Param; 4] {
     let (level, unit, owner, county) = match subject {
@@ -323,16 +338,8 @@ impl Plan {
             self.inserts
                 .iter()
                 .map(|(value, hidden)| {
-                    let mut row = vec![Param::Int(value.indicator.0)];
-                    row.extend(subject_params(&value.subject));
-                    row.extend([
-                        Param::Int(i64::from(value.school_year.start_year())),
-                        Param::Text(value.group.code()),
-                        Param::Float(value.value),
-                        Param::OptionalInt(value.respondents),
-                        Param::Bool(value.suppressed),
-                        Param::Bool(*hidden),
-                    ]);
+                    let mut row = value_params(value);
+                    row.push(Param::Bool(*hidden));
                     row
                 })
                 .collect(),
